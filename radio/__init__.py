@@ -1,0 +1,47 @@
+"""The community radio archive: a Flask app over one data folder.
+
+Configuration is read in three layers, later ones winning: the defaults in
+``radio.config``, then ``config.toml`` in the data folder, then ``RADIO_*``
+environment variables (``RADIO_MAX_DURATION_HOURS=3``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from radio import config as radio_config
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the archive's Flask app; ``test_config`` replaces file and environment."""
+    static_dir = Path(__file__).resolve().parent.parent / "static"
+    if not static_dir.is_dir():  # installed wheel: static/ ships as radio.static
+        static_dir = Path(__file__).resolve().parent / "static"
+    app = Flask(__name__, static_folder=str(static_dir), instance_relative_config=False)
+    app.config.update(radio_config.defaults())
+    if test_config is None:
+        home = radio_config.resolve_home(app.config.get("HOME"))
+        app.config.update(radio_config.load_file(home / "config.toml"))
+        app.config.from_prefixed_env("RADIO")
+    else:
+        app.config.update(test_config)
+    home = radio_config.resolve_home(app.config.get("HOME"))
+    app.config["HOME"] = str(home)
+    radio_config.prepare_home(home)
+    radio_config.check(app.config)
+
+    from radio import db, tasks
+
+    db.init_app(app)
+    tasks.init_app(app)
+
+    from radio.views import register_blueprints
+
+    register_blueprints(app)
+    return app

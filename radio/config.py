@@ -1,0 +1,89 @@
+"""Configuration defaults, the data folder and the config file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+def default_home() -> Path:
+    """Where the archive keeps its data when neither RADIO_HOME nor --home says."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "radio-archive"
+
+
+def defaults() -> dict[str, Any]:
+    return {
+        "HOME": os.environ.get("RADIO_HOME") or None,
+        "SECRET_KEY": None,  # generated once into the data folder, see prepare_home
+        "STATION_NAME": "Community Radio Archive",
+        "BASE_URL": None,
+        "MAX_DURATION_HOURS": 6.0,
+        "MIN_DURATION_SECONDS": 1.0,
+        "MAX_UPLOAD_MB": 2048,
+        "TARGET_LUFS": -16.0,
+        "MAX_TRUE_PEAK_DBTP": -1.0,
+        "MP3_BITRATE": 48_000,
+        "OPUS_BITRATE": 24_000,
+        "WHISPER_MODEL": None,
+        "WHISPER_THREADS": 0,  # 0: let CTranslate2 use every core
+        "TRANSCRIBE": True,
+        "QUEUE_URL": None,  # redis://host:6379/0 to share one queue between machines
+        "WORKERS": 1,
+        "LEASE_SECONDS": 120,
+        "FEED_LIMIT": 300,
+    }
+
+
+def resolve_home(value: str | os.PathLike[str] | None) -> Path:
+    return Path(value).expanduser().resolve() if value else default_home()
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read config.toml; keys are case-insensitive (``max_duration_hours``)."""
+    if not path.exists():
+        return {}
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path} is not valid TOML: {e}. Fix that line and start again.") from e
+    return {key.upper(): value for key, value in data.items()}
+
+
+def prepare_home(home: Path) -> None:
+    """Create the data folder layout; nothing here ever deletes."""
+    for sub in ("media/originals", "media/episodes", "media/incoming", "models", "logs"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+
+
+def secret_key(home: Path) -> str:
+    """The session key, made once and kept in the data folder so logins survive restarts."""
+    path = home / "secret_key"
+    if not path.exists():
+        tmp = path.with_suffix(".part")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        os.replace(tmp, path)
+    return path.read_text().strip()
+
+
+def check(config: dict[str, Any]) -> None:
+    """Refuse settings that would break the archive later, with the fix in the message."""
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = secret_key(Path(config["HOME"]))
+    for key in ("MAX_DURATION_HOURS", "MIN_DURATION_SECONDS", "MAX_UPLOAD_MB"):
+        try:
+            config[key] = float(config[key])
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{key} must be a number, not {config[key]!r}.") from e
+        if config[key] <= 0:
+            raise ConfigError(f"{key} must be above zero, not {config[key]!r}.")
+    config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"] * 1024 * 1024)

@@ -1,0 +1,224 @@
+"""The one way into the archive's SQLite database (sqlite-utils), and its migrations.
+
+Every migration is a function applied once, in order, inside a transaction, and
+recorded in ``_migrations``; running ``migrate`` again is a no-op, so commands can
+call it on every start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import sqlite_utils
+from flask import Flask, current_app, g
+
+logger = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open the database the way every part of the archive needs it."""
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut loses at most a commit
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return sqlite_utils.Database(conn)
+
+
+def database_path(app: Flask | None = None) -> Path:
+    app = app or current_app
+    return Path(app.config["HOME"]) / "archive.db"
+
+
+def get_db() -> sqlite_utils.Database:
+    """This app context's database connection, opened (and migrated) on first use."""
+    if "db" not in g:
+        g.db = connect(database_path())
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+def migrate(db: sqlite_utils.Database, lock_path: Path | None = None) -> list[str]:
+    """Apply the migrations not yet applied; return their names.
+
+    ``serve`` and ``worker`` may start at the same moment, so the whole run holds
+    a file lock: sqlite-utils commits inside its own calls, which a plain
+    transaction could not keep atomic.
+    """
+    lock_path = lock_path or Path(db.conn.execute("PRAGMA database_list").fetchone()[2] + ".lock")
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+        done = {row["name"] for row in db["_migrations"].rows}
+        applied = []
+        for name, fn in MIGRATIONS:
+            if name in done:
+                continue
+            fn(db)
+            db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+            logger.info("applied migration %s", name)
+            applied.append(name)
+    return applied
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db)
+    db = connect(database_path(app))
+    try:
+        migrate(db)
+    finally:
+        db.conn.close()
+    app.cli.add_command(init_db_command)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database. Example: flask --app radio init-db"""
+    click.echo(f"Database ready: {database_path()}")
+
+
+@migration("0001_core")
+def _core(db: sqlite_utils.Database) -> None:
+    db["shows"].create(
+        {
+            "id": int,
+            "slug": str,
+            "title": str,
+            "description": str,
+            "language": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"slug", "title"},
+        defaults={"description": ""},
+    )
+    db["shows"].create_index(["slug"], unique=True)
+    db["episodes"].create(
+        {
+            "id": int,
+            "guid": str,
+            "show_id": int,
+            "title": str,
+            "description": str,
+            "recorded_at": str,
+            "published_at": str,
+            "created_at": str,
+            "updated_at": str,
+            "language": str,
+            "speakers": str,
+            "duration": float,
+            "status": str,
+            "step": str,
+            "progress": float,
+            "error": str,
+            "visibility": str,
+            "source_sha256": str,
+            "source_path": str,
+            "source_name": str,
+            "source_bytes": int,
+            "source_format": str,
+            "source_channels": int,
+            "source_sample_rate": int,
+            "loudness_before": float,
+            "true_peak_before": float,
+            "loudness_after": float,
+            "true_peak_after": float,
+            "peaks_path": str,
+            "transcript_language": str,
+            "transcript_model": str,
+            "transcribe_seconds": float,
+            "lease_owner": str,
+            "lease_until": float,
+        },
+        pk="id",
+        foreign_keys=[("show_id", "shows", "id")],
+        not_null={"guid", "title", "status", "visibility", "source_sha256"},
+        defaults={"status": "queued", "visibility": "public", "progress": 0.0, "description": ""},
+    )
+    db["episodes"].create_index(["guid"], unique=True)
+    db["episodes"].create_index(["source_sha256"], unique=True)
+    db["episodes"].create_index(["status"])
+    db["episodes"].create_index(["show_id", "published_at"])
+    db["episode_steps"].create(
+        {
+            "episode_id": int,
+            "step": str,
+            "status": str,
+            "started_at": str,
+            "finished_at": str,
+            "error": str,
+            "attempts": int,
+        },
+        pk=("episode_id", "step"),
+        foreign_keys=[("episode_id", "episodes", "id")],
+        defaults={"attempts": 0},
+    )
+    db["renditions"].create(
+        {
+            "id": int,
+            "episode_id": int,
+            "kind": str,
+            "path": str,
+            "bytes": int,
+            "mime": str,
+            "bitrate": int,
+            "sample_rate": int,
+            "duration": float,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "kind", "path", "bytes", "mime"},
+    )
+    db["renditions"].create_index(["episode_id", "kind"], unique=True)
+    db["segments"].create(
+        {
+            "id": int,
+            "episode_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "text": str,
+            "speaker": str,
+            "words": str,
+        },
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "idx", "start", "end", "text"},
+    )
+    db["segments"].create_index(["episode_id", "idx"], unique=True)
+
+
+@migration("0002_search")
+def _search(db: sqlite_utils.Database) -> None:
+    # External-content FTS5 kept in step by triggers: every write to segments or
+    # episodes (transcription, an editor's fix) is searchable at once.
+    tokenize = "unicode61 remove_diacritics 2"
+    db["segments"].enable_fts(["text"], tokenize=tokenize, create_triggers=True)
+    db["episodes"].enable_fts(["title", "description"], tokenize=tokenize, create_triggers=True)

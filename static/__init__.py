@@ -1,0 +1,1 @@
+"""Stylesheets, scripts and icons; shipped as the package radio.static."""

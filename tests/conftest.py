@@ -1,0 +1,76 @@
+"""Fixtures as in flaskr: an app on a fresh data folder per test, its client and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+from flask import Flask
+
+from radio import create_app
+from radio.db import connect, database_path
+
+DATA = Path(__file__).parent / "data"
+
+
+def clip(name: str) -> Path:
+    """A real recording from tests/data (licences in tests/data/manifest.tsv)."""
+    return DATA / name
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def app(home: Path) -> Iterator[Flask]:
+    app = create_app({"TESTING": True, "HOME": str(home), "TRANSCRIBE": False, "SECRET_KEY": "test"})
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask):  # noqa: ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[sqlite_utils.Database]:
+    database = connect(database_path(app))
+    yield database
+    database.conn.close()
+
+
+class Runner:
+    """Invokes the real ``radio`` command on the test's data folder."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.cli = CliRunner()
+
+    def __call__(self, *args: str, **kwargs):  # noqa: ANN204
+        from radio.cli import main
+
+        return self.cli.invoke(main, ["--home", str(self.home), *args], **kwargs)
+
+
+@pytest.fixture
+def runner(home: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    monkeypatch.setenv("RADIO_HOME", str(home))  # restored after the test, whatever the CLI sets
+    monkeypatch.setenv("RADIO_TRANSCRIBE", "false")
+    return Runner(home)
+
+
+@pytest.fixture
+def copy_clip(tmp_path: Path):  # noqa: ANN201
+    def copy(name: str, new_name: str | None = None) -> Path:
+        dest = tmp_path / "inbox" / (new_name or name)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(clip(name), dest)
+        return dest
+
+    return copy
