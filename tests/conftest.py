@@ -29,7 +29,9 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(home: Path) -> Iterator[Flask]:
-    app = create_app({"TESTING": True, "HOME": str(home), "TRANSCRIBE": False, "SECRET_KEY": "test"})
+    app = create_app(
+        {"TESTING": True, "HOME": str(home), "TRANSCRIBE": False, "SECRET_KEY": "test"}
+    )
     yield app
 
 

@@ -7,9 +7,7 @@ def test_migrations_are_recorded_and_rerun_safely(app, db):
     names = [row["name"] for row in db["_migrations"].rows]
     assert names == [name for name, _ in MIGRATIONS]
     assert migrate(db) == []  # running again applies nothing
-    assert {"shows", "episodes", "renditions", "segments", "episode_steps"} <= set(
-        db.table_names()
-    )
+    assert {"shows", "episodes", "renditions", "segments", "episode_steps"} <= set(db.table_names())
 
 
 def test_wal_mode(db):
@@ -40,11 +38,17 @@ def test_two_processes_starting_at_once_do_not_collide(tmp_path):
 
 def test_segments_are_searchable_as_soon_as_written(app, db):
     db["episodes"].insert(
-        {"guid": "g", "title": "Educación", "status": "ready", "visibility": "public",
-         "source_sha256": "x"}
+        {
+            "guid": "g",
+            "title": "Educación",
+            "status": "ready",
+            "visibility": "public",
+            "source_sha256": "x",
+        }
     )
-    db["segments"].insert({"episode_id": 1, "idx": 0, "start": 1.0, "end": 2.0,
-                           "text": "la educación de las niñas"})
+    db["segments"].insert(
+        {"episode_id": 1, "idx": 0, "start": 1.0, "end": 2.0, "text": "la educación de las niñas"}
+    )
     hits = db.execute(
         "select rowid from segments_fts where segments_fts match 'educacion'"
     ).fetchall()

@@ -1,0 +1,218 @@
+"""Search what was said: FTS5 over transcript segments and episode titles and descriptions.
+
+People type queries, not FTS5 syntax, so a query is parsed here into quoted FTS5
+terms: words, "quoted phrases", prefixes (``farm*``), ``OR`` between terms and
+``-word`` to exclude. Whatever is typed, FTS5 only ever sees well-formed input, so
+a stray quote or operator gives results or a clear ``BadQuery``, never an error.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 24
+MARK_START, MARK_END = "\x02", "\x03"  # snippet highlight markers, escaped later per output
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class BadQuery(ValueError):
+    """The query cannot be searched; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    segment_id: int
+    start: float
+    end: float
+    speaker: str | None
+    snippet: str  # text with MARK_START/MARK_END around matched words
+
+    @property
+    def snippet_html(self) -> str:
+        return highlight(self.snippet, "<mark>", "</mark>", escape=True)
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    episode_id: int
+    guid: str
+    title: str
+    show_title: str | None
+    show_slug: str | None
+    recorded_at: str | None
+    language: str | None
+    duration: float | None
+    score: float
+    hit_count: int
+    hits: list[Hit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Results:
+    query: str
+    fts_query: str
+    total: int  # episodes matching, over all pages
+    page: int
+    per_page: int
+    episodes: list[EpisodeResult]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def highlight(snippet: str, start: str, end: str, *, escape: bool = False) -> str:
+    text = html.escape(snippet) if escape else snippet
+    return text.replace(MARK_START, start).replace(MARK_END, end)
+
+
+def _quote(words: list[str]) -> str:
+    return '"' + " ".join(words) + '"'
+
+
+def parse_query(text: str) -> str:
+    """Turn what a person typed into a safe FTS5 expression (``""`` if nothing searchable)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadQuery(f"The search is too long; use at most {MAX_QUERY_CHARS} characters.")
+    positive: list[str] = []
+    negative: list[str] = []
+    pending_or = False
+    for m in _TOKEN.finditer(text):
+        minus, phrase, bare = m.group(1), m.group(2), m.group(3)
+        if bare == "OR":
+            pending_or = bool(positive)
+            continue
+        if phrase is not None:
+            words, prefix, exclude = _WORD.findall(phrase), False, bool(minus)
+        else:
+            exclude = bare.startswith("-") and len(bare) > 1
+            prefix = bare.endswith("*")
+            words = _WORD.findall(bare)
+        if not words:
+            continue
+        term = _quote(words) + ("*" if prefix and len(words[-1]) >= 2 else "")
+        if exclude:
+            negative.append(term)
+        elif pending_or:
+            positive[-1] = f"({positive[-1]} OR {term})"
+            pending_or = False
+        else:
+            positive.append(term)
+    if len(positive) + len(negative) > MAX_TERMS:
+        raise BadQuery(f"The search has too many words; use at most {MAX_TERMS}.")
+    if not positive:
+        return ""
+    expression = " AND ".join(positive)
+    for term in negative:
+        expression = f"({expression}) NOT {term}"
+    return expression
+
+
+def _filters(
+    show: str | None,
+    language: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    include_hidden: bool,
+) -> tuple[str, dict[str, Any]]:
+    clauses = [] if include_hidden else ["e.status = 'ready' and e.visibility = 'public'"]
+    params = {"show": show, "language": language, "date_from": date_from, "date_to": date_to}
+    if show:
+        clauses.append("sh.slug = :show")
+    if language:
+        clauses.append("coalesce(e.transcript_language, e.language) = :language")
+    if date_from:
+        clauses.append("substr(e.recorded_at, 1, 10) >= :date_from")
+    if date_to:
+        clauses.append("substr(e.recorded_at, 1, 10) <= :date_to")
+    return (" and ".join(clauses) or "1"), params
+
+
+_RANKED = """
+with f as materialized (
+    select rowid, bm25(segments_fts) as rank from segments_fts where segments_fts match :q
+), seg as (
+    select s.episode_id, min(f.rank) as best, count(*) as n
+    from f join segments s on s.id = f.rowid group by s.episode_id
+), ttl as materialized (
+    -- a title match ranks like a strong transcript match
+    select rowid as episode_id, bm25(episodes_fts, 5.0, 1.0) * 2 as best, 0 as n
+    from episodes_fts where episodes_fts match :q
+), ranked as (
+    select episode_id, min(best) as best, sum(n) as n
+    from (select * from seg union all select * from ttl) group by episode_id
+)
+"""
+
+
+def search(
+    db: sqlite_utils.Database,
+    text: str,
+    *,
+    show: str | None = None,
+    language: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    hits_per_episode: int = 5,
+    include_hidden: bool = False,
+) -> Results:
+    """Episodes matching ``text``, best first, each with its best moments."""
+    fts = parse_query(text)
+    page = max(1, page)
+    if not fts:
+        return Results(text, fts, 0, page, per_page, [])
+    where, params = _filters(show, language, date_from, date_to, include_hidden)
+    sql = (
+        f"{_RANKED} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
+        f"left join shows sh on sh.id = e.show_id where {where}"
+    )
+    named = {"q": fts, **params}
+    total = db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
+    rows = db.execute(
+        sql.format(
+            cols="r.episode_id, r.best, r.n, e.guid, e.title, sh.title, sh.slug, e.recorded_at, "
+            "coalesce(e.transcript_language, e.language), e.duration"
+        )
+        + " order by r.best, e.recorded_at desc limit :limit offset :offset",
+        {**named, "limit": per_page, "offset": (page - 1) * per_page},
+    ).fetchall()
+    episodes = [
+        EpisodeResult(
+            episode_id=r[0],
+            score=-r[1],
+            hit_count=r[2],
+            guid=r[3],
+            title=r[4],
+            show_title=r[5],
+            show_slug=r[6],
+            recorded_at=r[7],
+            language=r[8],
+            duration=r[9],
+            hits=_hits(db, fts, r[0], hits_per_episode),
+        )
+        for r in rows
+    ]
+    return Results(text, fts, total, page, per_page, episodes)
+
+
+def _hits(db: sqlite_utils.Database, fts: str, episode_id: int, limit: int) -> list[Hit]:
+    """The episode's best-matching segments, shown in the order they are said."""
+    rows = db.execute(
+        "select s.id, s.start, s.end, s.speaker, "
+        "snippet(segments_fts, 0, char(2), char(3), '…', 16) "
+        "from segments_fts join segments s on s.id = segments_fts.rowid "
+        "where segments_fts match ? and s.episode_id = ? order by bm25(segments_fts) limit ?",
+        [fts, episode_id, limit],
+    ).fetchall()
+    hits = [Hit(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    return sorted(hits, key=lambda h: h.start)

@@ -1,0 +1,192 @@
+"""Search over real reference transcripts (tests/data/manifest.tsv) written as segments."""
+
+import pytest
+
+from radio import search
+from radio.episodes import get_or_create_show
+
+
+def add_episode(
+    db,
+    title,
+    segments,
+    *,
+    show="Morning Talk",
+    language="en",
+    recorded_at="2026-11-02",
+    status="ready",
+    visibility="public",
+    description="",
+):
+    show_id = get_or_create_show(db, show)
+    table = db["episodes"]
+    table.insert(
+        {
+            "guid": f"guid-{title}",
+            "title": title,
+            "description": description,
+            "show_id": show_id,
+            "language": language,
+            "recorded_at": recorded_at,
+            "status": status,
+            "visibility": visibility,
+            "source_sha256": f"sha-{title}",
+        }
+    )
+    episode_id = table.last_pk
+    for idx, (start, end, text) in enumerate(segments):
+        db["segments"].insert(
+            {"episode_id": episode_id, "idx": idx, "start": start, "end": end, "text": text}
+        )
+    return episode_id
+
+
+@pytest.fixture
+def archive(db):
+    ids = {}
+    ids["jfk"] = add_episode(
+        db,
+        "Inaugural",
+        [
+            (0.0, 4.2, "And so my fellow Americans, ask not"),
+            (4.2, 11.0, "what your country can do for you, ask what you can do for your country."),
+        ],
+    )
+    ids["printing"] = add_episode(
+        db,
+        "Printing history",
+        [
+            (
+                0.0,
+                9.6,
+                "Printing, in the only sense with which we are at present concerned, differs "
+                "from most if not from all the arts and crafts represented in the Exhibition",
+            ),
+            (9.6, 11.5, "in being comparatively modern."),
+        ],
+        show="Book Club",
+        recorded_at="2026-10-01",
+    )
+    ids["es"] = add_episode(
+        db,
+        "Persuasión",
+        [
+            (
+                0.0,
+                14.8,
+                "la sorpresa y el disgusto que produjo a wentworth la substitución de una "
+                "cuñada por otra",
+            ),
+        ],
+        show="Lecturas",
+        language="es",
+        recorded_at="2026-09-15",
+    )
+    ids["water"] = add_episode(
+        db,
+        "Water committee",
+        [
+            (0.0, 5.0, "the water committee met on tuesday"),
+            (5.0, 9.0, "farmers asked about the new borehole and farming subsidies"),
+        ],
+        description="Minutes of the water committee <and> the farmers' union",
+    )
+    ids["private"] = add_episode(
+        db, "Secret water", [(0.0, 3.0, "water water water")], visibility="private"
+    )
+    ids["draft"] = add_episode(db, "Unfinished water", [(0.0, 3.0, "water")], status="processing")
+    return ids
+
+
+def test_word_finds_episode_with_time(db, archive):
+    results = search.search(db, "country")
+    assert [e.episode_id for e in results.episodes] == [archive["jfk"]]
+    hit = results.episodes[0].hits[0]
+    assert hit.start == 4.2
+    assert "\x02country\x03" in hit.snippet
+    assert "<mark>country</mark>" in hit.snippet_html
+
+
+def test_diacritics_are_folded_both_ways(db, archive):
+    assert [e.episode_id for e in search.search(db, "substitucion").episodes] == [archive["es"]]
+    assert [e.episode_id for e in search.search(db, "cunada").episodes] == [archive["es"]]
+    assert [e.episode_id for e in search.search(db, "Persuasion").episodes] == [archive["es"]]
+
+
+def test_phrase_and_prefix(db, archive):
+    assert [e.episode_id for e in search.search(db, '"water committee"').episodes] == [
+        archive["water"]
+    ]
+    assert search.search(db, '"committee water"').total == 0
+    farm = search.search(db, "farm*")
+    assert [e.episode_id for e in farm.episodes] == [archive["water"]]
+    assert search.search(db, "farm").total == 0  # a whole word, not a prefix
+
+
+def test_or_and_exclusion(db, archive):
+    both = search.search(db, "country OR printing")
+    assert {e.episode_id for e in both.episodes} == {archive["jfk"], archive["printing"]}
+    # exclusion works on moments: the segment that says "americans" drops out
+    hits = search.search(db, "ask -americans").episodes[0].hits
+    assert [h.start for h in hits] == [4.2]
+
+
+def test_private_draft_and_unfinished_episodes_never_show(db, archive):
+    ids = {e.episode_id for e in search.search(db, "water").episodes}
+    assert ids == {archive["water"]}
+    hidden = search.search(db, "water", include_hidden=True)
+    assert {archive["private"], archive["draft"]} <= {e.episode_id for e in hidden.episodes}
+
+
+def test_filters(db, archive):
+    assert search.search(db, "the", show="book-club").total == 1
+    assert search.search(db, "la OR the", language="es").total == 1
+    assert search.search(db, "the", date_from="2026-10-15").total == 1  # water committee
+    assert search.search(db, "printing", date_to="2026-09-30").total == 0
+
+
+def test_title_and_description_match(db, archive):
+    results = search.search(db, "union")  # only in a description, with < and & around it
+    assert [e.episode_id for e in results.episodes] == [archive["water"]]
+    assert results.episodes[0].hits == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"unbalanced',
+        'water"',
+        "AND",
+        "OR OR",
+        "NEAR(",
+        "*",
+        "-",
+        "col:water",
+        "^water",
+        "water AND",
+        '""',
+        "(((",
+        "'; drop table segments; --",
+        "\x00",
+        "🙂",
+        "中文",
+    ],
+)
+def test_malformed_queries_never_raise(db, archive, query):
+    results = search.search(db, query)
+    assert results.total >= 0
+
+
+def test_huge_query_is_a_clear_bad_query(db, archive):
+    with pytest.raises(search.BadQuery, match="too long"):
+        search.search(db, "water " * 2000)
+
+
+def test_pagination(db):
+    for n in range(25):
+        add_episode(db, f"Show {n}", [(0.0, 2.0, f"market prices number {n}")])
+    first = search.search(db, "market", per_page=10)
+    third = search.search(db, "market", per_page=10, page=3)
+    assert first.total == 25 and first.pages == 3
+    assert len(first.episodes) == 10 and len(third.episodes) == 5
+    assert not {e.episode_id for e in first.episodes} & {e.episode_id for e in third.episodes}
