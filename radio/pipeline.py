@@ -70,7 +70,34 @@ def take_lease(db: sqlite_utils.Database, episode_id: int, seconds: float) -> bo
         "(lease_owner is null or lease_owner = ? or lease_until < ?)",
         [WORKER_ID, now + seconds, episode_id, WORKER_ID, now],
     )
-    return cur.rowcount == 1
+    if cur.rowcount == 1:
+        return True
+    row = db.execute("select lease_owner from episodes where id = ?", [episode_id]).fetchone()
+    if row and owner_is_dead(row[0]):
+        cur = db.execute(
+            "update episodes set lease_owner = ?, lease_until = ? where id = ? and lease_owner = ?",
+            [WORKER_ID, now + seconds, episode_id, row[0]],
+        )
+        return cur.rowcount == 1
+    return False
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when a lease belongs to a process on this machine that no longer runs, so a
+    restarted worker resumes at once instead of waiting for the lease to expire."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or owner == WORKER_ID:
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return int(pid_text) == os.getpid()  # our own pid under an old worker id: a past life
 
 
 def release_lease(db: sqlite_utils.Database, episode_id: int) -> None:
@@ -196,11 +223,16 @@ def retry(db: sqlite_utils.Database, episode_id: int) -> None:
 def unfinished(db: sqlite_utils.Database, include_queued: bool = True) -> list[int]:
     """Episodes a worker should pick up: queued, or processing under an expired lease."""
     rows = db.execute(
-        "select id from episodes where (? and status = 'queued') or (status = 'processing' and "
-        "(lease_until is null or lease_until < ?)) order by id",
-        [int(include_queued), time.time()],
+        "select id, lease_owner, lease_until from episodes "
+        "where (? and status = 'queued') or status = 'processing' order by id",
+        [int(include_queued)],
     ).fetchall()
-    return [row[0] for row in rows]
+    now = time.time()
+    return [
+        episode_id
+        for episode_id, owner, until in rows
+        if owner is None or (until or 0) < now or owner_is_dead(owner)
+    ]
 
 
 def sweep_episode_dir(home: str, guid: str) -> None:

@@ -1,0 +1,5 @@
+"""``python -m radio`` runs the ``radio`` command."""
+
+from radio.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""Real speech from tests/data re-encoded with PyAV into the formats people upload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+# extension -> (container format, codec, sample rate or None to keep, sample format)
+FORMATS: dict[str, tuple[str, str, int | None]] = {
+    "wav": ("wav", "pcm_s16le", None),
+    "mp3": ("mp3", "libmp3lame", None),
+    "flac": ("flac", "flac", None),
+    "opus": ("ogg", "libopus", 48000),  # WhatsApp voice notes
+    "m4a": ("ipod", "aac", None),  # phones, Zoom
+    "webm": ("webm", "libopus", 48000),  # browser and Jitsi recordings
+    "aiff": ("aiff", "pcm_s16be", None),
+}
+
+
+def convert(src: Path, dest: Path, *, gain_db: float = 0.0, channels: int | None = None) -> Path:
+    """Decode ``src`` and encode it to ``dest`` (format from its extension)."""
+    container, codec, rate = FORMATS[dest.suffix.lstrip(".")]
+    with av.open(str(src)) as inp:
+        in_stream = inp.streams.audio[0]
+        rate = rate or in_stream.codec_context.sample_rate
+        layout = {1: "mono", 2: "stereo"}[channels or in_stream.codec_context.channels]
+        with av.open(str(dest), "w", format=container) as out:
+            stream = out.add_stream(codec, rate=rate, layout=layout)
+            fmt = stream.codec_context.codec.audio_formats[0].name
+            resampler = av.AudioResampler(format=fmt, layout=layout, rate=rate)
+            for frame in inp.decode(in_stream):
+                if gain_db:
+                    frame = _gain(frame, gain_db)
+                for resampled in resampler.resample(frame):
+                    out.mux(stream.encode(resampled))
+            for resampled in resampler.resample(None):
+                out.mux(stream.encode(resampled))
+            out.mux(stream.encode(None))
+    return dest
+
+
+def _gain(frame: av.AudioFrame, gain_db: float) -> av.AudioFrame:
+    """Scale a frame by ``gain_db``, clipping like a recorder driven too hot."""
+    as_float = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=frame.sample_rate)
+    (floats,) = as_float.resample(frame)
+    pcm = np.clip(floats.to_ndarray() * 10 ** (gain_db / 20), -1.0, 1.0).astype(np.float32)
+    out = av.AudioFrame.from_ndarray(pcm, format="fltp", layout=frame.layout.name)
+    out.sample_rate = frame.sample_rate
+    return out
+
+
+def write_pcm(dest: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    """Write float samples (channels x n, or n for mono) to a 16-bit WAV."""
+    samples = np.atleast_2d(samples)
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    with av.open(str(dest), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout=layout)
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+        interleaved = pcm.T.reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(interleaved, format="s16", layout=layout)
+        frame.sample_rate = rate
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return dest
+
+
+def decode_mono(path: Path, rate: int = 16000) -> np.ndarray:
+    """A whole short clip as float mono samples."""
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    chunks = []
+    with av.open(str(path)) as f:
+        for frame in f.decode(audio=0):
+            chunks.extend(r.to_ndarray().ravel() for r in resampler.resample(frame))
+    chunks.extend(r.to_ndarray().ravel() for r in resampler.resample(None))
+    return np.concatenate(chunks)
+
+
+def join_clips(paths: list[Path], dest: Path, gap: float = 1.0, rate: int = 16000) -> list[float]:
+    """Join real clips with silent gaps into one WAV; return where each clip starts (s)."""
+    silence = np.zeros(int(gap * rate), dtype=np.float32)
+    parts, starts, at = [], [], 0
+    for path in paths:
+        starts.append(at / rate)
+        clip = decode_mono(path, rate)
+        parts += [clip, silence]
+        at += len(clip) + len(silence)
+    write_pcm(dest, np.concatenate(parts), rate)
+    return starts

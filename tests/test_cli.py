@@ -1,0 +1,104 @@
+"""The real ``radio`` command on a fresh data folder."""
+
+import json
+
+import click
+import pytest
+
+from radio.cli import main, parse_clock
+from tests.conftest import clip
+
+
+def all_commands():
+    return sorted(main.commands)
+
+
+@pytest.mark.parametrize("name", all_commands())
+def test_every_command_has_help_with_an_example(runner, name):
+    result = runner(name, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+
+
+def test_init_creates_the_data_folder(runner, home):
+    result = runner("init")
+    assert result.exit_code == 0, result.output
+    assert (home / "archive.db").exists() and (home / "media" / "originals").is_dir()
+
+
+def test_ingest_wait_processes_and_reports_what_was_made(runner, home):
+    result = runner(
+        "ingest",
+        str(clip("jfk.flac")),
+        "--show",
+        "Morning Talk",
+        "--title",
+        "Water committee",
+        "--recorded-at",
+        "2026-11-02",
+        "--wait",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Added" in result.output and "ready" in result.output
+    assert "audio.mp3" in result.output and "48 kbps" in result.output
+    status = runner("status", "1", "--json")
+    data = json.loads(status.output)
+    assert data["status"] == "ready" and data["title"] == "Water committee"
+    assert {r["kind"] for r in data["renditions"]} == {"mp3", "opus"}
+    for r in data["renditions"]:
+        assert set(r) >= {"kind", "path", "bytes", "bitrate", "mime"}
+        assert (home / "media" / r["path"]).stat().st_size == r["bytes"]
+    assert data["loudness_before"] is not None and data["duration"] > 10
+
+
+def test_ingest_refuses_bad_files_and_exits_1(runner, tmp_path):
+    bad = tmp_path / "readme.wav"
+    bad.write_text("not audio")
+    good = clip("LJ001-0002.wav")
+    result = runner("ingest", str(bad), str(good))
+    assert result.exit_code == 1
+    assert "Refused readme.wav" in result.output
+    assert "Added" in result.output  # the good one still went in
+
+
+def test_ingest_without_wait_queues(runner):
+    result = runner("ingest", str(clip("LJ001-0002.wav")))
+    assert result.exit_code == 0, result.output
+    data = json.loads(runner("status", "--json").output)
+    assert [e["status"] for e in data] == ["queued"]
+
+
+def test_status_of_unknown_episode(runner):
+    runner("init")
+    result = runner("status", "42")
+    assert result.exit_code == 1 and "Episode 42 doesn't exist" in result.output
+
+
+def test_clip_writes_a_short_mp3(runner, tmp_path):
+    runner("ingest", str(clip("jfk.flac")), "--wait")
+    out = tmp_path / "clip.mp3"
+    result = runner("clip", "1", "--from", "0:02", "--to", "0:06", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    import av
+
+    with av.open(str(out)) as f:
+        assert abs(f.duration / 1e6 - 4.0) < 0.15
+
+
+def test_retry_of_failed_episode(runner, home):
+    runner("ingest", str(clip("LJ001-0002.wav")))
+    original = next((home / "media" / "originals").rglob("*.wav"))
+    original.rename(original.with_suffix(".gone"))
+    assert runner("retry", "1", "--wait").exit_code == 1
+    assert "missing" in json.loads(runner("status", "1", "--json").output)["error"]
+    original.with_suffix(".gone").rename(original)
+    result = runner("retry", "1", "--wait")
+    assert result.exit_code == 0, result.output
+
+
+def test_parse_clock():
+    assert parse_clock("12:30") == 750
+    assert parse_clock("1:02:03") == 3723
+    assert parse_clock("75.5") == 75.5
+    with pytest.raises(click.BadParameter):
+        parse_clock("noon")
