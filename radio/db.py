@@ -222,3 +222,69 @@ def _search(db: sqlite_utils.Database) -> None:
     tokenize = "unicode61 remove_diacritics 2"
     db["segments"].enable_fts(["text"], tokenize=tokenize, create_triggers=True)
     db["episodes"].enable_fts(["title", "description"], tokenize=tokenize, create_triggers=True)
+
+
+@migration("0003_accounts")
+def _accounts(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {
+            "id": int,
+            "name": str,
+            "password_hash": str,
+            "role": str,  # admin | editor | uploader
+            "created_at": str,
+            "last_login_at": str,
+        },
+        pk="id",
+        not_null={"name", "password_hash", "role"},
+    )
+    db["users"].create_index(["name"], unique=True)
+    db["transcript_edits"].create(
+        {
+            "id": int,
+            "episode_id": int,
+            "segment_id": int,
+            "user_id": int,
+            "before": str,
+            "after": str,
+            "edited_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("episode_id", "episodes", "id"),
+            ("segment_id", "segments", "id"),
+            ("user_id", "users", "id"),
+        ],
+    )
+    db["transcript_edits"].create_index(["episode_id"])
+
+
+@migration("0004_topics")
+def _topics(db: sqlite_utils.Database) -> None:
+    db["tags"].create(
+        {"id": int, "slug": str, "label": str, "kind": str, "created_at": str},
+        pk="id",
+        not_null={"slug", "label"},
+    )
+    db["tags"].create_index(["slug"], unique=True)
+    db["episode_tags"].create(
+        {
+            "episode_id": int,
+            "tag_id": int,
+            "source": str,  # keyphrase | taxonomy | manual
+            "score": float,
+            "removed": int,  # a manual removal, kept so a retag never brings it back
+            "created_at": str,
+        },
+        pk=("episode_id", "tag_id"),
+        foreign_keys=[("episode_id", "episodes", "id"), ("tag_id", "tags", "id")],
+        defaults={"removed": 0},
+    )
+    db["episode_tags"].create_index(["tag_id"])
+    db["chapters"].create(
+        {"id": int, "episode_id": int, "idx": int, "start": float, "end": float, "title": str},
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "idx", "start", "title"},
+    )
+    db["chapters"].create_index(["episode_id", "idx"], unique=True)

@@ -15,6 +15,16 @@ STATUSES = ("queued", "processing", "ready", "failed")
 VISIBILITIES = ("public", "draft", "private")
 
 
+def public_sql(alias: str = "") -> str:
+    """What listeners may see, as SQL: pages, search, feeds and media URLs share this rule."""
+    p = f"{alias}." if alias else ""
+    return f"{p}status = 'ready' and {p}visibility = 'public'"
+
+
+def is_public(episode: dict[str, Any]) -> bool:
+    return episode.get("status") == "ready" and episode.get("visibility") == "public"
+
+
 class EpisodeNotFound(LookupError):
     def __init__(self, ref: object) -> None:
         super().__init__(f"Episode {ref} doesn't exist. `radio status` lists the episodes.")

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlite_utils
 
+from radio.episodes import public_sql
+
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
 MARK_START, MARK_END = "\x02", "\x03"  # snippet highlight markers, escaped later per output
@@ -123,7 +125,7 @@ def _filters(
     date_to: str | None,
     include_hidden: bool,
 ) -> tuple[str, dict[str, Any]]:
-    clauses = [] if include_hidden else ["e.status = 'ready' and e.visibility = 'public'"]
+    clauses = [] if include_hidden else [public_sql("e")]
     params = {"show": show, "language": language, "date_from": date_from, "date_to": date_to}
     if show:
         clauses.append("sh.slug = :show")

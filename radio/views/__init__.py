@@ -1,12 +1,17 @@
-"""One blueprint per area of the archive."""
+"""One blueprint per area of the archive (flaskr style): each module starts with ``bp``."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+AREAS = ("archive", "search", "upload", "auth", "media", "feeds")
+
 
 def register_blueprints(app: Flask) -> None:
-    from radio.views import archive, errors
+    from importlib import import_module
 
-    app.register_blueprint(archive.bp)
+    from radio.views import errors
+
+    for area in AREAS:
+        app.register_blueprint(import_module(f"radio.views.{area}").bp)
     errors.register(app)

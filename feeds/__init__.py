@@ -1,0 +1,1 @@
+"""Podcast feeds with feedgen. Never imports Flask or radio."""
