@@ -39,6 +39,14 @@ def defaults() -> dict[str, Any]:
         "WORKERS": 1,
         "LEASE_SECONDS": 120,
         "FEED_LIMIT": 300,
+        "TOPIC_THRESHOLD": 0.05,  # share of a 90 s window's words about a topic to tag it
+        "KEYPHRASE_TAGS": 5,
+        "CHAPTER_MIN_SECONDS": 60,
+        "CHAPTER_PENALTY": 2.5,
+        "FEED_OWNER_EMAIL": None,  # podcast:locked needs an owner for apps to honour it
+        "FEED_LOCKED": True,
+        "FEED_IMAGE_URL": None,
+        "FEED_CATEGORY": "Society & Culture",
     }
 
 

@@ -288,3 +288,8 @@ def _topics(db: sqlite_utils.Database) -> None:
         not_null={"episode_id", "idx", "start", "title"},
     )
     db["chapters"].create_index(["episode_id", "idx"], unique=True)
+
+
+@migration("0005_show_hosts")
+def _show_hosts(db: sqlite_utils.Database) -> None:
+    db["shows"].add_column("hosts", str)  # JSON list of names, shown as podcast:person hosts

@@ -59,7 +59,13 @@ def steps() -> list[tuple[str, Step, float]]:
     """(name, function, share of the total progress bar), in the order they run."""
     from radio import steps as s
 
-    return [("audio", s.audio_step, 0.3), ("transcribe", s.transcribe_step, 0.7)]
+    from radio import tagging
+
+    return [
+        ("audio", s.audio_step, 0.3),
+        ("transcribe", s.transcribe_step, 0.65),
+        ("topics", tagging.topics_step, 0.05),
+    ]
 
 
 def take_lease(db: sqlite_utils.Database, episode_id: int, seconds: float) -> bool:

@@ -61,7 +61,7 @@ def refused(db, home, path, match, limits=LIMITS):
 def test_text_renamed_wav_is_refused(app, db, home, tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("Meeting notes: the water committee meets on Tuesday.\n" * 20)
-    refused(db, home, path, "not .*audio|not a recording|could not be read")
+    refused(db, home, path, "isn.t an audio file")
 
 
 def test_zero_byte_file_is_refused(app, db, home, tmp_path):
@@ -86,7 +86,7 @@ def test_file_without_audio_stream_is_refused(app, db, home, tmp_path):
             img = np.full((64, 64, 3), i * 10, dtype=np.uint8)
             out.mux(stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
         out.mux(stream.encode(None))
-    refused(db, home, path, "no audio")
+    refused(db, home, path, "no sound in it")
 
 
 def test_too_short_is_refused(app, db, home, tmp_path):
