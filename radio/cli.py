@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -122,9 +124,7 @@ def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) 
 
 def _ingest_one(app: Flask, db, path: Path, meta: Metadata, queue: bool):  # noqa: ANN001, ANN202
     size = path.stat().st_size if path.is_file() else 0
-    with click.progressbar(
-        length=size, label=f"Storing {path.name}", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=size, label=f"Storing {path.name}", file=sys.stderr) as bar:
         return ingest_file(
             db,
             app.config["HOME"],
@@ -144,9 +144,7 @@ def _process_with_bar(app: Flask, db, episode_id: int) -> str:  # noqa: ANN001
         daemon=True,
     )
     worker.start()
-    with click.progressbar(
-        length=1000, label="Processing", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=1000, label="Processing", file=sys.stderr) as bar:
         shown = 0
         while worker.is_alive():
             worker.join(0.5)
@@ -337,20 +335,163 @@ def worker(state: AppState, workers: int) -> None:
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--no-worker", is_flag=True, help="Don't process episodes in this process.")
 @click.option("--threads", default=8, show_default=True, help="Web server threads.")
+@click.option("--no-qr", is_flag=True, help="Don't print the QR code.")
 @pass_state
-def serve(state: AppState, host: str, port: int, no_worker: bool, threads: int) -> None:
+def serve(
+    state: AppState, host: str, port: int, no_worker: bool, threads: int, no_qr: bool
+) -> None:
     """Serve the archive on the local network, with a worker in the same process.
+
+    Prints the addresses phones on the same Wi-Fi can open, and a QR code for the first.
 
     Example: radio serve --port 8080
     """
-    from waitress import serve as waitress_serve
+    import tempfile
+
+    from radio import net
 
     app = state.app
+    if not os.environ.get("TMPDIR"):
+        # Uploads are spooled to disk while they arrive; keep them on the archive's disk,
+        # not in a /tmp that may live in memory.
+        tempfile.tempdir = str(store.media_root(app.config["HOME"]) / "incoming")
     if not no_worker:
         tasks.start_in_process(app, int(app.config.get("WORKERS") or 1))
+    urls = net.urls(host, port)
     click.echo(f"Archive data: {app.config['HOME']}")
-    click.echo(f"Listening on http://{host}:{port}/  (Ctrl-C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="radio")
+    click.echo("Open the archive on this network at:")
+    for url in urls:
+        click.echo(f"  {url}")
+    if urls and not no_qr:
+        click.echo(f"Scan with a phone to open {urls[0]}")
+        click.echo(net.qr_text(urls[0]), nl=False)
+    click.echo("Ctrl-C stops the archive.")
+    make_server(app, host, port, threads).run()
+
+
+SEND_BUFFER = 1024 * 1024
+
+
+def server_options(app: Flask, host: str, port: int, threads: int) -> dict[str, Any]:
+    """waitress settings: uploads up to the archive's limit (plus form overhead), and large
+    socket writes so media goes out in few system calls."""
+    return {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "ident": "radio",
+        "max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"]) + 16 * 1024 * 1024,
+        "outbuf_overflow": 16 * 1024 * 1024,
+        "outbuf_high_watermark": 64 * 1024 * 1024,
+        "channel_timeout": 300,
+    }
+
+
+def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
+    """The waitress server ``radio serve`` runs (tests and the web bench run the same)."""
+    from waitress.server import create_server
+
+    server = create_server(app, **server_options(app, host, port, threads))
+    # waitress reads a file in pieces the size of the socket's send buffer: a large buffer
+    # sends media in a few big writes instead of many 16 KB ones.
+    server.adj.socket_options = [
+        *server.adj.socket_options,
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER),
+    ]
+    return server
+
+
+@main.group()
+def user() -> None:
+    """Accounts for volunteers: uploader, editor or admin. Listeners need none.
+
+    Example: radio user add amina --role editor
+    """
+
+
+@user.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["uploader", "editor", "admin"]),
+    default="uploader",
+    show_default=True,
+    help="uploader: upload; editor: also edit and see drafts; admin: all.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_state
+def user_add(state: AppState, name: str, role: str, password_stdin: bool) -> None:
+    """Add an account; asks for its password.
+
+    Example: radio user add amina --role editor
+    """
+    from radio.users import UserError, add_user
+
+    password = _read_password(password_stdin)
+    try:
+        created = add_user(state.db(), name, password, role)
+    except UserError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"Added {created.name} ({created.role}).")
+
+
+@user.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_state
+def user_password(state: AppState, name: str, password_stdin: bool) -> None:
+    """Set a new password for an account.
+
+    Example: radio user password amina
+    """
+    from radio.users import UserError, set_password
+
+    password = _read_password(password_stdin)
+    try:
+        set_password(state.db(), name, password)
+    except UserError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"New password set for {name}.")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["uploader", "editor", "admin"]))
+@pass_state
+def user_role(state: AppState, name: str, role: str) -> None:
+    """Change what an account may do.
+
+    Example: radio user role amina admin
+    """
+    from radio.users import UserError, set_role
+
+    try:
+        set_role(state.db(), name, role)
+    except UserError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{name} is now {role}.")
+
+
+@user.command("list")
+@pass_state
+def user_list(state: AppState) -> None:
+    """List the accounts and their roles.
+
+    Example: radio user list
+    """
+    from radio.users import list_users
+
+    users = list_users(state.db())
+    if not users:
+        click.echo("No accounts yet. Add one with: radio user add NAME --role admin")
+    for u in users:
+        click.echo(f"{u.name:<20} {u.role:<9} last login: {u.last_login_at or 'never'}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @main.command("search")
@@ -390,7 +531,7 @@ def search_command(state: AppState, query: str, as_json: bool, page: int, **filt
 
 
 def _tty() -> bool:
-    return click.get_text_stream("stdout").isatty()
+    return sys.stdout.isatty()
 
 
 def _plain(hit: Any) -> str:
@@ -470,3 +611,13 @@ def models(state: AppState) -> None:
         click.echo(
             f"{mark} {m.name:<16} {kind:<13} {m.size_bytes / 1e6:6.0f} MB  {m.source:<12} {m.path}"
         )
+
+
+def _register_topic_commands() -> None:
+    from radio.cli_topics import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_topic_commands()

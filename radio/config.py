@@ -39,6 +39,8 @@ def defaults() -> dict[str, Any]:
         "WORKERS": 1,
         "LEASE_SECONDS": 120,
         "FEED_LIMIT": 300,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
         "TOPIC_THRESHOLD": 0.05,  # share of a 90 s window's words about a topic to tag it
         "KEYPHRASE_TAGS": 5,
         "CHAPTER_MIN_SECONDS": 60,

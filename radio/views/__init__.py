@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-AREAS = ("archive", "search", "upload", "auth", "media", "feeds")
+AREAS = ("archive", "search", "upload", "auth", "media", "feeds", "topics")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,9 +1,15 @@
-"""One error shape: an HTML page for browsers, ``{"error": {...}}`` for JSON clients."""
+"""One error shape: an HTML page for browsers, ``{"error": {...}}`` for JSON clients.
+
+``register`` is also where the app-wide response rules go on (gzip, static caching,
+server timing: ``radio.compress``), since it is the one per-app hook of the views.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from radio import compress
 
 
 def wants_json() -> bool:
@@ -11,10 +17,25 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or best == "application/json"
 
 
+def too_large_message() -> str:
+    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+    limit = f"{limit_mb:,.0f}" if limit_mb >= 10 else f"{limit_mb:.2g}"
+    return (
+        f"The upload is larger than this archive's limit of {limit} MB, so nothing "
+        "was stored. Send fewer files at once, split a long recording, or ask the admin to "
+        "raise MAX_UPLOAD_MB in config.toml."
+    )
+
+
 def register(app: Flask) -> None:
+    compress.init_app(app)
+
     @app.errorhandler(HTTPException)
     def handle_http_error(e: HTTPException):  # noqa: ANN202 - Flask accepts several return shapes
+        description = e.description
+        if isinstance(e, RequestEntityTooLarge):
+            description = too_large_message()
         if wants_json():
-            body = {"error": {"status": e.code, "title": e.name, "detail": e.description}}
+            body = {"error": {"status": e.code, "title": e.name, "detail": description}}
             return jsonify(body), e.code
-        return render_template("error.html", error=e), e.code
+        return render_template("error.html", error=e, description=description), e.code

@@ -1,5 +1,93 @@
-"""The search area of the archive (being built for #4)."""
+"""Search what was said: hits grouped by episode, each linking to the moment it is said."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from flask import Blueprint, render_template, request
+
+from radio import catalog
+from radio.db import get_db
+from radio.search import MARK_END, MARK_START, BadQuery, EpisodeResult, Results, search
+from radio.views.auth import sees_hidden
 
 bp = Blueprint("search", __name__)
+
+PER_PAGE = 10
+_MARKED = re.compile(re.escape(MARK_START) + "(.*?)" + re.escape(MARK_END), re.S)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@bp.get("/search")
+def search_page() -> tuple[str, int]:
+    db = get_db()
+    hidden = sees_hidden()
+    args = {key: (request.args.get(key) or "").strip() for key in ("q", "show", "language")}
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    results: Results | None = None
+    error, status = None, 200
+    if None in (date_from, date_to):
+        error, status = "Dates are written YYYY-MM-DD, e.g. 2026-11-02.", 400
+    elif args["q"]:
+        try:
+            results = search(
+                db,
+                args["q"],
+                show=args["show"] or None,
+                language=args["language"] or None,
+                date_from=date_from or None,
+                date_to=date_to or None,
+                page=page,
+                per_page=PER_PAGE,
+                include_hidden=hidden,
+            )
+        except BadQuery as e:
+            error, status = str(e), 400
+    return render_template(
+        "search.html",
+        args={**args, "from": date_from or "", "to": date_to or ""},
+        results=results,
+        seek=word_times(db, results.episodes) if results else {},
+        error=error,
+        shows=catalog.shows(db, include_hidden=hidden),
+        languages=catalog.languages(db, include_hidden=hidden),
+    ), status
+
+
+def _date_arg(name: str) -> str | None:
+    """'' when not given, the date when valid, None when it isn't a date."""
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the search index compares words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def word_times(db: object, episodes: list[EpisodeResult]) -> dict[int, float]:
+    """For each hit, when its first matched word is said (segment id -> seconds).
+
+    A hit's segment can be long; the words' own timings let the link start the player
+    at the word, not at the start of the sentence.
+    """
+    hits = [hit for ep in episodes for hit in ep.hits]
+    words = catalog.segment_words(db, [hit.segment_id for hit in hits])  # type: ignore[arg-type]
+    times = {}
+    for hit in hits:
+        marked = {fold(t) for m in _MARKED.findall(hit.snippet) for t in _WORD.findall(m)}
+        times[hit.segment_id] = hit.start
+        for start, _end, word, *_ in words.get(hit.segment_id, []):
+            if marked & set(_WORD.findall(fold(word))):
+                times[hit.segment_id] = start
+                break
+    return times

@@ -1,0 +1,136 @@
+"""Accounts for the station's volunteers: names, hashed passwords and roles.
+
+Listeners never need an account. An account is for people who put recordings in
+(``uploader``), fix them (``editor``: titles, descriptions, transcripts, drafts and
+private episodes) or run the archive (``admin``: everything). Each role can do all
+that the roles below it can.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from radio.db import utcnow
+
+logger = logging.getLogger(__name__)
+
+ROLES = ("uploader", "editor", "admin")  # lowest first
+MIN_PASSWORD_CHARS = 8
+MAX_NAME_CHARS = 64
+
+# Checked against when a name is unknown, so a wrong name costs as long as a wrong password
+# and the time a login takes doesn't tell which names exist.
+_DUMMY_HASH = generate_password_hash("not a password of anyone's")
+
+
+class UserError(ValueError):
+    """An account can't be created or changed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    created_at: str | None = None
+    last_login_at: str | None = None
+
+    def can(self, role: str) -> bool:
+        """True when this user's role is ``role`` or above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def sees_hidden(self) -> bool:
+        """Editors and admins see drafts, private and unfinished episodes."""
+        return self.can("editor")
+
+
+def _from_row(row: dict[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        name=row["name"],
+        role=row["role"],
+        created_at=row.get("created_at"),
+        last_login_at=row.get("last_login_at"),
+    )
+
+
+def check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise UserError("A user needs a name, e.g. amina.")
+    if len(name) > MAX_NAME_CHARS or any(c.isspace() for c in name):
+        raise UserError(f"{name!r}: use one word of at most {MAX_NAME_CHARS} characters.")
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"{role!r} is not a role; use one of {', '.join(ROLES)}.")
+    return role
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_CHARS:
+        raise UserError(f"The password is too short; use at least {MIN_PASSWORD_CHARS} characters.")
+    return password
+
+
+def add_user(db: sqlite_utils.Database, name: str, password: str, role: str) -> User:
+    name, role, password = check_name(name), check_role(role), check_password(password)
+    if find_user(db, name):
+        raise UserError(f"{name} already exists; change the password with `radio user password`.")
+    table = db["users"]
+    table.insert(
+        {
+            "name": name,
+            "password_hash": generate_password_hash(password),
+            "role": role,
+            "created_at": utcnow(),
+        }
+    )
+    logger.info("added user %s (%s)", name, role)
+    return _from_row(table.get(table.last_pk))
+
+
+def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
+    user = find_user(db, name)
+    if user is None:
+        raise UserError(f"There is no user {name}; `radio user list` lists them.")
+    db["users"].update(user.id, {"password_hash": generate_password_hash(check_password(password))})
+
+
+def set_role(db: sqlite_utils.Database, name: str, role: str) -> None:
+    user = find_user(db, name)
+    if user is None:
+        raise UserError(f"There is no user {name}; `radio user list` lists them.")
+    db["users"].update(user.id, {"role": check_role(role)})
+
+
+def find_user(db: sqlite_utils.Database, name: str) -> User | None:
+    rows = list(db.query("select * from users where name = ?", [name.strip()]))
+    return _from_row(rows[0]) if rows else None
+
+
+def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
+    rows = list(db.query("select * from users where id = ?", [user_id]))
+    return _from_row(rows[0]) if rows else None
+
+
+def list_users(db: sqlite_utils.Database) -> list[User]:
+    return [_from_row(row) for row in db.query("select * from users order by name")]
+
+
+def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | None:
+    """The user when the name and password match, else None (the same for either mistake)."""
+    rows = list(db.query("select * from users where name = ?", [(name or "").strip()]))
+    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    if not check_password_hash(stored, password or "") or not rows:
+        return None
+    db["users"].update(rows[0]["id"], {"last_login_at": utcnow()})
+    return _from_row(rows[0])

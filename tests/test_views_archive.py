@@ -1,0 +1,233 @@
+"""Home, show, episode and progress pages; visibility; editing; the page-weight budget."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pytest
+from lxml import html as lxml_html
+
+from radio.views.archive import seconds_text
+from tests.conftest import clip
+from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture
+def episode(app, db):
+    ep = add_episode(
+        app,
+        clip("jfk.flac"),
+        title="Ask not",
+        show="Morning Talk",
+        recorded_at="2026-11-02",
+        description="An inaugural address.\nSecond line.",
+    )
+    write_transcript(db, ep["id"], minutes=1)
+    return ep
+
+
+def page(client, url: str):  # noqa: ANN201
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return lxml_html.fromstring(response.get_data(as_text=True))
+
+
+def test_home_lists_latest_episodes_and_shows(client, episode):
+    doc = page(client, "/")
+    links = doc.xpath("//ul[@class='episodes']/li/a")
+    assert [a.text for a in links] == ["Ask not"]
+    assert links[0].get("href") == f"/episodes/{episode['guid']}"
+    assert doc.xpath("//ul[@class='shows']//a/@href") == ["/shows/morning-talk"]
+    assert doc.xpath("//form[@role='search']/@action") == ["/search"]
+
+
+def test_show_page(client, episode):
+    doc = page(client, "/shows/morning-talk")
+    assert doc.xpath("//h1/text()") == ["Morning Talk"]
+    assert doc.xpath("//ul[@class='episodes']/li/a/text()") == ["Ask not"]
+    assert client.get("/shows/no-such-show").status_code == 404
+
+
+def test_episode_page(client, episode, db):
+    guid = episode["guid"]
+    doc = page(client, f"/episodes/{guid}")
+    assert doc.xpath("//h1/text()") == ["Ask not"]
+    sources = doc.xpath("//audio[@id='player']//source")  # lxml nests <source>
+    assert [s.get("src") for s in sources] == [
+        f"/media/{guid}/audio.opus",
+        f"/media/{guid}/audio.mp3",
+    ]
+    assert sources[0].get("type").startswith("audio/ogg") and sources[1].get("type") == "audio/mpeg"
+    meta = doc.xpath("string(//p[@class='meta'])")
+    assert "Morning Talk" in meta and "2026-11-02" in meta and "0:11" in meta
+    downloads = doc.xpath("//details[@class='downloads']//li")
+    mp3_bytes = db.execute("select bytes from renditions where kind = 'mp3'").fetchone()[0]
+    assert f"{mp3_bytes / 1000:.0f} KB" in downloads[0].text_content()
+    transcript_links = doc.xpath("//details[@class='downloads']//a[@download]/@href")
+    for fmt in ("vtt", "srt", "json", "txt"):
+        assert f"/episodes/{guid}/transcript.{fmt}" in transcript_links
+    # every segment: a timestamp that seeks without JavaScript, and the id its link targets
+    segs = doc.xpath("//div[@id='transcript']/p")
+    assert len(segs) == db.execute("select count(*) from segments").fetchone()[0]
+    for p in segs:
+        href = p.xpath("a/@href")[0]
+        t = p.get("id").removeprefix("t=")
+        assert href == f"?t={t}#t={t}"
+    assert "Second line." in doc.xpath("string(//p[@class='text'])")
+    assert not doc.xpath("//a[contains(@href, '/original')]")  # listeners get renditions
+
+
+def test_a_time_in_the_url_starts_the_player_there_without_javascript(client, episode):
+    doc = page(client, f"/episodes/{episode['guid']}?t=25")
+    assert all(src.endswith("#t=25") for src in doc.xpath("//audio/source/@src"))
+    now = doc.xpath("//div[@id='transcript']/p[@class='now']/@id")
+    assert now == ["t=24"]  # the segment being said at 25 s
+
+
+def test_progress_page_and_json(client, app, db):
+    queued = add_episode(app, clip("LJ001-0002.wav"), process=False)
+    add_account(app, "amina", "editor")
+    log_in(client, "amina")
+    guid = queued["guid"]
+    assert client.get(f"/episodes/{guid}").headers["Location"] == f"/episodes/{guid}/progress"
+    doc = page(client, f"/episodes/{guid}/progress")
+    assert doc.xpath("//progress/@value") == ["0.0"]
+    assert doc.xpath("//meta[@http-equiv='refresh']")  # inside <noscript>: reloads without JS
+    as_json = client.get(f"/episodes/{guid}/progress", headers={"Accept": "application/json"})
+    api = client.get(f"/api/episodes/{guid}/progress")
+    assert as_json.json == api.json
+    assert api.json["status"] == "queued" and api.json["progress"] == 0.0
+    from radio import tasks
+
+    tasks.run_episode(app, queued["id"])
+    done = client.get(f"/api/episodes/{guid}/progress").json
+    assert done["status"] == "ready" and done["progress"] == 1.0
+    assert done["url"] == f"/episodes/{guid}"
+
+
+def test_transcript_downloads(client, episode):
+    guid = episode["guid"]
+    expected = {
+        "vtt": ("text/vtt", "WEBVTT"),
+        "srt": (None, "1\n"),
+        "json": ("application/json", "{"),
+        "txt": ("text/plain", None),
+    }
+    for fmt, (mime, start) in expected.items():
+        r = client.get(f"/episodes/{guid}/transcript.{fmt}")
+        assert r.status_code == 200, fmt
+        if mime:
+            assert r.mimetype == mime
+        if start:
+            assert r.get_data(as_text=True).lstrip("\ufeff").startswith(start)
+    assert client.get(f"/episodes/{guid}/transcript.doc").status_code == 404
+
+
+@pytest.mark.parametrize("visibility", ["private", "draft"])
+def test_a_hidden_episode_is_404_everywhere(app, client, db, visibility):
+    ep = add_episode(
+        app, clip("jfk.flac"), title="Secret meeting", show="Closed Door", visibility=visibility
+    )
+    write_transcript(db, ep["id"], minutes=1)
+    db.execute("update segments set text = 'zanzibarquorum' where idx = 0")
+    guid = ep["guid"]
+    urls = [
+        f"/episodes/{guid}",
+        f"/episodes/{guid}?t=3",
+        f"/episodes/{guid}/progress",
+        f"/api/episodes/{guid}/progress",
+        f"/episodes/{guid}/edit",
+        "/shows/closed-door",
+        *(f"/episodes/{guid}/transcript.{f}" for f in ("vtt", "srt", "json", "txt")),
+        *(f"/media/{guid}/{k}" for k in ("audio.mp3", "audio.opus", "peaks.json", "original")),
+    ]
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code in (404, 302), url
+        if r.status_code == 302:  # the edit page asks for a login first
+            assert r.headers["Location"].startswith("/login")
+        assert client.head(url).status_code in (404, 302), url
+    assert client.get(f"/feeds/chapters/{guid}.json").status_code == 404
+    feeds = ("/feeds/all.xml", "/feeds/shows/closed-door.xml")
+    for url in ("/", "/search?q=zanzibarquorum", "/search?q=secret", *feeds):
+        body = client.get(url).get_data(as_text=True)
+        assert guid not in body and "Secret meeting" not in body, url
+    # an editor sees it, marked as hidden
+    add_account(app, "amina", "editor")
+    log_in(client, "amina")
+    doc = page(client, f"/episodes/{guid}")
+    assert visibility in doc.xpath("string(//p[@class='meta'])")
+    assert client.get(f"/media/{guid}/audio.mp3").status_code == 200
+    assert "Secret meeting" in client.get("/").get_data(as_text=True)
+    assert guid in client.get("/search?q=zanzibarquorum").get_data(as_text=True)
+
+
+def test_editors_edit_details_and_transcript(app, client, db, episode):
+    add_account(app, "amina", "editor")
+    log_in(client, "amina")
+    guid = episode["guid"]
+    edit_page = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
+    token = csrf_token(edit_page)
+    r = client.post(
+        f"/episodes/{guid}/edit",
+        data={
+            "csrf_token": token,
+            "part": "details",
+            "title": "Ask not, 1961",
+            "description": "Fixed.",
+            "visibility": "draft",
+        },
+    )
+    assert r.status_code == 302
+    ep = db["episodes"].get(episode["id"])
+    assert (ep["title"], ep["description"], ep["visibility"]) == (
+        "Ask not, 1961",
+        "Fixed.",
+        "draft",
+    )
+    seg = next(db.query("select id, start, text from segments where idx = 2"))
+    r = client.post(
+        f"/episodes/{guid}/edit",
+        data={"csrf_token": token, "part": "transcript", f"seg-{seg['id']}": "Quixotic harbour."},
+    )
+    assert r.status_code == 302
+    edits = list(db.query("select * from transcript_edits"))
+    assert len(edits) == 1
+    assert edits[0]["before"] == seg["text"] and edits[0]["after"] == "Quixotic harbour."
+    assert edits[0]["user_id"] == next(db.query("select id from users"))["id"]
+    # the search index follows the edit
+    found = client.get("/search?q=quixotic").get_data(as_text=True)
+    assert guid in found
+    old_word = seg["text"].split()[0].strip(".").lower()
+    old_hits = client.get(f"/search?q={old_word}").get_data(as_text=True)
+    assert f'#t={seconds_text(seg["start"])}"' not in old_hits  # the fixed segment is gone
+    bad = client.post(f"/episodes/{guid}/edit", data={"csrf_token": token, "title": " "})
+    assert bad.status_code == 422 and "can&#39;t be empty" in bad.get_data(as_text=True)
+
+
+def transfer_size(client, url: str) -> tuple[int, dict[str, int]]:
+    """Compressed bytes a browser fetches for a page before any audio: HTML, CSS, JS."""
+    r = client.get(url, headers=GZIP)
+    assert r.headers["Content-Encoding"] == "gzip"
+    sizes = {url: len(r.data)}
+    html = gzip.decompress(r.data).decode()
+    for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
+        a = client.get(asset, headers=GZIP)
+        assert a.status_code == 200 and a.headers["Content-Encoding"] == "gzip", asset
+        assert "max-age=31536000" in a.headers["Cache-Control"]
+        sizes[asset] = len(a.data)
+    assert not re.search(r'(?:href|src)="(?:https?:)?//', html), "every asset is local"
+    return sum(sizes.values()), sizes
+
+
+def test_a_30_minute_episode_page_is_under_40_kb(app, client, db, record_property):
+    ep = add_episode(app, clip("jfk.flac"), title="Half an hour of talk", show="Morning Talk")
+    count = write_transcript(db, ep["id"], minutes=30)
+    assert count > 300
+    total, sizes = transfer_size(client, f"/episodes/{ep['guid']}")
+    record_property("episode_page_bytes", sizes)
+    print(f"30-minute episode page: {total} bytes compressed: {sizes}")
+    assert total <= 40 * 1024, sizes
