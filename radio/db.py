@@ -293,3 +293,13 @@ def _topics(db: sqlite_utils.Database) -> None:
 @migration("0005_show_hosts")
 def _show_hosts(db: sqlite_utils.Database) -> None:
     db["shows"].add_column("hosts", str)  # JSON list of names, shown as podcast:person hosts
+
+
+@migration("0006_uploader_and_search_index")
+def _uploader_and_search_index(db: sqlite_utils.Database) -> None:
+    db["episodes"].add_column("uploaded_by", int)  # users.id of who uploaded it, if anyone
+    # Covering index: maps a search hit (segment rowid) to its episode without reading
+    # the segment's text, which is most of a search's time when a word is very common.
+    db["segments"].create_index(
+        ["id", "episode_id"], index_name="segments_id_episode", if_not_exists=True
+    )

@@ -123,10 +123,22 @@ def _filters(
     language: str | None,
     date_from: str | None,
     date_to: str | None,
+    topic: str | None,
     include_hidden: bool,
 ) -> tuple[str, dict[str, Any]]:
     clauses = [] if include_hidden else [public_sql("e")]
-    params = {"show": show, "language": language, "date_from": date_from, "date_to": date_to}
+    params = {
+        "show": show,
+        "language": language,
+        "date_from": date_from,
+        "date_to": date_to,
+        "topic": topic,
+    }
+    if topic:
+        clauses.append(
+            "exists (select 1 from episode_tags et join tags t on t.id = et.tag_id "
+            "where et.episode_id = e.id and not et.removed and t.slug = :topic)"
+        )
     if show:
         clauses.append("sh.slug = :show")
     if language:
@@ -138,11 +150,15 @@ def _filters(
     return (" and ".join(clauses) or "1"), params
 
 
+# Ranking by bm25 costs about 2.5 µs a matching segment; past this many matches (a word
+# said in most recordings) episodes are ranked by how often they say it instead.
+BM25_MAX_MATCHES = 20_000
+
 _RANKED = """
 with f as materialized (
-    select rowid, bm25(segments_fts) as rank from segments_fts where segments_fts match :q
+    select rowid, {segment_rank} as rank from segments_fts where segments_fts match :q
 ), seg as (
-    select s.episode_id, min(f.rank) as best, count(*) as n
+    select s.episode_id, {episode_rank} as best, count(*) as n
     from f join segments s on s.id = f.rowid group by s.episode_id
 ), ttl as materialized (
     -- a title match ranks like a strong transcript match
@@ -163,6 +179,7 @@ def search(
     language: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    topic: str | None = None,
     page: int = 1,
     per_page: int = 10,
     hits_per_episode: int = 5,
@@ -173,17 +190,16 @@ def search(
     page = max(1, page)
     if not fts:
         return Results(text, fts, 0, page, per_page, [])
-    where, params = _filters(show, language, date_from, date_to, include_hidden)
+    where, params = _filters(show, language, date_from, date_to, topic, include_hidden)
+    named = {"q": fts, **params}
     sql = (
-        f"{_RANKED} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
+        f"{_ranked(db, fts)} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
         f"left join shows sh on sh.id = e.show_id where {where}"
     )
-    named = {"q": fts, **params}
-    total = db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
     rows = db.execute(
         sql.format(
             cols="r.episode_id, r.best, r.n, e.guid, e.title, sh.title, sh.slug, e.recorded_at, "
-            "coalesce(e.transcript_language, e.language), e.duration"
+            "coalesce(e.transcript_language, e.language), e.duration, count(*) over ()"
         )
         + " order by r.best, e.recorded_at desc limit :limit offset :offset",
         {**named, "limit": per_page, "offset": (page - 1) * per_page},
@@ -204,17 +220,42 @@ def search(
         )
         for r in rows
     ]
+    if rows:
+        total = rows[0][10]
+    elif page > 1:  # past the last page: count what there is
+        total = db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
+    else:
+        total = 0
     return Results(text, fts, total, page, per_page, episodes)
 
 
+def _ranked(db: sqlite_utils.Database, fts: str) -> str:
+    matches = db.execute(
+        "select count(*) from segments_fts where segments_fts match ?", [fts]
+    ).fetchone()[0]
+    if matches <= BM25_MAX_MATCHES:
+        return _RANKED.format(segment_rank="bm25(segments_fts)", episode_rank="min(f.rank)")
+    return _RANKED.format(segment_rank="0", episode_rank="-count(*)")
+
+
 def _hits(db: sqlite_utils.Database, fts: str, episode_id: int, limit: int) -> list[Hit]:
-    """The episode's best-matching segments, shown in the order they are said."""
+    """The episode's best-matching segments, shown in the order they are said.
+
+    A transcript's segments are written one after another, so the episode's rowid
+    range lets FTS5 look only at its own matches, not at every match in the archive.
+    """
+    lo, hi = db.execute(
+        "select min(id), max(id) from segments where episode_id = ?", [episode_id]
+    ).fetchone()
+    if lo is None:
+        return []
     rows = db.execute(
         "select s.id, s.start, s.end, s.speaker, "
         "snippet(segments_fts, 0, char(2), char(3), '…', 16) "
         "from segments_fts join segments s on s.id = segments_fts.rowid "
-        "where segments_fts match ? and s.episode_id = ? order by bm25(segments_fts) limit ?",
-        [fts, episode_id, limit],
+        "where segments_fts match ? and segments_fts.rowid between ? and ? "
+        "and s.episode_id = ? order by bm25(segments_fts) limit ?",
+        [fts, lo, hi, episode_id, limit],
     ).fetchall()
     hits = [Hit(r[0], r[1], r[2], r[3], r[4]) for r in rows]
     return sorted(hits, key=lambda h: h.start)

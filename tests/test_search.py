@@ -190,3 +190,22 @@ def test_pagination(db):
     assert first.total == 25 and first.pages == 3
     assert len(first.episodes) == 10 and len(third.episodes) == 5
     assert not {e.episode_id for e in first.episodes} & {e.episode_id for e in third.episodes}
+
+
+def test_topic_filter(db, archive):
+    from radio.tagging import tag_episode
+
+    tag_episode(db, archive["water"], add=["water"], remove=[])
+    assert [
+        e.episode_id for e in search.search(db, "the", topic="water-and-sanitation").episodes
+    ] == [archive["water"]]
+    assert search.search(db, "country", topic="water-and-sanitation").total == 0
+
+
+def test_a_word_said_everywhere_still_ranks_and_pages(db, monkeypatch):
+    monkeypatch.setattr(search, "BM25_MAX_MATCHES", 3)  # take the path for very common words
+    for n in range(6):
+        add_episode(db, f"Ep {n}", [(i * 2.0, i * 2.0 + 2, "radio talk") for i in range(n + 1)])
+    results = search.search(db, "radio", per_page=4)
+    assert results.total == 6
+    assert [e.title for e in results.episodes] == ["Ep 5", "Ep 4", "Ep 3", "Ep 2"]
