@@ -32,7 +32,7 @@ def defaults() -> dict[str, Any]:
         "MAX_TRUE_PEAK_DBTP": -1.0,
         "MP3_BITRATE": 48_000,
         "OPUS_BITRATE": 24_000,
-        "WHISPER_MODEL": None,
+        "WHISPER_MODEL": os.environ.get("RADIO_WHISPER_MODEL") or None,
         "WHISPER_THREADS": 0,  # 0: let CTranslate2 use every core
         "TRANSCRIBE": True,
         "QUEUE_URL": None,  # redis://host:6379/0 to share one queue between machines
