@@ -86,21 +86,6 @@ def languages(db: sqlite_utils.Database, *, include_hidden: bool = False) -> lis
     return [r[0] for r in rows]
 
 
-def topics(
-    db: sqlite_utils.Database, *, include_hidden: bool = False, limit: int = 30
-) -> list[dict[str, Any]]:
-    """The most used topics (empty until topics are tagged, #6)."""
-    return list(
-        db.query(
-            "select t.slug, t.label, count(*) as episodes from tags t "
-            "join episode_tags et on et.tag_id = t.id and not et.removed "
-            f"join episodes e on e.id = et.episode_id and {_visible(include_hidden)} "
-            "group by t.id order by episodes desc, t.label limit ?",
-            [limit],
-        )
-    )
-
-
 def episode_by_guid(db: sqlite_utils.Database, guid: str) -> dict[str, Any] | None:
     """The episode with exactly this guid (URLs carry whole guids), with its show."""
     rows = list(
@@ -127,16 +112,6 @@ def chapters(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]
     return list(
         db.query(
             "select start, end, title from chapters where episode_id = ? order by idx",
-            [episode_id],
-        )
-    )
-
-
-def episode_topics(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "select t.slug, t.label from episode_tags et join tags t on t.id = et.tag_id "
-            "where et.episode_id = ? and not et.removed order by et.score desc, t.label",
             [episode_id],
         )
     )

@@ -1,4 +1,4 @@
-"""Editors' changes: episode details and transcript fixes, each fix kept in transcript_edits.
+"""Editors' changes: episode details, transcript fixes (each kept in transcript_edits), tags.
 
 The search index follows by itself: FTS5 triggers on ``segments`` and ``episodes``
 (migration 0002) re-index a row whenever its text changes.
@@ -7,13 +7,15 @@ The search index follows by itself: FTS5 triggers on ``segments`` and ``episodes
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlite_utils
 
 from radio.db import utcnow
 from radio.episodes import VISIBILITIES, update_episode
+from radio.tagging import TagError, episode_tags, tag_episode
+from transcription.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +104,30 @@ def recent_edits(
             [episode_id, limit],
         )
     )
+
+
+def change_tags(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    *,
+    add: str = "",
+    remove: Sequence[str] = (),
+    taxonomy: Taxonomy,
+) -> str:
+    """Add the tags named in ``add`` (commas between names) and remove the ``remove`` slugs,
+    as manual decisions that every retag keeps; return what changed, to tell the editor."""
+    names = [name.strip() for name in add.split(",") if name.strip()]
+    if not names and not remove:
+        raise EditError("Type a tag to add, e.g. water or market day.")
+    rows = episode_tags(db, episode_id, include_removed=True)
+    before = {r["slug"]: (r["source"], r["removed"]) for r in rows}
+    try:
+        after = tag_episode(db, episode_id, names, remove, taxonomy=taxonomy)
+    except TagError as e:
+        raise EditError(str(e)) from None
+    changed = [r for r in after if before.get(r["slug"]) != (r["source"], r["removed"])]
+    added = [r["label"] for r in changed if not r["removed"]]
+    removed = [r["label"] for r in changed if r["removed"]]
+    parts = [f"Added {', '.join(added)}." if added else ""]
+    parts.append(f"Removed {', '.join(removed)}." if removed else "")
+    return " ".join(p for p in parts if p) or "The tags were already like that."

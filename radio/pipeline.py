@@ -58,7 +58,6 @@ Step = Callable[[Context], None]
 def steps() -> list[tuple[str, Step, float]]:
     """(name, function, share of the total progress bar), in the order they run."""
     from radio import steps as s
-
     from radio import tagging
 
     return [

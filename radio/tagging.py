@@ -283,6 +283,12 @@ def _resolve(
     if not re.search(r"[^\W_]", text):
         raise TagError(f"{name!r} is not a tag name; use letters or digits, e.g. +water.")
     slug = slugify(text)
+    if not adding:
+        # A Remove button names the tag's own slug: a keyphrase tag "water" must not be
+        # taken for the taxonomy topic "water-and-sanitation".
+        row = db.execute("select slug, label, kind from tags where slug = ?", [slug]).fetchone()
+        if row:
+            return row[0], row[1], row[2]
     topic = taxonomy.find(text) or taxonomy.get(slug)
     if topic is None:
         prefixed = [t for t in taxonomy.topics if t.slug.startswith(slug + "-")]

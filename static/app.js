@@ -1,5 +1,5 @@
 /* The archive's one script. Every page works without it; this only adds:
-   the player following the transcript, live processing progress, upload progress. */
+   the player following the transcript and chapters, live processing progress, upload progress. */
 (function () {
   "use strict";
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
@@ -21,8 +21,23 @@
     var starts = [];
     each(segs, function (p) { starts.push(parseFloat(p.id.slice(2))); });
     var current = -1, follow = true, touched = 0;
+    var chapters = root.querySelectorAll(".chapters li"), chapterStarts = [], chapter = -1;
+    each(chapters, function (li, k) {
+      chapterStarts.push(timeIn(li.querySelector("a").getAttribute("href")));
+      if (li.classList.contains("now")) chapter = k;
+    });
+
+    function markChapter(t) {
+      var i = -1;
+      for (var k = 0; k < chapterStarts.length; k++) if (chapterStarts[k] <= t + 0.05) i = k;
+      if (i === chapter) return;
+      if (chapter >= 0) chapters[chapter].classList.remove("now");
+      chapter = i;
+      if (i >= 0) chapters[i].classList.add("now");
+    }
 
     function highlight(t, scroll) {
+      markChapter(t);
       var lo = 0, hi = starts.length - 1, i = -1;
       while (lo <= hi) {
         var mid = (lo + hi) >> 1;

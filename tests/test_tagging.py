@@ -263,3 +263,19 @@ def test_every_topic_command_has_help_with_an_example() -> None:
     for command in COMMANDS:
         assert command.help and "Example: radio " in command.help, command.name
         assert CliRunner().invoke(command, ["--help"]).exit_code == 0
+
+
+def test_removing_a_keyphrase_tag_removes_that_tag_not_a_similar_topic(app, db, home):
+    from radio.ingest import Limits, Metadata, ingest_file
+    from radio.tagging import episode_tags, tag_episode
+    from tests.conftest import clip
+
+    episode_id = ingest_file(db, home, clip("jfk.flac"), Metadata(), Limits()).episode_id
+    tag_id = db["tags"].insert({"slug": "water", "label": "water", "kind": "keyphrase"}).last_pk
+    db["episode_tags"].insert(
+        {"episode_id": episode_id, "tag_id": tag_id, "source": "keyphrase", "score": 0.5}
+    )
+    tag_episode(db, episode_id, add=["water and sanitation"], remove=[])
+    tag_episode(db, episode_id, add=[], remove=["water"])
+    kept = {t["slug"]: t["removed"] for t in episode_tags(db, episode_id, include_removed=True)}
+    assert kept == {"water": 1, "water-and-sanitation": 0}

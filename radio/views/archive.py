@@ -23,11 +23,12 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from radio import catalog, editing
+from radio import catalog, editing, tagging
 from radio.db import get_db
 from radio.episodes import VISIBILITIES, renditions
 from radio.views.auth import can_see, current_user, login_required, sees_hidden
 from radio.views.errors import wants_json
+from transcription.taxonomy import TaxonomyError
 
 bp = Blueprint("archive", __name__)
 
@@ -81,11 +82,6 @@ def size(n: int | float | None) -> str:
     return f"{n:.1f} GB"
 
 
-@bp.app_template_global()
-def topics_enabled() -> bool:
-    return "topics" in current_app.blueprints
-
-
 @bp.get("/")
 def index() -> str:
     db = get_db()
@@ -94,7 +90,8 @@ def index() -> str:
         "index.html",
         latest=catalog.latest_episodes(db, include_hidden=hidden, page=page_number()),
         shows=catalog.shows(db, include_hidden=hidden),
-        topics=catalog.topics(db, include_hidden=hidden) if topics_enabled() else [],
+        # the station's own topics: keyphrases are too many for the home page (see /topics)
+        topics=tagging.list_topics(db, public_only=not hidden, kind="taxonomy"),
     )
 
 
@@ -127,7 +124,7 @@ def episode(guid: str) -> str | Response:
         segments=segments,
         transcript=transcript_html(segments, start),
         chapters=catalog.chapters(db, ep["id"]),
-        topics=catalog.episode_topics(db, ep["id"]) if topics_enabled() else [],
+        topics=tagging.episode_tags(db, ep["id"]),
         start=start if start is not None and start >= 0 else None,
         formats=TRANSCRIPT_FORMATS,
     )
@@ -213,7 +210,18 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         try:
-            if request.form.get("part") == "transcript":
+            part = request.form.get("part")
+            if part == "tags":
+                flash(
+                    editing.change_tags(
+                        db,
+                        ep["id"],
+                        add=request.form.get("add", ""),
+                        remove=request.form.getlist("remove"),
+                        taxonomy=tagging.load_station_taxonomy(current_app.config["HOME"]),
+                    )
+                )
+            elif part == "transcript":
                 changed = editing.edit_segments(db, ep["id"], g.user.id, _segment_texts())
                 flash(f"Saved {changed} changed segment(s); search finds the new words now.")
             else:
@@ -226,7 +234,7 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
                 )
                 flash("Saved the episode's details.")
             return redirect(url_for("archive.edit", guid=guid))
-        except editing.EditError as e:
+        except (editing.EditError, TaxonomyError) as e:
             flash(str(e), "error")
             status = 422
     return render_template(
@@ -234,6 +242,7 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
         episode=ep,
         segments=catalog.segments(db, ep["id"]),
         edits=editing.recent_edits(db, ep["id"]),
+        tags=tagging.episode_tags(db, ep["id"], include_removed=True),
         visibilities=VISIBILITIES,
         user=current_user(),
     ), status

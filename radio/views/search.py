@@ -7,10 +7,12 @@ import unicodedata
 from datetime import date
 
 from flask import Blueprint, render_template, request
+from sqlite_utils import Database
 
 from radio import catalog
 from radio.db import get_db
 from radio.search import MARK_END, MARK_START, BadQuery, EpisodeResult, Results, search
+from radio.tagging import TopicNotFound, get_topic, list_topics
 from radio.views.auth import sees_hidden
 
 bp = Blueprint("search", __name__)
@@ -24,7 +26,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def search_page() -> tuple[str, int]:
     db = get_db()
     hidden = sees_hidden()
-    args = {key: (request.args.get(key) or "").strip() for key in ("q", "show", "language")}
+    args = {
+        key: (request.args.get(key) or "").strip() for key in ("q", "show", "language", "topic")
+    }
     date_from, date_to = _date_arg("from"), _date_arg("to")
     page = max(1, request.args.get("page", 1, type=int) or 1)
     results: Results | None = None
@@ -40,6 +44,7 @@ def search_page() -> tuple[str, int]:
                 language=args["language"] or None,
                 date_from=date_from or None,
                 date_to=date_to or None,
+                topic=args["topic"] or None,
                 page=page,
                 per_page=PER_PAGE,
                 include_hidden=hidden,
@@ -54,7 +59,22 @@ def search_page() -> tuple[str, int]:
         error=error,
         shows=catalog.shows(db, include_hidden=hidden),
         languages=catalog.languages(db, include_hidden=hidden),
+        topics=topic_choices(db, args["topic"], hidden),
     ), status
+
+
+def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str]]:
+    """The station's topics for the filter, and the chosen topic if it is another tag (a
+    topic page's "search within" sends any tag)."""
+    rows = list_topics(db, public_only=not hidden, kind="taxonomy")
+    choices = [{"slug": t["slug"], "label": t["label"]} for t in rows]
+    if chosen and all(c["slug"] != chosen for c in choices):
+        try:
+            label = get_topic(db, chosen)["label"]
+        except TopicNotFound:
+            label = chosen
+        choices.append({"slug": chosen, "label": label})
+    return choices
 
 
 def _date_arg(name: str) -> str | None:
