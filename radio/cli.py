@@ -15,9 +15,10 @@ import click
 from flask import Flask
 
 from radio import audio, pipeline, store, tasks
+from radio.cli_common import clock, lookup
 from radio.config import ConfigError
 from radio.db import connect, database_path
-from radio.episodes import EpisodeNotFound, get_episode, list_episodes, renditions
+from radio.episodes import get_episode, list_episodes, renditions
 from radio.ingest import IngestError, Limits, Metadata, ingest_file
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ def _print_episode(db, row: dict[str, Any]) -> None:  # noqa: ANN001
     if s["error"]:
         click.echo(f"  error:    {s['error']}")
     if s["duration"]:
-        click.echo(f"  duration: {_clock(s['duration'])}")
+        click.echo(f"  duration: {clock(s['duration'])}")
     if s["loudness_before"] is not None and s["loudness_after"] is not None:
         click.echo(
             f"  loudness: {s['loudness_before']:.1f} LUFS -> {s['loudness_after']:.1f} LUFS, "
@@ -216,13 +217,6 @@ def _progress_text(s: dict[str, Any]) -> str:
     return f" ({s['step']}, {100 * (s['progress'] or 0):.0f}%)"
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 @main.command()
 @click.argument("episode", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -234,7 +228,7 @@ def status(state: AppState, episode: str | None, as_json: bool, limit: int) -> N
     Example: radio status 12 --json
     """
     db = state.db()
-    rows = [_lookup(db, episode)] if episode else list_episodes(db, limit=limit)
+    rows = [lookup(db, episode)] if episode else list_episodes(db, limit=limit)
     if as_json:
         data = [_episode_summary(db, row) for row in rows]
         click.echo(json.dumps(data[0] if episode else data, indent=2, ensure_ascii=False))
@@ -243,13 +237,6 @@ def status(state: AppState, episode: str | None, as_json: bool, limit: int) -> N
         click.echo("No episodes yet. Add one with: radio ingest FILE")
     for row in rows:
         _print_episode(db, row)
-
-
-def _lookup(db, ref: str) -> dict[str, Any]:  # noqa: ANN001
-    try:
-        return get_episode(db, ref)
-    except EpisodeNotFound as e:
-        raise click.ClickException(str(e)) from None
 
 
 @main.command()
@@ -263,7 +250,7 @@ def retry(state: AppState, episode: str, wait: bool) -> None:
     """
     app = state.app
     db = state.db()
-    row = _lookup(db, episode)
+    row = lookup(db, episode)
     pipeline.retry(db, row["id"])
     if wait:
         outcome = _process_with_bar(app, db, row["id"])
@@ -305,7 +292,7 @@ def clip(state: AppState, episode: str, start: str, end: str, output: str) -> No
     Example: radio clip 12 --from 12:30 --to 13:45 -o clip.mp3
     """
     db = state.db()
-    row = _lookup(db, episode)
+    row = lookup(db, episode)
     home = db_home(db)
     mp3 = [r for r in renditions(db, row["id"]) if r["kind"] == "mp3"]
     # The normalised rendition sounds like the feed; the original serves before it exists.
@@ -401,223 +388,13 @@ def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
     return server
 
 
-@main.group()
-def user() -> None:
-    """Accounts for volunteers: uploader, editor or admin. Listeners need none.
+def _register_commands() -> None:
+    """Commands kept in modules of their own, so this one stays readable."""
+    from radio import cli_search, cli_topics, cli_users
 
-    Example: radio user add amina --role editor
-    """
-
-
-@user.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    type=click.Choice(["uploader", "editor", "admin"]),
-    default="uploader",
-    show_default=True,
-    help="uploader: upload; editor: also edit and see drafts; admin: all.",
-)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@pass_state
-def user_add(state: AppState, name: str, role: str, password_stdin: bool) -> None:
-    """Add an account; asks for its password.
-
-    Example: radio user add amina --role editor
-    """
-    from radio.users import UserError, add_user
-
-    password = _read_password(password_stdin)
-    try:
-        created = add_user(state.db(), name, password, role)
-    except UserError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"Added {created.name} ({created.role}).")
+    for module in (cli_search, cli_topics, cli_users):
+        for command in module.COMMANDS:
+            main.add_command(command)
 
 
-@user.command("password")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@pass_state
-def user_password(state: AppState, name: str, password_stdin: bool) -> None:
-    """Set a new password for an account.
-
-    Example: radio user password amina
-    """
-    from radio.users import UserError, set_password
-
-    password = _read_password(password_stdin)
-    try:
-        set_password(state.db(), name, password)
-    except UserError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"New password set for {name}.")
-
-
-@user.command("role")
-@click.argument("name")
-@click.argument("role", type=click.Choice(["uploader", "editor", "admin"]))
-@pass_state
-def user_role(state: AppState, name: str, role: str) -> None:
-    """Change what an account may do.
-
-    Example: radio user role amina admin
-    """
-    from radio.users import UserError, set_role
-
-    try:
-        set_role(state.db(), name, role)
-    except UserError as e:
-        raise click.ClickException(str(e)) from None
-    click.echo(f"{name} is now {role}.")
-
-
-@user.command("list")
-@pass_state
-def user_list(state: AppState) -> None:
-    """List the accounts and their roles.
-
-    Example: radio user list
-    """
-    from radio.users import list_users
-
-    users = list_users(state.db())
-    if not users:
-        click.echo("No accounts yet. Add one with: radio user add NAME --role admin")
-    for u in users:
-        click.echo(f"{u.name:<20} {u.role:<9} last login: {u.last_login_at or 'never'}")
-
-
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-
-
-@main.command("search")
-@click.argument("query")
-@click.option("--show", help="Only this show (its slug, e.g. morning-talk).")
-@click.option("--language", help="Only this language code.")
-@click.option("--from", "date_from", help="Recorded on or after YYYY-MM-DD.")
-@click.option("--to", "date_to", help="Recorded on or before YYYY-MM-DD.")
-@click.option("--page", default=1, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@pass_state
-def search_command(state: AppState, query: str, as_json: bool, page: int, **filters: Any) -> None:
-    """Search what was said; prints episode, time and snippet.
-
-    Example: radio search '"water committee" farm*' --from 2026-01-01
-    """
-    from radio.search import BadQuery, highlight, search
-
-    db = state.db()
-    try:
-        results = search(db, query, page=page, **filters)
-    except BadQuery as e:
-        raise click.ClickException(str(e)) from None
-    if as_json:
-        click.echo(json.dumps(_results_json(results), indent=2, ensure_ascii=False))
-        return
-    if not results.episodes:
-        click.echo("No results.")
-    for ep in results.episodes:
-        for hit in ep.hits or []:
-            snippet = highlight(hit.snippet, "\x1b[1m", "\x1b[0m") if _tty() else _plain(hit)
-            click.echo(f"{ep.episode_id}  {_clock(hit.start)}  {snippet}")
-        if not ep.hits:
-            click.echo(f"{ep.episode_id}  0:00  {ep.title} (title or description)")
-    if results.pages > 1:
-        click.echo(f"Page {results.page} of {results.pages}; --page N for more.")
-
-
-def _tty() -> bool:
-    return sys.stdout.isatty()
-
-
-def _plain(hit: Any) -> str:
-    from radio.search import highlight
-
-    return highlight(hit.snippet, "", "")
-
-
-def _results_json(results: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return {
-        "query": results.query,
-        "total": results.total,
-        "page": results.page,
-        "pages": results.pages,
-        "episodes": [
-            {**asdict(ep), "hits": [{**asdict(h), "snippet": _plain(h)} for h in ep.hits]}
-            for ep in results.episodes
-        ],
-    }
-
-
-@main.command()
-@click.argument("episode")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["vtt", "srt", "json", "txt"]),
-    default="txt",
-    show_default=True,
-)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-@pass_state
-def transcript(state: AppState, episode: str, fmt: str, output: str | None) -> None:
-    """Print or save an episode's transcript as WebVTT, SRT, Podcasting 2.0 JSON or text.
-
-    Example: radio transcript 12 --format vtt -o show.vtt
-    """
-    from radio.transcripts import load_segments
-    from transcription.formats import FORMATS
-
-    db = state.db()
-    row = _lookup(db, episode)
-    segments = load_segments(db, row["id"])
-    if not segments:
-        raise click.ClickException(
-            f"Episode {row['id']} has no transcript yet (status: {row['status']})."
-        )
-    text = FORMATS[fmt][0](segments)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-@main.command()
-@pass_state
-def models(state: AppState) -> None:
-    """List the Whisper models found on disk, in the order they are chosen.
-
-    Example: RADIO_WHISPER_MODEL=/media/usb/whisper-small radio models
-    """
-    from transcription.models import ModelNotFoundError, find_models
-
-    app = state.app
-    try:
-        found = find_models(app.config.get("WHISPER_MODEL"), Path(app.config["HOME"]))
-    except ModelNotFoundError as e:
-        raise click.ClickException(str(e)) from None
-    if not found:
-        raise click.ClickException("No Whisper model found. Reinstall: pip install radio-archive")
-    for i, m in enumerate(found):
-        mark = "*" if i == 0 else " "
-        kind = "multilingual" if m.multilingual else "English only"
-        click.echo(
-            f"{mark} {m.name:<16} {kind:<13} {m.size_bytes / 1e6:6.0f} MB  {m.source:<12} {m.path}"
-        )
-
-
-def _register_topic_commands() -> None:
-    from radio.cli_topics import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_register_topic_commands()
+_register_commands()

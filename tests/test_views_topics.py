@@ -23,20 +23,10 @@ from radio.tagging import episode_tags, load_chapters, retag, tag_episode
 from radio.views.archive import seconds_text
 from tests.audiofiles import convert, join_clips
 from tests.conftest import DATA, clip
+from tests.test_tagging import STATION_TAXONOMY
 from tests.test_views_archive import transfer_size
 from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
 
-STATION_TAXONOMY = """\
-[topics.printing]
-label = "Printing and books"
-[topics.printing.keywords]
-en = ["printing", "printed", "book", "typography", "movable type", "gutenberg"]
-
-[topics.telephone-service]
-label = "Telephone service"
-[topics.telephone-service.keywords]
-en = ["phone", "call", "dial", "number", "extension", "operator", "press", "agent"]
-"""
 PRINTING = [f"LJ001-000{i}.wav" for i in range(1, 9)]
 PHONE = ["basic-pbx-ivr-main.wav", "agent-alreadyon.wav", "conf-adminmenu.wav"]
 PHONE += ["check-number-dial-again.wav", "privacy-prompt.wav", "ss-noservice.wav"]
