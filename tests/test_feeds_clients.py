@@ -35,7 +35,7 @@ from radio import create_app, pipeline
 from radio.db import connect, database_path
 from radio.episodes import public_sql, update_episode
 from radio.ingest import Limits, Metadata, ingest_file
-from tests.conftest import clip
+from tests.conftest import clip, require
 
 pytestmark = pytest.mark.slow
 
@@ -205,10 +205,11 @@ def test_feedparser_finds_enclosure_duration_guid_and_a_transcript(archive):
 
 
 def partytime(xml: bytes, tmp_path: Path) -> dict:
-    if not shutil.which("node"):
-        pytest.skip("node is not installed; .ci/run expects Node 20")
-    if not (JS / "node_modules" / "podcast-partytime").is_dir():
-        pytest.skip("podcast-partytime is not installed: run `npm ci` in tests/js (.ci/run does)")
+    require(bool(shutil.which("node")), "node (.ci/run expects Node 20)")
+    require(
+        (JS / "node_modules" / "podcast-partytime").is_dir(),
+        "podcast-partytime (run `npm ci` in tests/js; .ci/run does)",
+    )
     path = tmp_path / "feed.xml"
     path.write_bytes(xml)
     env = {**os.environ, "LOG": "silent"}  # partytime's logger would write to stdout
@@ -283,8 +284,7 @@ class Gpo:
 
 
 def test_gpodder_subscribes_downloads_every_episode_and_sees_a_new_one(archive, tmp_path):
-    if not shutil.which("gpo"):
-        pytest.skip("gPodder's gpo is not installed: apt-get install gpodder (.ci/run does)")
+    require(bool(shutil.which("gpo")), "gPodder's gpo (apt-get install gpodder; .ci/run does)")
     gpo = Gpo(tmp_path)
     assert "Successfully added" in gpo("subscribe", archive.feed_url)
     gpo("update", archive.feed_url)

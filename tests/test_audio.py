@@ -1,0 +1,290 @@
+"""radio.audio on real speech: probing, damage checks, renditions, peaks and clips.
+
+Inputs of every accepted format are made here from the clips in tests/data with PyAV.
+Renditions are checked with other tools than the ones that made them: libsndfile
+(through soundfile) decodes, pyloudnorm measures loudness, scipy oversamples for the
+true peak.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile
+from scipy.signal import resample_poly
+
+from radio import audio
+from radio.loudness import TruePeakLimiter
+
+DATA = Path(__file__).parent / "data"
+JFK = DATA / "jfk.flac"  # 11.0 s, stereo 44.1 kHz, hot (peaks at full scale)
+LJ = DATA / "LJ001-0001.wav"  # 9.66 s, mono 22.05 kHz, studio speech
+
+# name: (suffix, muxer, encoder, sample rate, PyAV's format name, canonical codec name)
+FORMATS = {
+    "wav": (".wav", "wav", "pcm_s16le", 44_100, "wav", "pcm_s16le"),
+    "mp3": (".mp3", "mp3", "libmp3lame", 44_100, "mp3", "mp3"),
+    "flac": (".flac", "flac", "flac", 44_100, "flac", "flac"),
+    "ogg-opus": (".opus", "ogg", "libopus", 48_000, "ogg", "opus"),
+    "m4a-aac": (".m4a", "ipod", "aac", 44_100, "mov,mp4,m4a,3gp,3g2,mj2", "aac"),
+    "webm-opus": (".webm", "webm", "libopus", 48_000, "matroska,webm", "opus"),
+    "aiff": (".aiff", "aiff", "pcm_s16be", 44_100, "aiff", "pcm_s16be"),
+}
+
+
+def decode(path: Path, rate: int | None = None, layout: str = "stereo") -> np.ndarray:
+    """A whole short clip as float32 (channels, samples), resampled with PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler("fltp", layout, rate or stream.rate)
+        frames = [out for f in container.decode(stream) for out in resampler.resample(f)]
+        frames += resampler.resample(None)
+    return np.concatenate([f.to_ndarray() for f in frames], axis=1)
+
+
+def encode(path: Path, x: np.ndarray, rate: int, muxer: str, codec: str) -> Path:
+    """Write float (channels, samples) with PyAV; the encoder's own sample format is used."""
+    layout = "stereo" if x.shape[0] == 2 else "mono"
+    with av.open(str(path), "w", format=muxer) as out:
+        stream = out.add_stream(codec, rate=rate, layout=layout)
+        for start in range(0, x.shape[1], 4096):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(x[:, start : start + 4096], np.float32), "fltp", layout
+            )
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def make_format(tmp_path: Path, name: str, seconds: float = 6.0) -> Path:
+    """The first ``seconds`` of JFK (stereo) in one of the accepted formats."""
+    suffix, muxer, codec, rate, *_ = FORMATS[name]
+    x = decode(JFK, rate)[:, : int(seconds * rate)]
+    return encode(tmp_path / f"speech{suffix}", x, rate, muxer, codec)
+
+
+def true_peak_dbtp(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.abs(resample_poly(x, 4, 1)).max()))
+
+
+def check_renditions(result: audio.RenderResult, duration: float) -> None:
+    """Loudness, peak, channels, bit rate and length of both renditions, independently."""
+    kinds = {r.kind: r for r in result.renditions}
+    assert set(kinds) == {"mp3", "opus"}
+    for r in result.renditions:
+        assert r.path.exists() and r.path.stat().st_size == r.bytes
+        x, rate = soundfile.read(r.path, dtype="float64")  # libsndfile: mpg123 / libopus
+        assert x.ndim == 1, f"{r.kind} is not mono"
+        lufs = pyloudnorm.Meter(rate).integrated_loudness(x)
+        assert lufs == pytest.approx(-16.0, abs=1.0), f"{r.kind}: {lufs:.2f} LUFS"
+        assert true_peak_dbtp(x) <= -1.0, f"{r.kind}: true peak {true_peak_dbtp(x):.2f}"
+        assert len(x) / rate == pytest.approx(duration, abs=0.1)
+        assert r.duration == pytest.approx(duration, abs=0.1)
+    mp3, opus = kinds["mp3"], kinds["opus"]
+    assert (mp3.path.name, mp3.mime, mp3.bitrate) == ("audio.mp3", "audio/mpeg", 48_000)
+    assert (opus.path.name, opus.mime, opus.bitrate) == ("audio.opus", "audio/ogg", 24_000)
+    with av.open(str(mp3.path)) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.bit_rate, stream.channels) == (48_000, 1)
+        # CBR: at 24 kHz every 48 kbps MPEG-2 layer III frame is exactly 144 bytes
+        assert {p.size for p in container.demux(stream) if p.size} == {144}
+    info = soundfile.info(opus.path)
+    assert (info.format, info.subtype, info.channels) == ("OGG", "OPUS", 1)
+    assert opus.bytes * 8 / opus.duration == pytest.approx(24_000, rel=0.25)
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_each_format_probes_checks_and_renders(tmp_path: Path, name: str) -> None:
+    src = make_format(tmp_path, name)
+    _, _, _, rate, format_name, codec = FORMATS[name]
+    info = audio.probe(src)
+    assert (info.format_name, info.codec) == (format_name, codec)
+    assert (info.sample_rate, info.channels) == (rate, 2)
+    assert info.duration == pytest.approx(6.0, abs=0.1)
+    assert info.bit_rate is None or info.bit_rate > 0
+    audio.check_decodes(src, info)
+    result = audio.render(src, tmp_path / "out")
+    check_renditions(result, 6.0)
+    assert result.duration == pytest.approx(6.0, abs=0.1)
+    assert result.after.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+
+
+@pytest.mark.parametrize("level", ["quiet", "peaks-at-full-scale", "clipped"])
+def test_quiet_and_hot_speech_land_on_target(tmp_path: Path, level: str) -> None:
+    x = decode(LJ, layout="mono")
+    if level == "quiet":
+        x = x * 10 ** (-30 / 20)
+    elif level == "peaks-at-full-scale":  # studio speech, high crest: needs the limiter
+        x = x / np.abs(x).max()
+    else:  # boosted 20 dB into the rails
+        x = np.clip(x * 10, -1.0, 1.0)
+    src = tmp_path / "speech.wav"
+    soundfile.write(src, x[0], 22_050, subtype="PCM_16")
+    result = audio.render(src, tmp_path / "out")
+    expected = pyloudnorm.Meter(22_050).integrated_loudness(x[0].astype(np.float64))
+    assert result.before.integrated_lufs == pytest.approx(expected, abs=0.5)
+    check_renditions(result, 9.655)
+
+
+def test_silence_gets_no_gain(tmp_path: Path) -> None:
+    src = tmp_path / "silence.wav"
+    soundfile.write(src, np.zeros(3 * 16_000), 16_000, subtype="PCM_16")
+    result = audio.render(src, tmp_path / "out")
+    assert result.before.integrated_lufs == float("-inf")
+    assert result.after.integrated_lufs == float("-inf")
+    x, _ = soundfile.read(result.renditions[0].path)
+    assert np.abs(x).max() < 1e-3
+    assert max(json.loads(result.peaks_path.read_text())["peaks"]) == 0.0
+
+
+def test_measure_loudness_agrees_with_pyloudnorm(tmp_path: Path) -> None:
+    seen: list[float] = []
+    loudness = audio.measure_loudness(LJ, progress=seen.append)
+    x, rate = soundfile.read(LJ, dtype="float64")
+    assert loudness.integrated_lufs == pytest.approx(
+        pyloudnorm.Meter(rate).integrated_loudness(x), abs=0.3
+    )
+    assert loudness.true_peak_dbtp == pytest.approx(true_peak_dbtp(x), abs=0.5)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(9.655, abs=0.05)
+
+
+def test_render_reports_progress_and_shows_only_complete_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "audio.mp3.part").write_bytes(b"left by a crash")
+    (out / "peaks.json.part").write_text("{")
+    calls: list[tuple[float, float]] = []
+
+    def progress(done: float, total: float) -> None:
+        calls.append((done, total))
+        finals = {"audio.mp3", "audio.opus", "peaks.json"} & {p.name for p in out.iterdir()}
+        assert not finals, f"{finals} visible before the render finished"
+
+    result = audio.render(LJ, out, progress=progress)
+    assert sorted(p.name for p in out.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    done, total = calls[-1]
+    assert total == pytest.approx(2 * 9.655, abs=0.1) and done == pytest.approx(total, abs=0.1)
+    assert result.peaks_path == out / "peaks.json"
+
+
+def test_peaks_are_small_and_scaled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    peaks = json.loads(audio.render(JFK, tmp_path / "a").peaks_path.read_text())
+    assert peaks["duration"] == pytest.approx(11.0, abs=0.05)
+    assert len(peaks["peaks"]) == pytest.approx(11.0 * audio.PEAKS_PER_SECOND, abs=1)
+    assert all(0.0 <= p <= 1.0 for p in peaks["peaks"]) and max(peaks["peaks"]) > 0.3
+    monkeypatch.setattr(audio, "MAX_PEAKS", 3)  # long shows: the count is capped
+    short = DATA / "LJ001-0002.wav"  # 1.9 s
+    capped = json.loads(audio.render(short, tmp_path / "b").peaks_path.read_text())
+    assert len(capped["peaks"]) <= 3
+
+
+def test_text_renamed_wav_is_not_audio(tmp_path: Path) -> None:
+    path = tmp_path / "notes.wav"
+    path.write_text("Running order: news, weather, the phone-in.\n" * 20)
+    with pytest.raises(audio.NotAudioError, match="notes.wav"):
+        audio.probe(path)
+
+
+def test_empty_file_is_not_audio(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp3"
+    path.touch()
+    with pytest.raises(audio.NotAudioError, match="empty"):
+        audio.probe(path)
+
+
+@pytest.mark.parametrize("suffix", [".bin", ".mp3", ".flac", ".wav", ""])
+def test_random_bytes_are_not_audio(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"noise{suffix}"
+    path.write_bytes(np.random.default_rng(7).bytes(100_000))
+    with pytest.raises(audio.NotAudioError):
+        audio.probe(path)
+
+
+def test_video_without_sound_has_no_audio_stream(tmp_path: Path) -> None:
+    path = tmp_path / "silent-film.mp4"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(10):
+            image = np.full((48, 64, 3), i * 20, np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(stream.encode(None))
+    with pytest.raises(audio.NoAudioStreamError, match="silent-film.mp4"):
+        audio.probe(path)
+
+
+def test_truncated_mp3_is_reported_as_cut_off(tmp_path: Path) -> None:
+    whole = make_format(tmp_path, "mp3", seconds=11.0)
+    cut = tmp_path / "cut.mp3"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: int(len(data) * 0.3)])
+    info = audio.probe(cut)  # the header still promises the whole 11 s
+    assert info.duration == pytest.approx(11.0, abs=0.1)
+    with pytest.raises(audio.TruncatedAudioError, match="cut off"):
+        audio.check_decodes(cut, info)
+
+
+def test_truncated_wav_is_reported_as_cut_off(tmp_path: Path) -> None:
+    data = LJ.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(audio.TruncatedAudioError, match="cut off"):
+        audio.check_decodes(cut, audio.probe(cut))
+
+
+def test_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(audio.AudioError, match="doesn't exist"):
+        audio.probe(tmp_path / "nowhere.wav")
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".opus", ".m4a", ".wav"])
+def test_clip_is_the_range_with_fades(tmp_path: Path, suffix: str) -> None:
+    dest = audio.make_clip(JFK, tmp_path / f"clip{suffix}", 2.0, 6.0)
+    assert dest == tmp_path / f"clip{suffix}" and not list(tmp_path.glob("*.part"))
+    x = decode(dest, 44_100, "mono")[0]
+    assert len(x) / 44_100 == pytest.approx(4.0, abs=0.1)
+
+    def rms(a: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(a.astype(np.float64) ** 2)))
+
+    middle = rms(x[len(x) // 2 - 11_025 : len(x) // 2 + 11_025])
+    assert rms(x[:441]) < middle / 10 and rms(x[-441:]) < middle / 10
+
+
+def test_clip_holds_the_right_seconds(tmp_path: Path) -> None:
+    clip, _ = soundfile.read(audio.make_clip(JFK, tmp_path / "clip.wav", 2.0, 6.0))
+    original, rate = soundfile.read(JFK)
+    inner = slice(rate, 3 * rate)  # clear of the fades
+    np.testing.assert_allclose(clip[inner], original[2 * rate :][inner], atol=2e-4)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [(6.0, 2.0, "empty"), (3.0, 3.0, "empty"), (20.0, 25.0, "lasts only"), (0.0, 601.0, "at most")],
+)
+def test_clip_rejects_bad_ranges(tmp_path: Path, start: float, end: float, message: str) -> None:
+    with pytest.raises(audio.AudioError, match=message):
+        audio.make_clip(JFK, tmp_path / "clip.mp3", start, end)
+
+
+def test_clip_rejects_unknown_format(tmp_path: Path) -> None:
+    with pytest.raises(audio.AudioError, match=r"\.mp3, \.opus"):
+        audio.make_clip(JFK, tmp_path / "clip.xyz", 1.0, 2.0)
+
+
+def test_limiter_holds_the_true_peak_ceiling() -> None:
+    x = decode(JFK, audio.RATE, "mono")[0] * 10  # +20 dB: peaks near +20 dBTP
+    limiter = TruePeakLimiter(audio.RATE, -3.0)
+    y = np.concatenate([limiter.process(x[i : i + 5000]) for i in range(0, len(x), 5000)])
+    y = np.concatenate([y, limiter.flush()])
+    assert len(y) == len(x)
+    assert true_peak_dbtp(y.astype(np.float64)) <= -3.0 + 0.1
+    assert np.all(np.abs(y) <= np.abs(x) + 1e-6)  # aligned with the input, only ever cuts
