@@ -14,7 +14,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from radio import audio, pipeline, store, tasks
+from radio import audio, clips, pipeline, store, tasks
 from radio.cli_common import clock, lookup
 from radio.config import ConfigError
 from radio.db import connect, database_path
@@ -298,7 +298,7 @@ def clip(state: AppState, episode: str, start: str, end: str, output: str) -> No
     # The normalised rendition sounds like the feed; the original serves before it exists.
     source = store.resolve(home, mp3[0]["path"] if mp3 else row["source_path"])
     try:
-        path = audio.make_clip(source, Path(output), parse_clock(start), parse_clock(end))
+        path = clips.make_clip(source, Path(output), parse_clock(start), parse_clock(end))
     except audio.AudioError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"Wrote {path} ({path.stat().st_size / 1024:.0f} KB)")

@@ -19,7 +19,7 @@ import pytest
 import soundfile
 from scipy.signal import resample_poly
 
-from radio import audio
+from radio import audio, clips
 from radio.loudness import TruePeakLimiter
 
 DATA = Path(__file__).parent / "data"
@@ -247,7 +247,7 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".mp3", ".opus", ".m4a", ".wav"])
 def test_clip_is_the_range_with_fades(tmp_path: Path, suffix: str) -> None:
-    dest = audio.make_clip(JFK, tmp_path / f"clip{suffix}", 2.0, 6.0)
+    dest = clips.make_clip(JFK, tmp_path / f"clip{suffix}", 2.0, 6.0)
     assert dest == tmp_path / f"clip{suffix}" and not list(tmp_path.glob("*.part"))
     x = decode(dest, 44_100, "mono")[0]
     assert len(x) / 44_100 == pytest.approx(4.0, abs=0.1)
@@ -260,7 +260,7 @@ def test_clip_is_the_range_with_fades(tmp_path: Path, suffix: str) -> None:
 
 
 def test_clip_holds_the_right_seconds(tmp_path: Path) -> None:
-    clip, _ = soundfile.read(audio.make_clip(JFK, tmp_path / "clip.wav", 2.0, 6.0))
+    clip, _ = soundfile.read(clips.make_clip(JFK, tmp_path / "clip.wav", 2.0, 6.0))
     original, rate = soundfile.read(JFK)
     inner = slice(rate, 3 * rate)  # clear of the fades
     np.testing.assert_allclose(clip[inner], original[2 * rate :][inner], atol=2e-4)
@@ -272,12 +272,12 @@ def test_clip_holds_the_right_seconds(tmp_path: Path) -> None:
 )
 def test_clip_rejects_bad_ranges(tmp_path: Path, start: float, end: float, message: str) -> None:
     with pytest.raises(audio.AudioError, match=message):
-        audio.make_clip(JFK, tmp_path / "clip.mp3", start, end)
+        clips.make_clip(JFK, tmp_path / "clip.mp3", start, end)
 
 
 def test_clip_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(audio.AudioError, match=r"\.mp3, \.opus"):
-        audio.make_clip(JFK, tmp_path / "clip.xyz", 1.0, 2.0)
+        clips.make_clip(JFK, tmp_path / "clip.xyz", 1.0, 2.0)
 
 
 def test_limiter_holds_the_true_peak_ceiling() -> None:
