@@ -41,7 +41,7 @@ def search_command(state: Any, query: str, as_json: bool, page: int, **filters: 
     for ep in results.episodes:
         for hit in ep.hits or []:
             snippet = highlight(hit.snippet, "\x1b[1m", "\x1b[0m") if _tty() else _plain(hit)
-            click.echo(f"{ep.episode_id}  {clock(hit.start)}  {snippet}")
+            click.echo(f"{ep.episode_id}  {clock(hit.time)}  {snippet}")
         if not ep.hits:
             click.echo(f"{ep.episode_id}  0:00  {ep.title} (title or description)")
     if results.pages > 1:

@@ -9,7 +9,9 @@ a stray quote or operator gives results or a clear ``BadQuery``, never an error.
 from __future__ import annotations
 
 import html
+import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ class Hit:
     end: float
     speaker: str | None
     snippet: str  # text with MARK_START/MARK_END around matched words
+    time: float  # when the first matched word is said: where a player should start
 
     @property
     def snippet_html(self) -> str:
@@ -257,5 +260,35 @@ def _hits(db: sqlite_utils.Database, fts: str, episode_id: int, limit: int) -> l
         "and s.episode_id = ? order by bm25(segments_fts) limit ?",
         [fts, lo, hi, episode_id, limit],
     ).fetchall()
-    hits = [Hit(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    words = _segment_words(db, [r[0] for r in rows])
+    hits = [
+        Hit(r[0], r[1], r[2], r[3], r[4], _word_time(r[4], words.get(r[0]), r[1])) for r in rows
+    ]
     return sorted(hits, key=lambda h: h.start)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, as the search index compares words."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.S)
+
+
+def _segment_words(db: sqlite_utils.Database, ids: list[int]) -> dict[int, list[list]]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"select id, words from segments where id in ({marks})", ids).fetchall()
+    return {r[0]: json.loads(r[1] or "[]") for r in rows}
+
+
+def _word_time(snippet: str, words: list[list] | None, start: float) -> float:
+    """When the first word the snippet marks is said. A segment can last half a minute;
+    the words' own timings let a player start at the word, not the sentence."""
+    marked = {fold(t) for m in _MARKED.findall(snippet) for t in _WORD.findall(m)}
+    for word_start, _end, word, *_ in words or []:
+        if marked & set(_WORD.findall(fold(word))):
+            return float(word_start)
+    return start

@@ -102,3 +102,21 @@ def test_parse_clock():
     assert parse_clock("75.5") == 75.5
     with pytest.raises(click.BadParameter):
         parse_clock("noon")
+
+
+def test_search_finds_a_word_said_in_a_real_recording_at_its_second(runner, monkeypatch):
+    # End to end on the device: ingest, transcribe with the bundled tiny.en, search.
+    # In jfk.flac "country" is said twice: "what your country" (about 5.5-6.2 s, by ear)
+    # and, last, "for your country" (about 9.8-10.6 s).
+    monkeypatch.setenv("RADIO_TRANSCRIBE", "true")
+    runner("ingest", str(clip("LJ001-0001.wav")), "--title", "Printing", "--wait")
+    assert runner("ingest", str(clip("jfk.flac")), "--title", "Inaugural", "--wait").exit_code == 0
+    result = runner("search", "country", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [e["title"] for e in data["episodes"]] == ["Inaugural"]
+    times = sorted(h["time"] for h in data["episodes"][0]["hits"])
+    assert abs(times[0] - 5.8) < 1.0
+    assert abs(times[-1] - 10.2) < 1.0
+    plain = runner("search", "country")
+    assert "0:05" in plain.output or "0:06" in plain.output

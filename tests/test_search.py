@@ -209,3 +209,22 @@ def test_a_word_said_everywhere_still_ranks_and_pages(db, monkeypatch):
     results = search.search(db, "radio", per_page=4)
     assert results.total == 6
     assert [e.title for e in results.episodes] == ["Ep 5", "Ep 4", "Ep 3", "Ep 2"]
+
+
+def test_a_hit_starts_at_the_word_not_the_sentence(db):
+    import json
+
+    episode_id = add_episode(db, "Timed", [])
+    words = [[10.0, 10.4, " Ask", 0.9], [10.4, 10.6, " not", 0.9], [12.3, 12.9, " country", 0.9]]
+    db["segments"].insert(
+        {
+            "episode_id": episode_id,
+            "idx": 0,
+            "start": 10.0,
+            "end": 13.0,
+            "text": "Ask not country",
+            "words": json.dumps(words),
+        }
+    )
+    (hit,) = search.search(db, "country").episodes[0].hits
+    assert hit.start == 10.0 and hit.time == 12.3

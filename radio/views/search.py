@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 
 from flask import Blueprint, render_template, request
@@ -11,15 +9,13 @@ from sqlite_utils import Database
 
 from radio import catalog
 from radio.db import get_db
-from radio.search import MARK_END, MARK_START, BadQuery, EpisodeResult, Results, search
+from radio.search import BadQuery, Results, search
 from radio.tagging import TopicNotFound, get_topic, list_topics
 from radio.views.auth import sees_hidden
 
 bp = Blueprint("search", __name__)
 
 PER_PAGE = 10
-_MARKED = re.compile(re.escape(MARK_START) + "(.*?)" + re.escape(MARK_END), re.S)
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @bp.get("/search")
@@ -55,7 +51,6 @@ def search_page() -> tuple[str, int]:
         "search.html",
         args={**args, "from": date_from or "", "to": date_to or ""},
         results=results,
-        seek=word_times(db, results.episodes) if results else {},
         error=error,
         shows=catalog.shows(db, include_hidden=hidden),
         languages=catalog.languages(db, include_hidden=hidden),
@@ -86,28 +81,3 @@ def _date_arg(name: str) -> str | None:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         return None
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, as the search index compares words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def word_times(db: object, episodes: list[EpisodeResult]) -> dict[int, float]:
-    """For each hit, when its first matched word is said (segment id -> seconds).
-
-    A hit's segment can be long; the words' own timings let the link start the player
-    at the word, not at the start of the sentence.
-    """
-    hits = [hit for ep in episodes for hit in ep.hits]
-    words = catalog.segment_words(db, [hit.segment_id for hit in hits])  # type: ignore[arg-type]
-    times = {}
-    for hit in hits:
-        marked = {fold(t) for m in _MARKED.findall(hit.snippet) for t in _WORD.findall(m)}
-        times[hit.segment_id] = hit.start
-        for start, _end, word, *_ in words.get(hit.segment_id, []):
-            if marked & set(_WORD.findall(fold(word))):
-                times[hit.segment_id] = start
-                break
-    return times
