@@ -82,7 +82,7 @@ def transcribe_step(ctx: Context) -> None:
     episode = ctx.episode
     db = ctx.db
     source = store.resolve(ctx.home, episode["source_path"])
-    language = episode.get("language") or None
+    language = episode.get("language") or _show_language(ctx) or None
     try:
         model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=language)
     except ModelNotFoundError as e:
@@ -124,6 +124,15 @@ def transcribe_step(ctx: Context) -> None:
         transcript_model=model.name,
         transcribe_seconds=round(time.monotonic() - started, 2),
     )
+
+
+def _show_language(ctx: Context) -> str | None:
+    """A show's language is the hint for its episodes uploaded without one."""
+    if not ctx.episode.get("show_id"):
+        return None
+    row = ctx.db.execute("select language from shows where id = ?", [ctx.episode["show_id"]])
+    found = row.fetchone()
+    return found[0] if found else None
 
 
 def _resume_point(ctx: Context) -> tuple[float, int]:

