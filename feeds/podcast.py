@@ -84,6 +84,21 @@ def _add_person(parent: Any, person: PersonTag) -> None:
     xml_elem(_tag("person"), parent, **attrs).text = person.name
 
 
+def _person(
+    persons: list[PersonTag],
+    name: str | None,
+    role: str,
+    group: str,
+    href: str | None,
+    img: str | None,
+) -> list[PersonTag]:
+    """feedgen's getter-setter shape: add a person when named, return them all."""
+    if name is not None:
+        _check_person(name, group)
+        persons.append(PersonTag(name.strip(), role, group, href, img))
+    return list(persons)
+
+
 def _check_person(name: str, group: str) -> None:
     if not name.strip():
         raise FeedError("podcast:person needs a name; leave the person out instead.")
@@ -146,10 +161,7 @@ class PodcastExtension(BaseExtension):
         href: str | None = None,
         img: str | None = None,
     ) -> list[PersonTag]:
-        if name is not None:
-            _check_person(name, group)
-            self._persons.append(PersonTag(name.strip(), role, group, href, img))
-        return list(self._persons)
+        return _person(self._persons, name, role, group, href, img)
 
     def medium(self, medium: str | None = None) -> str | None:
         if medium is not None:
@@ -239,10 +251,7 @@ class PodcastEntryExtension(BaseEntryExtension):
         href: str | None = None,
         img: str | None = None,
     ) -> list[PersonTag]:
-        if name is not None:
-            _check_person(name, group)
-            self._state.persons.append(PersonTag(name.strip(), role, group, href, img))
-        return list(self._state.persons)
+        return _person(self._state.persons, name, role, group, href, img)
 
 
 def _number(value: float) -> str:

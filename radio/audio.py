@@ -26,6 +26,7 @@ with warnings.catch_warnings():  # pydub warns when no system ffmpeg: we never l
     warnings.filterwarnings("ignore", "Couldn't find ffmpeg", RuntimeWarning)
 
 from radio.loudness import LoudnessMeter, Normaliser, plan_gain
+from radio.store import fsync_path
 
 logger = logging.getLogger(__name__)
 
@@ -362,19 +363,11 @@ class _Encoder:
     def finish(self) -> None:
         self._out.mux(self._stream.encode(None))
         self.close()
-        _fsync(self.path)
+        fsync_path(self.path)
 
     def close(self) -> None:
         with suppress(av.FFmpegError, OSError):
             self._out.close()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _commit(part: Path) -> Path:
@@ -382,7 +375,7 @@ def _commit(part: Path) -> Path:
     final = part.with_name(part.name.removesuffix(PART_SUFFIX))
     os.replace(part, final)
     with suppress(OSError):  # some filesystems can't fsync a directory; the data is safe
-        _fsync(part.parent)
+        fsync_path(part.parent)
     return final
 
 
@@ -403,7 +396,7 @@ def write_peaks(path: Path, peaks: Sequence[float], duration: float) -> Path:
         "peaks": [round(min(max(float(p), 0.0), 1.0), 3) for p in peaks],
     }
     part.write_text(json.dumps(doc, separators=(",", ":")))
-    _fsync(part)
+    fsync_path(part)
     return _commit(part)
 
 

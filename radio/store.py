@@ -109,12 +109,13 @@ def keep_original(home: str | Path, received: Received, suffix: str) -> str:
     else:
         os.replace(received.path, dest)
         dest.chmod(0o444)  # originals are never modified
-        fsync_dir(dest.parent)
+        fsync_path(dest.parent)
     return rel
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename durable: without this a power cut can forget it."""
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder after a rename in it: without this a power cut can forget
+    what was written or renamed."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
