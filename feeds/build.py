@@ -32,6 +32,7 @@ from feeds.podcast import (
     podcast_guid,
     xml_elem,
 )
+from feeds.podcast import PersonTag as Person  # noqa: F401 - part of this module's API
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +60,6 @@ class Transcript:
     mime: str
     language: str | None = None
     captions: bool = False  # rel="captions": timed text a player can show as subtitles
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    role: str = "host"
-    group: str = "cast"
-    href: str | None = None
 
 
 @dataclass(frozen=True)

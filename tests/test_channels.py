@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import jiwer
@@ -11,6 +10,7 @@ import pytest
 from faster_whisper import decode_audio
 from whisper_normalizer.english import EnglishTextNormalizer
 
+from tests.audiofiles import write_pcm
 from transcription.channels import detect_two_party, iter_pcm, probe
 from transcription.models import describe
 from transcription.transcribe import Transcriber
@@ -27,15 +27,10 @@ normalise = EnglishTextNormalizer()
 
 def write_stereo(path: Path, left: np.ndarray, right: np.ndarray) -> Path:
     n = max(len(left), len(right))
-    pcm = np.zeros((n, 2), dtype=np.float32)
-    pcm[: len(left), 0] = left
-    pcm[: len(right), 1] = right
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(2)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(np.clip(pcm * 32768, -32768, 32767).astype("<i2").tobytes())
-    return path
+    pcm = np.zeros((2, n), dtype=np.float32)
+    pcm[0, : len(left)] = left
+    pcm[1, : len(right)] = right
+    return write_pcm(path, pcm, RATE)
 
 
 def mono(name: str) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
-import wave
 from pathlib import Path
 
 import jiwer
@@ -15,6 +14,7 @@ from faster_whisper import decode_audio
 from whisper_normalizer.basic import BasicTextNormalizer
 from whisper_normalizer.english import EnglishTextNormalizer
 
+from tests.audiofiles import write_pcm
 from transcription import transcribe as transcribe_module
 from transcription.channels import AudioError
 from transcription.models import describe, find_models
@@ -81,13 +81,7 @@ def test_resume_from_start_at(transcriber: Transcriber) -> None:
 
 
 def write_mono(path: Path, pieces: list[np.ndarray]) -> Path:
-    audio = np.concatenate(pieces)
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(np.clip(audio * 32768, -32768, 32767).astype("<i2").tobytes())
-    return path
+    return write_pcm(path, np.concatenate(pieces), RATE)
 
 
 def test_long_file_in_blocks(
