@@ -1,19 +1,16 @@
-"""PyAV streaming audio: probe, loudness, renditions, peaks; pydub for clips.
+"""PyAV streaming audio: probe, integrity checks, mono decode, loudness, encoder.
 
 Everything decodes in blocks of a few seconds, so a three-hour show never sits in memory
 whole, and PyAV's wheel carries FFmpeg, so no system ffmpeg is needed. The signal
-maths (meter, limiter) lives in ``radio.loudness``.
+maths (meter, limiter) lives in ``radio.loudness``, the renditions in
+``radio.renditions`` and clips in ``radio.clips``.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import logging
-import math
 import os
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,10 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-with warnings.catch_warnings():  # pydub warns when no system ffmpeg: we never let it run one
-    warnings.filterwarnings("ignore", "Couldn't find ffmpeg", RuntimeWarning)
-
-from radio.loudness import LoudnessMeter, Normaliser, plan_gain
+from radio.loudness import LoudnessMeter
 from radio.store import fsync_path
 
 logger = logging.getLogger(__name__)
@@ -34,13 +28,6 @@ logger = logging.getLogger(__name__)
 # 24 kbps codes no more than 12 kHz of bandwidth anyway, and one resample feeds both.
 RATE = 24_000
 BLOCK = 65_536  # samples per decoded block (2.7 s): Python's per-block cost vanishes
-# At 48/24 kbps the encoders reshape peaks: decoded renditions overshoot the limited
-# signal by up to ~1.5 dB on a few samples a minute (AES TD1008 advises this margin).
-CODEC_HEADROOM_DB = 1.5
-MP3_MIME = "audio/mpeg"
-OPUS_MIME = "audio/ogg"  # RFC 7845's type for Ogg Opus files; what feed readers match on
-PEAKS_PER_SECOND = 2
-MAX_PEAKS = 4000
 PART_SUFFIX = ".part"
 _HEAD_SECONDS = 3.0  # check_decodes decodes this much at each end
 _PROBE_PACKETS = 64  # packets tried before deciding nothing in a file decodes
@@ -81,26 +68,6 @@ class Probe:
 class Loudness:
     integrated_lufs: float  # of the mono downmix the renditions are made from
     true_peak_dbtp: float
-
-
-@dataclass(frozen=True)
-class Rendition:
-    kind: str
-    path: Path
-    bytes: int
-    mime: str
-    bitrate: int
-    sample_rate: int  # as a player decodes it: Opus always decodes at 48 kHz
-    duration: float
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    renditions: list[Rendition]
-    before: Loudness
-    after: Loudness
-    peaks_path: Path
-    duration: float
 
 
 @contextmanager
@@ -308,7 +275,8 @@ def _blocks(frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
         yield frame.to_ndarray().reshape(-1)
 
 
-def _measure(path: Path, progress: Callable[[float], None] | None) -> LoudnessMeter:
+def measure_meter(path: Path, progress: Callable[[float], None] | None) -> LoudnessMeter:
+    """Pass 1 of a render: the meter, with the bins ``plan_gain`` needs, of the mono downmix."""
     meter = LoudnessMeter(RATE)
     for x in iter_mono(path):
         meter.add(x)
@@ -323,13 +291,13 @@ def _loudness(meter: LoudnessMeter) -> Loudness:
 
 def measure_loudness(path: Path, progress: Callable[[float], None] | None = None) -> Loudness:
     """EBU R128 integrated loudness and true peak of the mono downmix, streaming."""
-    return _loudness(_measure(Path(path), progress))
+    return _loudness(measure_meter(Path(path), progress))
 
 
-class _Encoder:
+class Encoder:
     """PCM blocks in (mono float32, or int16 shaped (samples, channels)), a file out.
 
-    render's two encoders run on the calling thread: PyAV drops the GIL only for one
+    The renditions' two encoders run on the calling thread: PyAV drops the GIL only for one
     codec frame at a time, so threads spent more time handing the GIL over than encoding.
     """
 
@@ -370,97 +338,10 @@ class _Encoder:
             self._out.close()
 
 
-def _commit(part: Path) -> Path:
+def commit_part(part: Path) -> Path:
     """Move a finished, fsync'ed ``x.part`` into place as ``x`` and make the rename durable."""
     final = part.with_name(part.name.removesuffix(PART_SUFFIX))
     os.replace(part, final)
     with suppress(OSError):  # some filesystems can't fsync a directory; the data is safe
         fsync_path(part.parent)
     return final
-
-
-def remove_stale_parts(out_dir: Path) -> None:
-    """Delete ``*.part`` files a crashed render left behind."""
-    for part in Path(out_dir).glob(f"*{PART_SUFFIX}"):
-        logger.info("removing unfinished %s", part)
-        part.unlink(missing_ok=True)
-
-
-def write_peaks(path: Path, peaks: Sequence[float], duration: float) -> Path:
-    """Write the waveform overview ``{"duration", "seconds_per_peak", "peaks"}`` atomically."""
-    path = Path(path)
-    part = path.with_name(path.name + PART_SUFFIX)
-    doc = {
-        "duration": round(duration, 3),
-        "seconds_per_peak": round(duration / len(peaks), 6) if peaks else 0.0,
-        "peaks": [round(min(max(float(p), 0.0), 1.0), 3) for p in peaks],
-    }
-    part.write_text(json.dumps(doc, separators=(",", ":")))
-    fsync_path(part)
-    return _commit(part)
-
-
-def render(
-    src: Path,
-    out_dir: Path,
-    *,
-    target_lufs: float = -16.0,
-    max_true_peak: float = -1.0,
-    mp3_bitrate: int = 48000,
-    opus_bitrate: int = 24000,
-    progress: Callable[[float, float], None] | None = None,
-) -> RenderResult:
-    """Make the loudness-normalised MP3 and Ogg Opus renditions and the peaks of ``src``.
-
-    Pass 1 measures the mono downmix; pass 2 applies the gain and a true-peak limiter and
-    feeds both encoders from one decode. ``progress(done, total)`` counts seconds of audio
-    processed, so ``total`` is twice the duration (two passes).
-    """
-    src, out_dir = Path(src), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_parts(out_dir)
-    estimate = 2 * max(probe(src).duration, 0.0)
-    meter = _measure(src, progress and (lambda done: progress(done, estimate)))
-    before, samples, duration = _loudness(meter), meter.samples, meter.samples / RATE
-    ceiling_db = max_true_peak - CODEC_HEADROOM_DB
-    gain_db = plan_gain(meter, target_lufs, ceiling_db)  # 0 dB for digital silence
-    del meter  # its 10 ms bins are no longer needed
-    paths = [out_dir / f"audio.{kind}{PART_SUFFIX}" for kind in ("mp3", "opus")]
-    encoders: list[_Encoder] = []
-    try:
-        encoders = [
-            # LAME -q 2 ("-h"): finer noise shaping, and its decoded peaks overshoot the
-            # limiter far less than at the default -q 3 (about 1.6x the encoding time)
-            _Encoder(paths[0], "libmp3lame", "mp3", mp3_bitrate, compression_level="2"),
-            _Encoder(paths[1], "libopus", "ogg", opus_bitrate),
-        ]
-        bucket = max(RATE // PEAKS_PER_SECOND, math.ceil(samples / MAX_PEAKS))
-        chain = Normaliser(RATE, gain_db, ceiling_db, bucket)
-        for x in itertools.chain(iter_mono(src), [None]):  # None: drain the look-ahead
-            y = chain.process(x) if x is not None else chain.flush()
-            for encoder in encoders:
-                encoder.add(y)
-            if progress and x is not None:
-                progress(duration + chain.samples_in / RATE, 2 * duration)
-        for encoder in encoders:
-            encoder.finish()
-        peaks_path = write_peaks(out_dir / "peaks.json", chain.peaks(), duration)
-        mp3, opus = (_commit(p) for p in paths[:2])
-    finally:  # after a failure: close and drop the partial files
-        for encoder in encoders:
-            encoder.close()
-        for path in paths:
-            path.unlink(missing_ok=True)
-    after = Loudness(chain.meter.integrated(), chain.meter.true_peak_dbtp)
-    logger.info(
-        "%s: %.1f LUFS %.1f dBTP, gain %+.1f dB -> %.1f LUFS %.1f dBTP (limited %.1f%%)",
-        *(src.name, before.integrated_lufs, before.true_peak_dbtp, gain_db),
-        *(after.integrated_lufs, after.true_peak_dbtp, 100 * chain.limited_share),
-    )
-    if math.isfinite(before.integrated_lufs) and abs(after.integrated_lufs - target_lufs) > 1:
-        logger.warning("%s: peaks far above its average level kept it off target", src.name)
-    renditions = [
-        Rendition("mp3", mp3, mp3.stat().st_size, MP3_MIME, mp3_bitrate, RATE, duration),
-        Rendition("opus", opus, opus.stat().st_size, OPUS_MIME, opus_bitrate, 48_000, duration),
-    ]
-    return RenderResult(renditions, before, after, peaks_path, duration)

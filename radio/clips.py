@@ -19,11 +19,11 @@ from pydub import AudioSegment
 from radio.audio import (
     PART_SUFFIX,
     AudioError,
+    Encoder,
     _audio_stream,
-    _commit,
     _decode,
-    _Encoder,
     _open,
+    commit_part,
     probe,
 )
 
@@ -106,12 +106,12 @@ def _encode_pcm(
 ) -> None:
     part = dest.with_name(dest.name + PART_SUFFIX)
     layout = "stereo" if pcm.shape[1] == 2 else "mono"
-    encoder = _Encoder(part, codec, muxer, bitrate * pcm.shape[1], rate, layout)
+    encoder = Encoder(part, codec, muxer, bitrate * pcm.shape[1], rate, layout)
     try:
         for i in range(0, len(pcm), rate):  # a second at a time
             encoder.add(pcm[i : i + rate])
         encoder.finish()
-        _commit(part)
+        commit_part(part)
     finally:  # after a failure
         encoder.close()
         part.unlink(missing_ok=True)

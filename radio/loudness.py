@@ -25,6 +25,14 @@ _RELATIVE_GATE = -10.0
 # costly oversampling is skipped for them.
 _SKIP_MARGIN = 0.5
 _SUB_BLOCK = 512
+# At 48/24 kbps both encoders code the band above ~3 kHz coarsely (MP3 quantises it,
+# Opus folds it), so by a loud sibilant the decoded peak can pass the input's by 2-3 dB:
+# on a 3-hour show every overshoot past the codec headroom sat where over 70 % of the
+# energy was above 3 kHz. The limiter therefore sees |x| plus half the high band's
+# magnitude, which de-esses only the sibilants that reach the ceiling.
+SIBILANCE_HZ = 3000.0
+SIBILANCE_WEIGHT = 0.5
+_SIBILANCE_HOLD_S = 0.002
 
 
 def db_to_gain(db: float) -> float:
@@ -124,11 +132,30 @@ def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), stops.tolist(), strict=True))
 
 
+class Sibilance:
+    """Magnitude of a stream's band above ``SIBILANCE_HZ``, held over a few milliseconds."""
+
+    def __init__(self, rate: int) -> None:
+        self._sos = signal.butter(2, SIBILANCE_HZ, "highpass", fs=rate, output="sos")
+        self._zi = np.zeros((self._sos.shape[0], 2))
+        self._hold = 2 * round(rate * _SIBILANCE_HOLD_S) + 1
+
+    def envelope(self, x: np.ndarray) -> np.ndarray:
+        high, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
+        return ndimage.maximum_filter1d(np.abs(high), self._hold)
+
+
+def limiter_view(x: np.ndarray, sibilance: Sibilance) -> np.ndarray:
+    """What the limiter holds under its ceiling, sample by sample (before oversampling)."""
+    return np.abs(x) + SIBILANCE_WEIGHT * sibilance.envelope(x)
+
+
 class LoudnessMeter:
     """EBU R128 / BS.1770-4 integrated loudness and true peak of a mono stream.
 
-    Keeps the K-weighted energy and the sample peak of every 10 ms bin (a three-hour show
-    is 1M bins, 17 MB) so ``plan_gain`` can foresee what a limiter will take away.
+    Keeps the K-weighted energy and the highest ``limiter_view`` of every 10 ms bin (a
+    three-hour show is 1M bins, 17 MB) so ``plan_gain`` can foresee what the limiter will
+    take away.
     """
 
     def __init__(self, rate: int) -> None:
@@ -141,11 +168,13 @@ class LoudnessMeter:
         self._energy: list[np.ndarray] = []
         self._peak: list[np.ndarray] = []
         self._true_peak = TruePeak()
+        self._sibilance = Sibilance(rate)
 
     def add(self, x: np.ndarray) -> None:
         self.samples += len(x)
         weighted, self._zi = signal.sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
-        both = np.concatenate([self._carry, [weighted * weighted, np.abs(x)]], axis=1)
+        view = limiter_view(x, self._sibilance)
+        both = np.concatenate([self._carry, [weighted * weighted, view]], axis=1)
         full = both.shape[1] // self._bin * self._bin
         if full:
             bins = both[:, :full].reshape(2, -1, self._bin)
@@ -157,7 +186,7 @@ class LoudnessMeter:
     def energies(self) -> np.ndarray:
         return np.concatenate(self._energy) if self._energy else np.zeros(0)
 
-    def peaks(self) -> np.ndarray:
+    def limiter_levels(self) -> np.ndarray:
         return np.concatenate(self._peak) if self._peak else np.zeros(0)
 
     def integrated(self, energies: np.ndarray | None = None) -> float:
@@ -198,7 +227,7 @@ def plan_gain(
     linear = target_lufs - measured
     energies = meter.energies()
     with np.errstate(divide="ignore"):
-        peak_db = 20.0 * np.log10(meter.peaks())
+        peak_db = 20.0 * np.log10(meter.limiter_levels())
     peak_db = np.maximum(peak_db, np.append(peak_db[1:], -np.inf))  # the look-ahead
     step = release_db_s * _BIN_S
     ramp = np.arange(len(peak_db)) * step
@@ -230,6 +259,7 @@ class TruePeakLimiter:
     ) -> None:
         self._ceiling = db_to_gain(ceiling_db)
         self._detector = TruePeak()
+        self._sibilance = Sibilance(rate)
         self._attack = max(1, round(rate * attack_s))
         # odd window: attack plus the detector's lag plus slack for the interpolated phases
         self._window = (self._attack + self._detector.delay + 4) | 1
@@ -245,7 +275,9 @@ class TruePeakLimiter:
         return self._window - 1
 
     def process(self, x: np.ndarray) -> np.ndarray:
-        env = self._detector.envelope(x, self._ceiling)
+        # the sibilance term can lift a sample by up to half again: oversample those too
+        env = self._detector.envelope(x, self._ceiling / (1.0 + SIBILANCE_WEIGHT))
+        env += SIBILANCE_WEIGHT * self._sibilance.envelope(x)
         need = np.zeros(len(x))
         over = env > self._ceiling
         need[over] = 20.0 * np.log10(env[over] / self._ceiling)
@@ -289,6 +321,42 @@ class TruePeakLimiter:
         sums = np.concatenate([[0.0], np.cumsum(ext)])
         self._held = ext[len(ext) - (self._attack - 1) :] if self._attack > 1 else self._held
         return np.maximum((sums[self._attack :] - sums[: -self._attack]) / self._attack, 0.0)
+
+
+class GainDips:
+    """Short extra gain reductions at given moments, for a rendition whose codec overshot.
+
+    Each dip holds its full depth over its span and ``hold_s`` either side (wider than a
+    codec frame and than the few milliseconds decoders and encoders disagree on timing)
+    and fades in and out over ``ramp_s``. Dips at the same place add up: a second round
+    measures output the first dip already lowered.
+    """
+
+    def __init__(self, rate: int, hold_s: float = 0.06, ramp_s: float = 0.03) -> None:
+        self._hold, self._ramp = round(rate * hold_s), round(rate * ramp_s)
+        self._rate = rate
+        self._dips: list[tuple[int, int, float]] = []  # (first, last sample, depth in dB)
+
+    def __len__(self) -> int:
+        return len(self._dips)
+
+    def add(self, start_s: float, end_s: float, depth_db: float) -> None:
+        """Dip by ``depth_db`` from ``start_s`` to ``end_s`` (and ``hold_s`` either side)."""
+        self._dips.append((round(start_s * self._rate), round(end_s * self._rate), depth_db))
+
+    def apply(self, x: np.ndarray, start: int) -> np.ndarray:
+        """``x`` (whose first sample is sample ``start`` of the stream) with the dips in it."""
+        reach = self._hold + self._ramp
+        stop = start + len(x)
+        near = [d for d in self._dips if d[0] - reach < stop and d[1] + reach > start]
+        if not near or not len(x):
+            return x
+        n = np.arange(start, stop)
+        depth = np.zeros(len(x))
+        for first, last, db in near:
+            outside = np.maximum(np.maximum(first - n, n - last), 0)  # samples beyond the span
+            depth += db * np.clip((reach - outside) / self._ramp, 0.0, 1.0)
+        return (x * np.power(10.0, -depth / 20.0)).astype(x.dtype)
 
 
 class PeakBuckets:

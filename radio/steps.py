@@ -7,7 +7,7 @@ import logging
 import time
 from pathlib import Path
 
-from radio import audio, store
+from radio import audio, renditions, store
 from radio.db import utcnow
 from radio.episodes import update_episode
 from radio.pipeline import Context, StepError, sweep_episode_dir
@@ -29,7 +29,7 @@ def audio_step(ctx: Context) -> None:
     sweep_episode_dir(ctx.home, episode["guid"])
     config = ctx.config
     try:
-        result = audio.render(
+        result = renditions.render(
             source,
             out_dir,
             target_lufs=float(config["TARGET_LUFS"]),

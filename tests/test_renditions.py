@@ -1,0 +1,148 @@
+"""radio.renditions on real speech: loudness, true peak, bit rates, peaks, crash safety.
+
+Renditions are checked with other tools than the ones that made them: libsndfile
+(through soundfile) decodes, pyloudnorm measures loudness, scipy oversamples for the
+true peak.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import av
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile
+
+from radio import renditions
+from tests.audiofiles import FORMATS, convert, decode_mono, true_peak_dbtp
+
+DATA = Path(__file__).parent / "data"
+JFK = DATA / "jfk.flac"  # 11.0 s, stereo 44.1 kHz, hot (peaks at full scale)
+LJ = DATA / "LJ001-0001.wav"  # 9.66 s, mono 22.05 kHz, studio speech
+
+
+def check_renditions(result: renditions.RenderResult, duration: float) -> None:
+    """Loudness, peak, channels, bit rate and length of both renditions, independently."""
+    kinds = {r.kind: r for r in result.renditions}
+    assert set(kinds) == {"mp3", "opus"}
+    for r in result.renditions:
+        assert r.path.exists() and r.path.stat().st_size == r.bytes
+        x, rate = soundfile.read(r.path, dtype="float64")  # libsndfile: mpg123 / libopus
+        assert x.ndim == 1, f"{r.kind} is not mono"
+        lufs = pyloudnorm.Meter(rate).integrated_loudness(x)
+        assert lufs == pytest.approx(-16.0, abs=1.0), f"{r.kind}: {lufs:.2f} LUFS"
+        assert true_peak_dbtp(x) <= -1.0, f"{r.kind}: true peak {true_peak_dbtp(x):.2f}"
+        assert len(x) / rate == pytest.approx(duration, abs=0.1)
+        assert r.duration == pytest.approx(duration, abs=0.1)
+    mp3, opus = kinds["mp3"], kinds["opus"]
+    assert (mp3.path.name, mp3.mime, mp3.bitrate) == ("audio.mp3", "audio/mpeg", 48_000)
+    assert (opus.path.name, opus.mime, opus.bitrate) == ("audio.opus", "audio/ogg", 24_000)
+    with av.open(str(mp3.path)) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.bit_rate, stream.channels) == (48_000, 1)
+        # CBR: at 24 kHz every 48 kbps MPEG-2 layer III frame is exactly 144 bytes
+        assert {p.size for p in container.demux(stream) if p.size} == {144}
+    info = soundfile.info(opus.path)
+    assert (info.format, info.subtype, info.channels) == ("OGG", "OPUS", 1)
+    assert opus.bytes * 8 / opus.duration == pytest.approx(24_000, rel=0.25)
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_each_format_renders(tmp_path: Path, suffix: str) -> None:
+    src = convert(JFK, tmp_path / f"speech.{suffix}")
+    result = renditions.render(src, tmp_path / "out")
+    check_renditions(result, 11.0)
+    assert result.duration == pytest.approx(11.0, abs=0.1)
+    assert result.after.integrated_lufs == pytest.approx(-16.0, abs=0.5)
+
+
+@pytest.mark.parametrize("level", ["quiet", "peaks-at-full-scale", "clipped"])
+def test_quiet_and_hot_speech_land_on_target(tmp_path: Path, level: str) -> None:
+    x = decode_mono(LJ, 22_050)
+    if level == "quiet":
+        x = x * 10 ** (-30 / 20)
+    elif level == "peaks-at-full-scale":  # studio speech, high crest: needs the limiter
+        x = x / np.abs(x).max()
+    else:  # boosted 20 dB into the rails
+        x = np.clip(x * 10, -1.0, 1.0)
+    src = tmp_path / "speech.wav"
+    soundfile.write(src, x, 22_050, subtype="PCM_16")
+    result = renditions.render(src, tmp_path / "out")
+    expected = pyloudnorm.Meter(22_050).integrated_loudness(x.astype(np.float64))
+    assert result.before.integrated_lufs == pytest.approx(expected, abs=0.5)
+    check_renditions(result, 9.655)
+
+
+def test_overshooting_rendition_is_encoded_again_until_it_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The limiter aimed 1 dB *above* the ceiling: both renditions come out over -1 dBTP
+    # and must be measured and encoded again, with dips where they overshoot.
+    x = decode_mono(LJ, 22_050)
+    src = tmp_path / "speech.wav"
+    soundfile.write(src, x / np.abs(x).max(), 22_050, subtype="PCM_16")
+    caplog.set_level(logging.INFO, logger="radio.renditions")
+    result = renditions.render(src, tmp_path / "out", codec_headroom_db=-1.0)
+    assert result.repairs >= 1
+    assert "mp3 passes -1.0 dBTP" in caplog.text and "opus passes -1.0 dBTP" in caplog.text
+    check_renditions(result, 9.655)
+    for r in result.renditions:
+        assert renditions.find_overshoots(r.path, -1.0) == []
+
+
+def test_find_overshoots_points_at_the_loud_moment(tmp_path: Path) -> None:
+    rate = 24_000
+    t = np.arange(4 * rate) / rate
+    x = 0.3 * np.sin(2 * np.pi * 300 * t)
+    x[int(2.5 * rate) : int(2.6 * rate)] *= 3.2  # 0.96: -0.35 dBFS for 0.1 s at 2.5 s
+    src = tmp_path / "tone.wav"
+    soundfile.write(src, x, rate, subtype="FLOAT")
+    (over,) = renditions.find_overshoots(src, -1.0)
+    assert over.start == pytest.approx(2.5, abs=0.01) and over.end == pytest.approx(2.6, abs=0.01)
+    assert over.true_peak_dbtp == pytest.approx(-0.35, abs=0.1)
+
+
+def test_silence_gets_no_gain(tmp_path: Path) -> None:
+    src = tmp_path / "silence.wav"
+    soundfile.write(src, np.zeros(3 * 16_000), 16_000, subtype="PCM_16")
+    result = renditions.render(src, tmp_path / "out")
+    assert result.before.integrated_lufs == float("-inf")
+    assert result.after.integrated_lufs == float("-inf")
+    x, _ = soundfile.read(result.renditions[0].path)
+    assert np.abs(x).max() < 1e-3
+    assert max(json.loads(result.peaks_path.read_text())["peaks"]) == 0.0
+
+
+def test_render_reports_progress_and_shows_only_complete_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "audio.mp3.part").write_bytes(b"left by a crash")
+    (out / "peaks.json.part").write_text("{")
+    calls: list[tuple[float, float]] = []
+
+    def progress(done: float, total: float) -> None:
+        calls.append((done, total))
+        finals = {"audio.mp3", "audio.opus", "peaks.json"} & {p.name for p in out.iterdir()}
+        assert not finals, f"{finals} visible before the render finished"
+
+    result = renditions.render(LJ, out, progress=progress)
+    assert sorted(p.name for p in out.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    done, total = calls[-1]
+    assert total == pytest.approx(2 * 9.655, abs=0.1) and done == pytest.approx(total, abs=0.1)
+    assert result.peaks_path == out / "peaks.json"
+
+
+def test_peaks_are_small_and_scaled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    peaks = json.loads(renditions.render(JFK, tmp_path / "a").peaks_path.read_text())
+    assert peaks["duration"] == pytest.approx(11.0, abs=0.05)
+    assert len(peaks["peaks"]) == pytest.approx(11.0 * renditions.PEAKS_PER_SECOND, abs=1)
+    assert all(0.0 <= p <= 1.0 for p in peaks["peaks"]) and max(peaks["peaks"]) > 0.3
+    monkeypatch.setattr(renditions, "MAX_PEAKS", 3)  # long shows: the count is capped
+    short = DATA / "LJ001-0002.wav"  # 1.9 s
+    capped = json.loads(renditions.render(short, tmp_path / "b").peaks_path.read_text())
+    assert len(capped["peaks"]) <= 3
