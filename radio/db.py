@@ -303,3 +303,16 @@ def _uploader_and_search_index(db: sqlite_utils.Database) -> None:
     db["segments"].create_index(
         ["id", "episode_id"], index_name="segments_id_episode", if_not_exists=True
     )
+
+
+@migration("0007_segment_deletions")
+def _segment_deletions(db: sqlite_utils.Database) -> None:
+    # Search keeps which episode each segment belongs to in memory (radio.segment_map);
+    # new segments only add rows past the last id it read, but a deletion may free ids
+    # for reuse, so deletions are counted here and a change makes it read afresh.
+    db["counters"].create({"name": str, "n": int}, pk="name", if_not_exists=True)
+    db["counters"].insert({"name": "segments_deleted", "n": 0}, ignore=True)
+    db.execute(
+        "create trigger if not exists segments_count_deletions after delete on segments "
+        "begin update counters set n = n + 1 where name = 'segments_deleted'; end"
+    )

@@ -15,9 +15,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from radio.episodes import public_sql
+from radio.segment_map import int_list, segment_map
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
@@ -153,15 +155,19 @@ def _filters(
     return (" and ".join(clauses) or "1"), params
 
 
-# Ranking by bm25 costs about 2.5 µs a matching segment; past this many matches (a word
-# said in most recordings) episodes are ranked by how often they say it instead.
-BM25_MAX_MATCHES = 20_000
+# Ranking by bm25 costs about 2.5 µs a matching segment and joining each match to its
+# episode as much again; past this many matches (a word said in most recordings)
+# episodes are ranked from their match counts instead (``_rank_common``).
+BM25_MAX_MATCHES = 4_000
+# Episode-level BM25 over match counts: k1 and b as FTS5's own bm25 uses them.
+_K1, _B = 1.2, 0.75
+_TITLE_BONUS = 1.0  # a title or description match lifts an episode a band up
 
 _RANKED = """
 with f as materialized (
-    select rowid, {segment_rank} as rank from segments_fts where segments_fts match :q
+    select rowid, bm25(segments_fts) as rank from segments_fts where segments_fts match :q
 ), seg as (
-    select s.episode_id, {episode_rank} as best, count(*) as n
+    select s.episode_id, min(f.rank) as best, count(*) as n
     from f join segments s on s.id = f.rowid group by s.episode_id
 ), ttl as materialized (
     -- a title match ranks like a strong transcript match
@@ -172,6 +178,10 @@ with f as materialized (
     from (select * from seg union all select * from ttl) group by episode_id
 )
 """
+_COLUMNS = (
+    "e.guid, e.title, sh.title, sh.slug, e.recorded_at, "
+    "coalesce(e.transcript_language, e.language), e.duration"
+)
 
 
 def search(
@@ -194,23 +204,16 @@ def search(
     if not fts:
         return Results(text, fts, 0, page, per_page, [])
     where, params = _filters(show, language, date_from, date_to, topic, include_hidden)
-    named = {"q": fts, **params}
-    sql = (
-        f"{_ranked(db, fts)} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
-        f"left join shows sh on sh.id = e.show_id where {where}"
-    )
-    rows = db.execute(
-        sql.format(
-            cols="r.episode_id, r.best, r.n, e.guid, e.title, sh.title, sh.slug, e.recorded_at, "
-            "coalesce(e.transcript_language, e.language), e.duration, count(*) over ()"
-        )
-        + " order by r.best, e.recorded_at desc limit :limit offset :offset",
-        {**named, "limit": per_page, "offset": (page - 1) * per_page},
-    ).fetchall()
+    matches = db.execute(
+        "select count(*) from segments_fts where segments_fts match ?", [fts]
+    ).fetchone()[0]
+    common = matches > BM25_MAX_MATCHES
+    rank = _rank_common if common else _rank_bm25
+    rows, total = rank(db, {"q": fts, **params}, where, page, per_page)
     episodes = [
         EpisodeResult(
             episode_id=r[0],
-            score=-r[1],
+            score=r[1],
             hit_count=r[2],
             guid=r[3],
             title=r[4],
@@ -219,45 +222,100 @@ def search(
             recorded_at=r[7],
             language=r[8],
             duration=r[9],
-            hits=_hits(db, fts, r[0], hits_per_episode),
+            hits=_hits(db, fts, r[0], hits_per_episode, common),
         )
         for r in rows
     ]
-    if rows:
-        total = rows[0][10]
-    elif page > 1:  # past the last page: count what there is
-        total = db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
-    else:
-        total = 0
     return Results(text, fts, total, page, per_page, episodes)
 
 
-def _ranked(db: sqlite_utils.Database, fts: str) -> str:
-    matches = db.execute(
-        "select count(*) from segments_fts where segments_fts match ?", [fts]
-    ).fetchone()[0]
-    if matches <= BM25_MAX_MATCHES:
-        return _RANKED.format(segment_rank="bm25(segments_fts)", episode_rank="min(f.rank)")
-    return _RANKED.format(segment_rank="0", episode_rank="-count(*)")
+Row = tuple[Any, ...]  # episode id, score, matches, then the _COLUMNS
 
 
-def _hits(db: sqlite_utils.Database, fts: str, episode_id: int, limit: int) -> list[Hit]:
+def _rank_bm25(
+    db: sqlite_utils.Database, named: dict[str, Any], where: str, page: int, per_page: int
+) -> tuple[list[Row], int]:
+    """One page of episodes ranked by their best segment's bm25, and the total."""
+    sql = (
+        f"{_RANKED} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
+        f"left join shows sh on sh.id = e.show_id where {where}"
+    )
+    rows = db.execute(
+        sql.format(cols=f"r.episode_id, -r.best, r.n, {_COLUMNS}, count(*) over ()")
+        + " order by r.best, e.recorded_at desc limit :limit offset :offset",
+        {**named, "limit": per_page, "offset": (page - 1) * per_page},
+    ).fetchall()
+    if rows:
+        return [r[:-1] for r in rows], rows[0][-1]
+    if page > 1:  # past the last page: count what there is
+        return [], db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
+    return [], 0
+
+
+def _rank_common(
+    db: sqlite_utils.Database, named: dict[str, Any], where: str, page: int, per_page: int
+) -> tuple[list[Row], int]:
+    """Episodes ranked by BM25 over their match counts, for words said nearly everywhere.
+
+    The matching rowids come out of SQLite as one string and their episodes from the
+    in-memory segment map, so no match is joined row by row.
+    """
+    rowids = int_list(
+        db.execute(
+            "select group_concat(rowid) from segments_fts where segments_fts match :q", named
+        ).fetchone()[0]
+    )
+    smap = segment_map(db)
+    found = smap.episodes_of(rowids)
+    counts = np.bincount(found[found >= 0], minlength=1)
+    lengths = smap.lengths()
+    lengths = np.pad(lengths, (0, max(0, len(counts) - len(lengths))))[: len(counts)]
+    average = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
+    norm = _K1 * (1 - _B + _B * lengths / average)
+    scores = {
+        int(e): float(counts[e] * (_K1 + 1) / (counts[e] + norm[e])) for e in np.flatnonzero(counts)
+    }
+    titled = db.execute(
+        "select rowid from episodes_fts where episodes_fts match :q", named
+    ).fetchall()
+    for (episode_id,) in titled:
+        scores[episode_id] = scores.get(episode_id, 0.0) + _TITLE_BONUS
+    rows = db.execute(
+        f"select e.id, {_COLUMNS} from episodes e left join shows sh on sh.id = e.show_id "
+        f"where e.id in (select value from json_each(:ids)) and {where}",
+        {**named, "ids": json.dumps(list(scores))},
+    ).fetchall()
+    rows.sort(key=lambda r: r[5] or "", reverse=True)  # ties: the most recent first
+    rows.sort(key=lambda r: scores[r[0]], reverse=True)
+    start = (page - 1) * per_page
+    chosen = rows[start : start + per_page]
+    return [
+        (r[0], scores[r[0]], int(counts[r[0]]) if r[0] < len(counts) else 0, *r[1:]) for r in chosen
+    ], len(rows)
+
+
+def _hits(
+    db: sqlite_utils.Database, fts: str, episode_id: int, limit: int, common: bool = False
+) -> list[Hit]:
     """The episode's best-matching segments, shown in the order they are said.
 
     A transcript's segments are written one after another, so the episode's rowid
     range lets FTS5 look only at its own matches, not at every match in the archive.
+    For a word said nearly everywhere every segment matches about as well, and the
+    first few are taken in order, without ranking them all.
     """
     lo, hi = db.execute(
         "select min(id), max(id) from segments where episode_id = ?", [episode_id]
     ).fetchone()
     if lo is None:
         return []
+    order = "segments_fts.rowid" if common else "bm25(segments_fts)"
     rows = db.execute(
         "select s.id, s.start, s.end, s.speaker, "
         "snippet(segments_fts, 0, char(2), char(3), '…', 16) "
         "from segments_fts join segments s on s.id = segments_fts.rowid "
         "where segments_fts match ? and segments_fts.rowid between ? and ? "
-        "and s.episode_id = ? order by bm25(segments_fts) limit ?",
+        f"and s.episode_id = ? order by {order} limit ?",
         [fts, lo, hi, episode_id, limit],
     ).fetchall()
     words = _segment_words(db, [r[0] for r in rows])

@@ -228,3 +228,19 @@ def test_a_hit_starts_at_the_word_not_the_sentence(db):
     )
     (hit,) = search.search(db, "country").episodes[0].hits
     assert hit.start == 10.0 and hit.time == 12.3
+
+
+def test_the_common_word_path_filters_and_counts_like_the_ranked_one(db, archive, monkeypatch):
+    ranked = search.search(db, "water")
+    monkeypatch.setattr(search, "BM25_MAX_MATCHES", 0)
+    common = search.search(db, "water")
+    # private and unfinished episodes stay out; a description match counts as well
+    assert (
+        [e.episode_id for e in common.episodes]
+        == [archive["water"]]
+        == [e.episode_id for e in ranked.episodes]
+    )
+    assert common.total == ranked.total == 1
+    (hit,) = common.episodes[0].hits
+    assert "\x02water\x03" in hit.snippet and hit.start == 0.0
+    assert search.search(db, "the", show="book-club").total == 1
