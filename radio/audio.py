@@ -219,9 +219,41 @@ def _wav_shortfall(path: Path) -> int:
     return 0
 
 
+_OGG_TAIL = 128 * 1024  # an Ogg page is at most 65,307 bytes: the last one starts in here
+
+
+def _ogg_last_page_cut(path: Path) -> bool:
+    """True when an Ogg file ends inside a page: the header promises more than is there.
+
+    Ogg states no total length, so a cut file decodes as a shorter whole one; but a cut
+    at a random byte almost always falls inside a page (a page ends exactly at the end
+    of a file only when it is complete).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - _OGG_TAIL))
+        tail = f.read()
+    at = tail.rfind(b"OggS")
+    while at >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[4] == 0:  # stream structure version 0: a page
+            count = header[26]
+            lacing = tail[at + 27 : at + 27 + count]
+            if len(lacing) < count:
+                return True
+            return at + 27 + count + sum(lacing) > len(tail)
+        at = tail.rfind(b"OggS", 0, at)
+    return False
+
+
 def check_decodes(path: Path, probe: Probe) -> None:
     """Decode the first seconds and the last seconds; raise if the file is damaged or cut."""
     path = Path(path)
+    if probe.format_name == "ogg" and _ogg_last_page_cut(path):
+        raise TruncatedAudioError(
+            f"{path.name} seems cut off: it stops in the middle of its last Ogg page. "
+            "Copy or upload the complete file again."
+        )
     if probe.format_name == "wav" and _wav_shortfall(path) > 0:
         raise TruncatedAudioError(
             f"{path.name} seems cut off: its header promises more audio than the file holds. "

@@ -183,3 +183,13 @@ def test_clip_rejects_bad_ranges(tmp_path: Path, start: float, end: float, messa
 def test_clip_rejects_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(audio.AudioError, match=r"\.mp3, \.opus"):
         clips.make_clip(JFK, tmp_path / "clip.xyz", 1.0, 2.0)
+
+
+@pytest.mark.parametrize("fraction", [0.3, 0.77])
+def test_truncated_ogg_opus_is_reported_as_cut_off(tmp_path: Path, fraction: float) -> None:
+    # Ogg states no length: only the unfinished last page shows the file was cut.
+    data = make_format(tmp_path, "ogg-opus", seconds=11.0).read_bytes()
+    cut = tmp_path / "voice-note.opus"
+    cut.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(audio.TruncatedAudioError, match="cut off"):
+        audio.check_decodes(cut, audio.probe(cut))
