@@ -222,7 +222,14 @@ def emit(record: dict, minutes: float, out: Path | None, verify: bool) -> dict:
 def render_child(src: str, out: str) -> None:
     result = renditions.render(Path(src), Path(out))
     sys.stderr.write(
-        json.dumps({"before": result.before.__dict__, "after": result.after.__dict__}) + "\n"
+        json.dumps(
+            {
+                "before": result.before.__dict__,
+                "after": result.after.__dict__,
+                "repairs": {"encodes": result.repairs},
+            }
+        )
+        + "\n"
     )
 
 

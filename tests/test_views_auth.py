@@ -78,3 +78,15 @@ def test_an_uploader_cannot_edit(app, client):
     add_account(app, "joseph", "uploader")
     log_in(client, "joseph")
     assert client.get(f"/episodes/{ep['guid']}/edit").status_code == 403
+
+
+def test_too_many_wrong_passwords_make_that_device_wait(app, client):
+    add_account(app, "amina", "editor")
+    for _ in range(5):
+        assert log_in(client, "amina", "wrong horse").status_code == 401
+    blocked = log_in(client, "amina")  # even the right password waits now
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 60
+    assert "Too many wrong passwords" in blocked.get_data(as_text=True)
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "10.0.0.9"  # the same person on another device
+    assert log_in(other, "amina").status_code == 302

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -26,6 +27,7 @@ from werkzeug import Response
 from radio import csrf
 from radio.db import get_db
 from radio.episodes import is_public
+from radio.throttle import LoginThrottle
 from radio.users import User, authenticate, get_user
 from radio.views.errors import wants_json
 
@@ -111,15 +113,34 @@ def login() -> str | Response | tuple[str, int]:
         if current_user():
             return redirect(next_url)
         return render_template("login.html", next=next_url)
-    user = authenticate(get_db(), request.form.get("name", ""), request.form.get("password", ""))
+    name, address = request.form.get("name", ""), request.remote_addr or "?"
+    throttle = _throttle()
+    wait = throttle.wait_seconds(name, address)
+    if wait:
+        minutes = -(-wait // 60)
+        flash(
+            f"Too many wrong passwords from this device; try again in {minutes} minute"
+            f"{'s' if minutes > 1 else ''}, or ask an admin to set a new password "
+            "(`radio user password NAME`).",
+            "error",
+        )
+        page = render_template("login.html", next=next_url, name=name)
+        return Response(page, 429, {"Retry-After": str(wait)})
+    user = authenticate(get_db(), name, request.form.get("password", ""))
     if user is None:
+        throttle.failed(name, address)
         flash("Wrong name or password. Names and passwords are case-sensitive.", "error")
-        return render_template("login.html", next=next_url, name=request.form.get("name")), 401
+        return render_template("login.html", next=next_url, name=name), 401
+    throttle.succeeded(name, address)
     session.clear()  # nothing from before the login carries over (session fixation)
     session["user_id"] = user.id
     session.permanent = True
     csrf.rotate()
     return redirect(next_url)
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions.setdefault("radio.login_throttle", LoginThrottle())
 
 
 @bp.route("/logout", methods=["GET", "POST"])
