@@ -8,6 +8,10 @@ import av
 import numpy as np
 from scipy.signal import resample_poly
 
+DATA = Path(__file__).parent / "data"
+JFK = DATA / "jfk.flac"  # 11.0 s, stereo 44.1 kHz, hot (peaks at full scale)
+LJ = DATA / "LJ001-0001.wav"  # 9.66 s, mono 22.05 kHz, studio speech
+
 # extension -> (container format, codec, sample rate or None to keep, sample format)
 FORMATS: dict[str, tuple[str, str, int | None]] = {
     "wav": ("wav", "pcm_s16le", None),

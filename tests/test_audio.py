@@ -1,9 +1,7 @@
 """radio.audio and radio.clips on real speech: probing, damage checks, loudness, clips.
 
-Inputs of every accepted format are made here from the clips in tests/data with PyAV.
-Renditions are checked with other tools than the ones that made them: libsndfile
-(through soundfile) decodes, pyloudnorm measures loudness, scipy oversamples for the
-true peak.
+Inputs of every accepted format are made here from the clips in tests/data with PyAV;
+loudness is checked against pyloudnorm, true peak against scipy's oversampling.
 """
 
 from __future__ import annotations
@@ -18,11 +16,7 @@ import pytest
 import soundfile
 
 from radio import audio, clips
-from tests.audiofiles import true_peak_dbtp
-
-DATA = Path(__file__).parent / "data"
-JFK = DATA / "jfk.flac"  # 11.0 s, stereo 44.1 kHz, hot (peaks at full scale)
-LJ = DATA / "LJ001-0001.wav"  # 9.66 s, mono 22.05 kHz, studio speech
+from tests.audiofiles import JFK, LJ, true_peak_dbtp
 
 # name: (suffix, muxer, encoder, sample rate, PyAV's format name, canonical codec name)
 FORMATS = {

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from radio.loudness import GainDips, LoudnessMeter, TruePeakLimiter, plan_gain
-from tests.audiofiles import decode_mono, true_peak_dbtp
+from tests.audiofiles import JFK, decode_mono, true_peak_dbtp
 
-DATA = Path(__file__).parent / "data"
-JFK = DATA / "jfk.flac"  # 11.0 s, hot (peaks at full scale)
 RATE = 24_000
 
 

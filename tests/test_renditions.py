@@ -18,11 +18,7 @@ import pytest
 import soundfile
 
 from radio import renditions
-from tests.audiofiles import FORMATS, convert, decode_mono, true_peak_dbtp
-
-DATA = Path(__file__).parent / "data"
-JFK = DATA / "jfk.flac"  # 11.0 s, stereo 44.1 kHz, hot (peaks at full scale)
-LJ = DATA / "LJ001-0001.wav"  # 9.66 s, mono 22.05 kHz, studio speech
+from tests.audiofiles import DATA, FORMATS, JFK, LJ, convert, decode_mono, true_peak_dbtp
 
 
 def check_renditions(result: renditions.RenderResult, duration: float) -> None:
