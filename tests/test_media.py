@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from radio.views.media import MappedRange
+from radio.db import connect, database_path
+from radio.fileserve import FileSnapshot, MappedRange
+from radio.views.media import PublicMedia
 from tests.conftest import clip
 from tests.webserver import add_account, add_episode, live_server, log_in
 
@@ -162,10 +165,11 @@ def test_large_ranges_through_waitress_come_back_whole(app, episode):
         assert status == 200 and body == data
 
 
-def test_mapped_range_reads_seeks_and_keeps_a_replaced_file(tmp_path):
+def test_a_snapshot_reads_seeks_and_keeps_a_replaced_file(tmp_path):
     path = tmp_path / "audio.mp3"
     path.write_bytes(bytes(range(256)) * 4)
-    part = MappedRange(path, 100, 50)
+    snap = FileSnapshot.open(path, "audio/mpeg")
+    part = MappedRange(snap.data, 100, 50)
     assert part.seek(0, os.SEEK_END) == 50 and part.tell() == 50
     part.seek(0)
     assert bytes(part.read(10)) == bytes(range(100, 110)) and part.tell() == 10
@@ -174,4 +178,19 @@ def test_mapped_range_reads_seeks_and_keeps_a_replaced_file(tmp_path):
     replacement.write_bytes(b"\0" * 1024)
     os.replace(replacement, path)  # as a re-render does, while a listener downloads
     assert bytes(part.read()) == bytes(range(115, 150)) and bytes(part.read(10)) == b""
+    assert snap.size == 1024 and snap.etag != FileSnapshot.open(path, "audio/mpeg").etag
     part.close()
+
+
+def test_listeners_lose_a_file_the_moment_its_episode_goes_private(app, episode):
+    url = f"/media/{episode['guid']}/audio.mp3"
+    with live_server(app) as server:
+        for _ in range(2):  # the second answer comes from the cache of open files
+            assert server.request("GET", url, {"Range": "bytes=0-9"})[0] == 206
+        db = connect(database_path(app))
+        db["episodes"].update(episode["id"], {"visibility": "private"})
+        db.conn.close()
+        # the cache checks the database at most every RECHECK_S; this wait only has to
+        # be longer than that for the next request to be one that checks
+        time.sleep(PublicMedia.RECHECK_S * 5)
+        assert server.request("GET", url, {"Range": "bytes=0-9"})[0] == 404

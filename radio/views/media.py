@@ -8,40 +8,36 @@ Media requests are most of what a server does while people listen, so listeners'
 requests (no session cookie) for public files are answered by a small WSGI layer in
 front of Flask (``PublicMedia``, installed when this blueprint is registered); every
 other request, and every miss, goes through the Flask view below. Both answer with
-``respond``, so they behave alike. Under waitress the body is its ``wsgi.file_wrapper``
-around a ``MappedRange``: waitress then sends the range straight from the page cache.
+``radio.fileserve.respond``, so they behave alike.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
-import re
+import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from email.utils import formatdate
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import sqlite_utils
 from flask import Blueprint, Flask, abort, current_app, request
 from werkzeug import Response
-from werkzeug.http import parse_date, parse_etags
 
 from radio import store
 from radio.catalog import episode_by_guid
 from radio.db import connect, database_path
 from radio.episodes import public_sql
+from radio.fileserve import FileSnapshot, respond
 from radio.views.auth import can_see, current_user
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 RENDITIONS = {"audio.mp3": "mp3", "audio.opus": "opus"}
 KINDS = (*RENDITIONS, "peaks.json", "original")
-BLOCK = 256 * 1024
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=0"
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.I)
 
 
 @bp.route("/<guid>/<kind>", methods=["GET", "HEAD"])
@@ -58,9 +54,13 @@ def media(guid: str, kind: str) -> Response:
     path = inside_media(current_app, relpath)
     if path is None or not path.is_file():
         abort(404, f"The {kind} of episode {guid} isn't available; `radio retry` rebuilds it.")
+    try:
+        snap = FileSnapshot.open(path, mime)
+    except OSError:
+        abort(404, f"The {kind} of episode {guid} can't be read; `radio retry` rebuilds it.")
     public = episode["visibility"] == "public" and kind != "original"
     status, headers, body = respond(
-        request.environ, path, mime, PUBLIC_CACHE if public else PRIVATE_CACHE
+        request.environ, snap, PUBLIC_CACHE if public else PRIVATE_CACHE
     )
     return Response(body, status, headers, direct_passthrough=True)
 
@@ -120,153 +120,6 @@ _ORIGINAL_TYPES = {
     ".wma": "audio/x-ms-wma",
 }
 
-Answer = tuple[int, list[tuple[str, str]], Iterable[bytes]]
-
-
-def respond(environ: dict[str, Any], path: Path, mime: str, cache_control: str) -> Answer:
-    """A file as RFC 9110 wants it: validators, 304, one byte range (206) or 416."""
-    st = path.stat()
-    size, mtime = st.st_size, int(st.st_mtime)
-    etag = f"{size:x}-{st.st_mtime_ns:x}"
-    headers = [
-        ("Accept-Ranges", "bytes"),
-        ("ETag", f'"{etag}"'),
-        ("Last-Modified", formatdate(mtime, usegmt=True)),
-        ("Cache-Control", cache_control),
-    ]
-    if _not_modified(environ, etag, mtime):
-        return 304, headers, ()
-    start, length, status = 0, size, 200
-    header = environ.get("HTTP_RANGE")
-    if header and _if_range_holds(environ.get("HTTP_IF_RANGE"), etag, mtime):
-        span = _single_range(header, size)
-        if span is False:
-            headers.append(("Content-Range", f"bytes */{size}"))
-            message = f"Bytes {header.partition('=')[2]!r} aren't in this file of {size} bytes.\n"
-            body = message.encode()
-            headers += [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
-            return 416, headers, [body]
-        if span is not None:
-            start, stop = span
-            length, status = stop - start, 206
-            headers.append(("Content-Range", f"bytes {start}-{stop - 1}/{size}"))
-    headers += [("Content-Type", mime), ("Content-Length", str(length))]
-    if environ["REQUEST_METHOD"] == "HEAD" or not length:
-        return status, headers, ()
-    return status, headers, _body(environ, path, start, length, size)
-
-
-def _not_modified(environ: dict[str, Any], etag: str, mtime: int) -> bool:
-    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-    if if_none_match is not None:
-        return parse_etags(if_none_match).contains_weak(etag)
-    since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
-    return since is not None and mtime <= since.timestamp()
-
-
-def _if_range_holds(value: str | None, etag: str, mtime: int) -> bool:
-    if not value:
-        return True
-    value = value.strip()
-    if value.startswith(('"', "W/")):
-        return value == f'"{etag}"'  # If-Range needs a strong match
-    date = parse_date(value)
-    return date is not None and int(date.timestamp()) == mtime
-
-
-def _single_range(header: str, size: int) -> tuple[int, int] | None | bool:
-    """(start, stop) to send; None to send the whole file (a unit we don't know, or several
-    ranges: RFC 9110 lets a server ignore those); False when it can't be satisfied."""
-    unit = header.partition("=")[0].strip().lower()
-    if unit != "bytes":
-        return None
-    if "," in header:
-        return None
-    m = _RANGE.match(header)
-    if m is None or (not m.group(1) and not m.group(2)):
-        return False
-    if not m.group(1):  # the last N bytes
-        n = int(m.group(2))
-        return (max(0, size - n), size) if n > 0 and size else False
-    first = int(m.group(1))
-    last = int(m.group(2)) if m.group(2) else size - 1
-    if first >= size or last < first:
-        return False
-    return first, min(last, size - 1) + 1
-
-
-def _body(environ: dict[str, Any], path: Path, start: int, length: int, size: int) -> Any:
-    wrapper = environ.get("wsgi.file_wrapper")
-    if wrapper is not None and _is_waitress(wrapper):
-        return wrapper(MappedRange(path, start, length), BLOCK)
-    f = path.open("rb")
-    try:
-        f.seek(start)
-    except BaseException:
-        f.close()
-        raise
-    # Other servers' file wrappers send to the end of the file: only whole-file tails.
-    if wrapper is not None and start + length == size:
-        return wrapper(f, BLOCK)
-    return _chunks(f, length)
-
-
-def _is_waitress(wrapper: Any) -> bool:
-    return getattr(wrapper, "__module__", "").startswith("waitress.")
-
-
-class MappedRange:
-    """Bytes ``start`` to ``start + length`` of a file, as a seekable read-only file whose
-    ``read`` hands out views of a memory map instead of copies.
-
-    waitress sends a file wrapper from its I/O thread in pieces the size of the socket
-    buffer, and after a partial send reads the unsent part again: with plain reads that
-    is a fresh copy of up to a megabyte each time, with views it costs nothing and the
-    kernel copies straight from the page cache. A file replaced while it is being sent
-    (``radio retry`` renames a new rendition into place) keeps its old pages.
-    """
-
-    def __init__(self, path: Path, start: int, length: int) -> None:
-        with path.open("rb") as f:
-            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self._view = memoryview(self._map)[start : start + length]
-        self._pos = 0
-
-    def read(self, size: int | None = -1) -> memoryview:
-        end = len(self._view) if size is None or size < 0 else self._pos + size
-        chunk = self._view[self._pos : end]
-        self._pos += len(chunk)
-        return chunk
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: len(self._view)}[whence]
-        self._pos = min(max(0, base + offset), len(self._view))
-        return self._pos
-
-    def seekable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        try:
-            self._view.release()
-            self._map.close()
-        except BufferError:  # a piece is still being sent; the map closes when it is freed
-            pass
-
-
-def _chunks(f: IO[bytes], length: int) -> Iterator[bytes]:
-    with f:
-        while length > 0:
-            data = f.read(min(BLOCK, length))
-            if not data:
-                return
-            length -= len(data)
-            yield data
-
-
 _REASONS = {200: "200 OK", 206: "206 Partial Content", 304: "304 Not Modified"}
 _PUBLIC_FILE = f"""
 select r.path, r.mime from episodes e join renditions r on r.episode_id = e.id
@@ -277,13 +130,27 @@ _PUBLIC_PEAKS = f"select peaks_path from episodes e where e.guid = ? and {public
 
 class PublicMedia:
     """WSGI layer: a listener's request for a public file, answered without Flask's request
-    cycle (lookups on a per-thread connection, then ``respond``). Anything else, including
-    any request carrying a session, or a file that isn't there, goes on to Flask."""
+    cycle. Anything else, including any request carrying a session, or a file that isn't
+    there, goes on to Flask.
+
+    Players ask for the same few files over and over, a range at a time, so the lookup
+    and the open file (``FileSnapshot``) are kept for the most recent files. Any commit to
+    the database (a new rendition, an episode made private) empties that cache: one
+    ``PRAGMA data_version`` tells, with no table read.
+    """
+
+    CACHED_FILES = 64  # each holds a file descriptor, through its memory map
+    RECHECK_S = 0.01
 
     def __init__(self, app: Flask, wsgi_app: Callable[..., Any]) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
         self.cookie = f"{app.config.get('SESSION_COOKIE_NAME') or 'session'}="
+        self._files: dict[str, FileSnapshot] = {}
+        self._lock = threading.Lock()  # held only to change the cache, never around I/O
+        self._generation = 0
+        self._checked_at = float("-inf")  # when the last data_version check began
+        self._local = threading.local()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -292,15 +159,60 @@ class PublicMedia:
             and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
             and self.cookie not in environ.get("HTTP_COOKIE", "")
         ):
-            found = self._find(path)
-            if found is not None:
-                status, headers, body = respond(environ, *found, PUBLIC_CACHE)
+            snap = self._snapshot(path, time.monotonic())
+            if snap is not None:
+                status, headers, body = respond(environ, snap, PUBLIC_CACHE)
                 if status in _REASONS:
                     start_response(_REASONS[status], headers)
                     return body
                 if hasattr(body, "close"):
                     body.close()
         return self.wsgi_app(environ, start_response)
+
+    def _snapshot(self, path: str, began: float) -> FileSnapshot | None:
+        generation = self._current_generation(began)
+        snap = self._files.get(path)  # one dict read: atomic, no lock to queue on
+        if snap is not None:
+            return snap
+        found = self._find(path)
+        if found is None:
+            return None
+        try:
+            snap = FileSnapshot.open(*found)
+        except OSError:
+            return None
+        with self._lock:
+            if generation == self._generation:  # nothing was committed while we looked
+                self._files[path] = snap
+                while len(self._files) > self.CACHED_FILES:  # the oldest first
+                    del self._files[next(iter(self._files))]
+        return snap
+
+    def _current_generation(self, began: float) -> int:
+        """Bump the generation (and forget every file) when the database has changed.
+
+        ``data_version`` on a connection shows every commit made before it is asked. A
+        check that began at most ``RECHECK_S`` before this request serves it too, so
+        under load few requests ask (each asking costs a trip through SQLite and the
+        GIL, a quarter of a media request's time), and a change reaches listeners'
+        requests within ``RECHECK_S``. Each thread asks its own connection, outside any
+        lock.
+        """
+        if began - self._checked_at <= self.RECHECK_S:
+            return self._generation
+        local = self._local
+        if not hasattr(local, "watch"):
+            local.watch = sqlite3.connect(database_path(self.app), isolation_level=None)
+            local.version = None
+        asked = time.monotonic()
+        version = local.watch.execute("pragma data_version").fetchone()[0]
+        with self._lock:
+            if version != local.version:
+                local.version = version
+                self._generation += 1
+                self._files = {}
+            self._checked_at = max(self._checked_at, asked)
+            return self._generation
 
     def _find(self, path: str) -> tuple[Path, str] | None:
         parts = path[len("/media/") :].split("/")
