@@ -309,7 +309,7 @@ def _blocks(frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
 
 def measure_meter(path: Path, progress: Callable[[float], None] | None) -> LoudnessMeter:
     """Pass 1 of a render: the meter, with the bins ``plan_gain`` needs, of the mono downmix."""
-    meter = LoudnessMeter(RATE)
+    meter = LoudnessMeter(RATE, for_planning=True)
     for x in iter_mono(path):
         meter.add(x)
         if progress:

@@ -155,10 +155,11 @@ class LoudnessMeter:
 
     Keeps the K-weighted energy and the highest ``limiter_view`` of every 10 ms bin (a
     three-hour show is 1M bins, 17 MB) so ``plan_gain`` can foresee what the limiter will
-    take away.
+    take away. Only pass 1 needs those levels (``for_planning``); the high-band filter
+    they take is skipped elsewhere.
     """
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, *, for_planning: bool = False) -> None:
         self.rate = rate
         self.samples = 0
         self._sos = k_weighting_sos(rate)
@@ -168,12 +169,12 @@ class LoudnessMeter:
         self._energy: list[np.ndarray] = []
         self._peak: list[np.ndarray] = []
         self._true_peak = TruePeak()
-        self._sibilance = Sibilance(rate)
+        self._sibilance = Sibilance(rate) if for_planning else None
 
     def add(self, x: np.ndarray) -> None:
         self.samples += len(x)
         weighted, self._zi = signal.sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
-        view = limiter_view(x, self._sibilance)
+        view = limiter_view(x, self._sibilance) if self._sibilance else np.abs(x)
         both = np.concatenate([self._carry, [weighted * weighted, view]], axis=1)
         full = both.shape[1] // self._bin * self._bin
         if full:

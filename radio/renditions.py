@@ -123,15 +123,21 @@ def find_overshoots(path: Path, ceiling_db: float) -> list[Overshoot]:
     start = 0
     for x in iter_mono(path, rate=rate):
         env = detector.envelope(x, ceiling)
-        for i in np.flatnonzero(env > ceiling):
+        overs = np.flatnonzero(env > ceiling)
+        if len(overs):
             # interpolated values lag their samples by the detector's delay
-            at = (start + int(i) - detector.delay) / rate
-            peak = gain_to_db(float(env[i]))
-            if found and at - found[-1].end < _OVERSHOOT_GAP_S:
-                last = found[-1]
-                found[-1] = Overshoot(last.start, at, max(last.true_peak_dbtp, peak))
-            else:
-                found.append(Overshoot(at, at, peak))
+            times = (start + overs - detector.delay) / rate
+            runs = np.split(
+                np.arange(len(overs)), np.flatnonzero(np.diff(times) >= _OVERSHOOT_GAP_S) + 1
+            )
+            for run in runs:
+                first, last = float(times[run[0]]), float(times[run[-1]])
+                peak = gain_to_db(float(env[overs[run]].max()))
+                if found and first - found[-1].end < _OVERSHOOT_GAP_S:  # across blocks
+                    prev = found[-1]
+                    found[-1] = Overshoot(prev.start, last, max(prev.true_peak_dbtp, peak))
+                else:
+                    found.append(Overshoot(first, last, peak))
         start += len(x)
     return found
 

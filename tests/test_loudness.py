@@ -41,7 +41,7 @@ def test_limiter_takes_more_off_a_sibilant_than_a_vowel_of_the_same_peak() -> No
 
 def test_plan_gain_foresees_the_limiter() -> None:
     x = decode_mono(JFK, RATE)
-    meter = LoudnessMeter(RATE)
+    meter = LoudnessMeter(RATE, for_planning=True)
     meter.add(x)
     gain = plan_gain(meter, -16.0, -2.5)
     after = LoudnessMeter(RATE)
