@@ -39,10 +39,11 @@ sys.path.insert(0, str(ROOT))
 from waitress import create_server  # noqa: E402
 
 from feeds.build import build_rss  # noqa: E402
-from radio import create_app, pipeline  # noqa: E402
+from radio import create_app  # noqa: E402
+from radio.data.feeds import FeedSpec, Urls, load_feed  # noqa: E402
 from radio.db import connect, database_path  # noqa: E402
-from radio.feeds_data import FeedSpec, Urls, load_feed  # noqa: E402
-from radio.ingest import Limits, Metadata, ingest_file  # noqa: E402
+from radio.jobs import pipeline  # noqa: E402
+from radio.jobs.ingest import Limits, Metadata, ingest_file  # noqa: E402
 
 LINES = [
     "And so my fellow Americans, ask not what your country can do for you.",

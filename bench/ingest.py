@@ -3,7 +3,7 @@
 Builds (once, cached) a stereo 44.1 kHz WAV by looping the real speech clips in
 shared/testaudio with short gaps, then times, each in its own process:
 
-* ``radio``: ``radio.renditions.render`` (two passes, MP3 48k + Ogg Opus 24k, peaks);
+* ``radio``: ``radio.media.renditions.render`` (two passes, MP3 48k + Ogg Opus 24k, peaks);
 * ``ffmpeg-2pass``: loudnorm measure pass, then loudnorm with the measured values and
   ``linear=true`` feeding both encoders from one decode (the same job);
 * ``ffmpeg-1pass``: single-pass (dynamic) loudnorm, for reference.
@@ -38,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from radio import renditions  # noqa: E402
-from radio.loudness import LoudnessMeter  # noqa: E402
+from radio.media import renditions  # noqa: E402
+from radio.media.loudness import LoudnessMeter  # noqa: E402
 
 TESTAUDIO = Path(os.environ.get("RADIO_TESTAUDIO", ROOT.parent / "shared" / "testaudio"))
 RATE = 44_100

@@ -32,13 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.audiofiles import join_clips  # noqa: E402
+from transcription.chapters import split_chapters  # noqa: E402
 from transcription.taxonomy import Taxonomy, load_default_taxonomy, load_taxonomy  # noqa: E402
-from transcription.topics import (  # noqa: E402
-    DEFAULT_THRESHOLD,
-    MIN_HITS,
-    score_topics,
-    split_chapters,
-)
+from transcription.topics import DEFAULT_THRESHOLD, MIN_HITS, score_topics  # noqa: E402
 
 AUDIO_DIR = Path(os.environ.get("RADIO_TESTAUDIO", ROOT.parent / "shared" / "testaudio"))
 LABELS = Path(__file__).with_name("topics_labels.tsv")

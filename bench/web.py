@@ -35,9 +35,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from radio import create_app, tasks  # noqa: E402
+from radio import create_app  # noqa: E402
 from radio.db import connect, database_path, utcnow  # noqa: E402
-from radio.ingest import Limits, Metadata, ingest_file  # noqa: E402
+from radio.jobs import tasks  # noqa: E402
+from radio.jobs.ingest import Limits, Metadata, ingest_file  # noqa: E402
 from tests.audiofiles import join_clips  # noqa: E402
 from tests.webserver import LiveServer, lexicon, spoken_text, write_transcript  # noqa: E402
 

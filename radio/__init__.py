@@ -36,12 +36,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     radio_config.prepare_home(home)
     radio_config.check(app.config)
 
-    from radio import db, tasks
+    from radio import db
+    from radio.jobs import tasks
 
     db.init_app(app)
     tasks.init_app(app)
 
-    from radio.views import register_blueprints
+    from radio.web import register_blueprints
 
     register_blueprints(app)
     return app

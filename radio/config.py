@@ -8,6 +8,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from transcription.taxonomy import Taxonomy, load_default_taxonomy, load_taxonomy
+
+TAXONOMY_FILE = "taxonomy.toml"
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which setting and why."""
@@ -97,3 +101,11 @@ def check(config: dict[str, Any]) -> None:
         if config[key] <= 0:
             raise ConfigError(f"{key} must be above zero, not {config[key]!r}.")
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"] * 1024 * 1024)
+
+
+def load_station_taxonomy(home: str | Path) -> Taxonomy:
+    """The data folder's ``taxonomy.toml`` if there is one, else the shipped default."""
+    path = Path(home) / TAXONOMY_FILE
+    if path.exists():
+        return load_taxonomy(path)
+    return load_default_taxonomy()

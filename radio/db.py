@@ -10,11 +10,11 @@ from __future__ import annotations
 import fcntl
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 import sqlite_utils
 from flask import Flask, current_app, g
 
@@ -46,6 +46,30 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def database_file(db: sqlite_utils.Database) -> Path:
+    """The file an open database lives in."""
+    return Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
+
+
+def home_of(db: sqlite_utils.Database) -> Path:
+    """The data folder a database lives in."""
+    return database_file(db).parent
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (``begin immediate``) so that two processes
+    never deadlock upgrading a read to a write; rolled back on any error."""
+    conn = db.conn
+    conn.execute("begin immediate")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+
+
 def database_path(app: Flask | None = None) -> Path:
     app = app or current_app
     return Path(app.config["HOME"]) / "archive.db"
@@ -71,7 +95,7 @@ def migrate(db: sqlite_utils.Database, lock_path: Path | None = None) -> list[st
     a file lock: sqlite-utils commits inside its own calls, which a plain
     transaction could not keep atomic.
     """
-    lock_path = lock_path or Path(db.conn.execute("PRAGMA database_list").fetchone()[2] + ".lock")
+    lock_path = lock_path or Path(f"{database_file(db)}.lock")
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         db["_migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
@@ -94,13 +118,6 @@ def init_app(app: Flask) -> None:
         migrate(db)
     finally:
         db.conn.close()
-    app.cli.add_command(init_db_command)
-
-
-@click.command("init-db")
-def init_db_command() -> None:
-    """Create or upgrade the database. Example: flask --app radio init-db"""
-    click.echo(f"Database ready: {database_path()}")
 
 
 @migration("0001_core")
@@ -307,7 +324,7 @@ def _uploader_and_search_index(db: sqlite_utils.Database) -> None:
 
 @migration("0007_segment_deletions")
 def _segment_deletions(db: sqlite_utils.Database) -> None:
-    # Search keeps which episode each segment belongs to in memory (radio.segment_map);
+    # Search keeps which episode each segment belongs to in memory (radio.data.segment_map);
     # new segments only add rows past the last id it read, but a deletion may free ids
     # for reuse, so deletions are counted here and a change makes it read afresh.
     db["counters"].create({"name": str, "n": int}, pk="name", if_not_exists=True)

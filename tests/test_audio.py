@@ -1,4 +1,4 @@
-"""radio.audio and radio.clips on real speech: probing, damage checks, loudness, clips.
+"""radio.media.audio and radio.media.clips on real speech: probing, damage checks, loudness, clips.
 
 Inputs of every accepted format are made here from the clips in tests/data with PyAV;
 loudness is checked against pyloudnorm, true peak against scipy's oversampling.
@@ -15,7 +15,7 @@ import pyloudnorm
 import pytest
 import soundfile
 
-from radio import audio, clips
+from radio.media import audio, clips
 from tests.audiofiles import JFK, LJ, true_peak_dbtp
 
 # name: (suffix, muxer, encoder, sample rate, PyAV's format name, canonical codec name)

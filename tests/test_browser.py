@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from radio import create_app, tasks
+from radio import create_app
 from radio.db import connect, database_path
+from radio.jobs import tasks
 from tests.audiofiles import convert
 from tests.conftest import clip, require
 from tests.webserver import add_account, live_server

@@ -31,10 +31,11 @@ from lxml import etree, html
 from waitress import create_server
 
 from feeds.podcast import podcast_guid
-from radio import create_app, pipeline
+from radio import create_app
+from radio.data.episodes import public_sql, update_episode
 from radio.db import connect, database_path
-from radio.episodes import public_sql, update_episode
-from radio.ingest import Limits, Metadata, ingest_file
+from radio.jobs import pipeline
+from radio.jobs.ingest import Limits, Metadata, ingest_file
 from tests.conftest import clip, require
 
 pytestmark = pytest.mark.slow

@@ -14,9 +14,9 @@ import pytest
 from lxml import etree, html
 
 from feeds.podcast import podcast_guid
-from radio import pipeline
-from radio.episodes import update_episode
-from radio.ingest import Limits, Metadata, ingest_file
+from radio.data.episodes import update_episode
+from radio.jobs import pipeline
+from radio.jobs.ingest import Limits, Metadata, ingest_file
 from tests.conftest import clip
 
 NS = {

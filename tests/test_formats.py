@@ -9,7 +9,7 @@ import re
 import pytest
 
 from transcription.formats import FORMATS, to_podcast_json, to_srt, to_text, to_webvtt
-from transcription.transcribe import Segment, Word
+from transcription.segments import Segment, Word
 
 TIMING = re.compile(r"^(\d{2}):(\d{2}):(\d{2})\.(\d{3}) --> (\d{2}):(\d{2}):(\d{2})\.(\d{3})$")
 SRT_TIMING = re.compile(r"^\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}$")

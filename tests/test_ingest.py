@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from radio.ingest import IngestError, Limits, Metadata, ingest_file, parse_recorded_at
+from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_file, parse_recorded_at
 from tests.audiofiles import FORMATS, convert, write_pcm
 from tests.conftest import clip
 

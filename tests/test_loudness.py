@@ -1,11 +1,11 @@
-"""radio.loudness: the limiter and the gain dips, on real speech and plain signals."""
+"""radio.media.loudness: the limiter and the gain dips, on real speech and plain signals."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from radio.loudness import GainDips, LoudnessMeter, TruePeakLimiter, plan_gain
+from radio.media.loudness import GainDips, LoudnessMeter, TruePeakLimiter, plan_gain
 from tests.audiofiles import JFK, decode_mono, true_peak_dbtp
 
 RATE = 24_000

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from radio.db import connect, database_path
-from radio.fileserve import FileSnapshot, MappedRange
-from radio.views.media import PublicMedia
+from radio.web.http.fileserve import FileSnapshot, MappedRange
+from radio.web.media import PublicMedia
 from tests.conftest import clip
 from tests.webserver import add_account, add_episode, live_server, log_in
 

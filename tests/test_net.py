@@ -4,7 +4,7 @@ import ipaddress
 
 import segno
 
-from radio import net
+from radio.web import lan as net
 
 
 def test_lan_addresses_are_usable_ipv4():

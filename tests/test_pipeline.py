@@ -3,8 +3,8 @@
 import os
 import time
 
-from radio import pipeline
-from radio.ingest import Limits, Metadata, ingest_file
+from radio.jobs import pipeline
+from radio.jobs.ingest import Limits, Metadata, ingest_file
 from tests.conftest import clip
 
 
@@ -87,7 +87,7 @@ def test_half_written_files_are_swept(app, db, home):
 
 
 def test_a_shows_language_is_the_hint_for_its_episodes(app, db, home):
-    from radio.episodes import get_or_create_show
+    from radio.data.episodes import get_or_create_show
 
     app.config["TRANSCRIBE"] = True
     get_or_create_show(db, "Lecturas", language="es")

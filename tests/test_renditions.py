@@ -1,4 +1,4 @@
-"""radio.renditions on real speech: loudness, true peak, bit rates, peaks, crash safety.
+"""radio.media.renditions on real speech: loudness, true peak, bit rates, peaks, crash safety.
 
 Renditions are checked with other tools than the ones that made them: libsndfile
 (through soundfile) decodes, pyloudnorm measures loudness, scipy oversamples for the
@@ -17,7 +17,7 @@ import pyloudnorm
 import pytest
 import soundfile
 
-from radio import renditions
+from radio.media import renditions
 from tests.audiofiles import DATA, FORMATS, JFK, LJ, convert, decode_mono, true_peak_dbtp
 
 
@@ -81,7 +81,7 @@ def test_overshooting_rendition_is_encoded_again_until_it_holds(
     x = decode_mono(LJ, 22_050)
     src = tmp_path / "speech.wav"
     soundfile.write(src, x / np.abs(x).max(), 22_050, subtype="PCM_16")
-    caplog.set_level(logging.INFO, logger="radio.renditions")
+    caplog.set_level(logging.INFO, logger="radio.media.renditions")
     result = renditions.render(src, tmp_path / "out", codec_headroom_db=-1.0)
     assert result.repairs >= 1
     assert "mp3 passes -1.0 dBTP" in caplog.text and "opus passes -1.0 dBTP" in caplog.text

@@ -2,8 +2,8 @@
 
 import pytest
 
-from radio import search
-from radio.episodes import get_or_create_show
+from radio.data import search
+from radio.data.episodes import get_or_create_show
 
 
 def add_episode(
@@ -193,7 +193,7 @@ def test_pagination(db):
 
 
 def test_topic_filter(db, archive):
-    from radio.tagging import tag_episode
+    from radio.data.tags import tag_episode
 
     tag_episode(db, archive["water"], add=["water"], remove=[])
     assert [

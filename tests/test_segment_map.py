@@ -1,8 +1,8 @@
-"""radio.segment_map: the in-memory segment -> episode map stays true as segments change."""
+"""radio.data.segment_map: the in-memory segment -> episode map stays true as segments change."""
 
 import numpy as np
 
-from radio.segment_map import int_list, segment_map
+from radio.data.segment_map import int_list, segment_map
 
 
 def add_segments(db, episode_id, n, first_idx=0):

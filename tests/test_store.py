@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from radio import store
+from radio.media import store
 
 
 def test_receive_hashes_while_streaming_and_keeps_by_content(tmp_path):

@@ -13,10 +13,9 @@ from click.testing import CliRunner
 from flask import Flask
 
 from radio.cli import AppState
-from radio.cli_topics import COMMANDS, chapters, retag_command, tag, topics
-from radio.db import utcnow
-from radio.pipeline import Context, StepError
-from radio.tagging import (
+from radio.cli.topics import COMMANDS, chapters, retag_command, tag, topics
+from radio.config import load_station_taxonomy
+from radio.data.tags import (
     TagError,
     TopicNotFound,
     episode_tags,
@@ -24,13 +23,12 @@ from radio.tagging import (
     get_topic,
     list_topics,
     load_chapters,
-    load_station_taxonomy,
-    moments_for_topic,
-    retag,
     tag_episode,
     topic_filter_sql,
-    topics_step,
 )
+from radio.db import utcnow
+from radio.jobs.context import Context, StepError
+from radio.jobs.topics import moments_for_topic, retag, topics_step
 from tests.test_topics import joined
 
 STATION_TAXONOMY = """\
@@ -266,8 +264,8 @@ def test_every_topic_command_has_help_with_an_example() -> None:
 
 
 def test_removing_a_keyphrase_tag_removes_that_tag_not_a_similar_topic(app, db, home):
-    from radio.ingest import Limits, Metadata, ingest_file
-    from radio.tagging import episode_tags, tag_episode
+    from radio.data.tags import episode_tags, tag_episode
+    from radio.jobs.ingest import Limits, Metadata, ingest_file
     from tests.conftest import clip
 
     episode_id = ingest_file(db, home, clip("jfk.flac"), Metadata(), Limits()).episode_id

@@ -1,6 +1,6 @@
-"""radio.throttle: a few wrong passwords, then a wait that ends on its own."""
+"""radio.web.http.throttle: a few wrong passwords, then a wait that ends on its own."""
 
-from radio.throttle import PER_ADDRESS, PER_NAME_AND_ADDRESS, WINDOW_S, LoginThrottle
+from radio.web.http.throttle import PER_ADDRESS, PER_NAME_AND_ADDRESS, WINDOW_S, LoginThrottle
 
 
 class Clock:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
+from transcription.chapters import split_chapters
 from transcription.lexicon import lexicon
 from transcription.taxonomy import load_default_taxonomy, parse_taxonomy
-from transcription.topics import Keyphrase, extract_keyphrases, score_topics, split_chapters
+from transcription.topics import Keyphrase, extract_keyphrases, score_topics
 
 # (subject, seconds, reference transcript)
 CLIPS = [

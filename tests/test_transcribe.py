@@ -18,7 +18,8 @@ from tests.audiofiles import write_pcm
 from transcription import transcribe as transcribe_module
 from transcription.channels import AudioError
 from transcription.models import describe, find_models
-from transcription.transcribe import Segment, Transcriber
+from transcription.segments import Segment
+from transcription.transcribe import Transcriber
 
 DATA = Path(__file__).parent / "data"
 RATE = 16_000

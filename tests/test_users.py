@@ -2,7 +2,7 @@
 
 import pytest
 
-from radio.users import (
+from radio.data.users import (
     ROLES,
     UserError,
     add_user,
@@ -27,7 +27,7 @@ def test_passwords_are_stored_hashed_and_checked(db):
 
 
 def test_roles_include_the_ones_below():
-    from radio.users import User
+    from radio.data.users import User
 
     admin, editor, uploader = (User(i, r, r) for i, r in enumerate(reversed(ROLES)))
     assert admin.can("editor") and admin.can("uploader")

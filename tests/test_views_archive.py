@@ -8,7 +8,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from radio.views.archive import seconds_text
+from radio.web.archive import seconds_text
 from tests.conftest import clip
 from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
 
@@ -100,7 +100,7 @@ def test_progress_page_and_json(client, app, db):
     api = client.get(f"/api/episodes/{guid}/progress")
     assert as_json.json == api.json
     assert api.json["status"] == "queued" and api.json["progress"] == 0.0
-    from radio import tasks
+    from radio.jobs import tasks
 
     tasks.run_episode(app, queued["id"])
     done = client.get(f"/api/episodes/{guid}/progress").json

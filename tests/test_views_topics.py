@@ -18,9 +18,10 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from radio import create_app
+from radio.data.tags import episode_tags, load_chapters, tag_episode
 from radio.db import connect, database_path
-from radio.tagging import episode_tags, load_chapters, retag, tag_episode
-from radio.views.archive import seconds_text
+from radio.jobs.topics import retag
+from radio.web.archive import seconds_text
 from tests.audiofiles import convert, join_clips
 from tests.conftest import DATA, clip
 from tests.test_tagging import STATION_TAXONOMY

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from flask import Flask
 
+from radio.data.users import add_user
 from radio.db import connect, database_path
-from radio.ingest import Limits, Metadata, ingest_file
-from radio.users import add_user
+from radio.jobs.ingest import Limits, Metadata, ingest_file
 
 
 class LiveServer:
@@ -62,7 +62,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 
 def add_episode(app: Flask, clip: Path, *, process: bool = True, **meta: object) -> dict:
     """Ingest a real recording (and process it now), as `radio ingest --wait` does."""
-    from radio import tasks
+    from radio.jobs import tasks
 
     db = connect(database_path(app))
     try:

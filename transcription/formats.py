@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only for hints: the web process renders transcripts without faster-whisper
-    from .transcribe import Segment
+from .segments import Segment
 
 LINE_WIDTH = 65  # characters per cue line, tag included: readable on a phone
 MAX_LINES = 2  # lines per cue; longer segments become several cues

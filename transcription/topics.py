@@ -1,7 +1,7 @@
 """What a recording is about: keyphrases, station taxonomy topics and chapters.
 
 Pure: takes segments (anything with ``start``, ``end`` and ``text``, such as
-``transcription.transcribe.Segment``), a language code and a ``Taxonomy``; returns dataclasses.
+``transcription.segments.Segment``), a language code and a ``Taxonomy``; returns dataclasses.
 
 - Keyphrases: YAKE candidates in the transcript's language (its stopwords plus spoken fillers),
   then variants that share their stems ("Water pumps", "water pump") merged and re-ranked by
@@ -21,26 +21,16 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from transcription.lexicon import Lexicon, Token, fold, lexicon
+from transcription.segments import SegmentLike
 from transcription.taxonomy import Taxonomy
 
 DEFAULT_THRESHOLD = 0.05
 MIN_HITS = 2
 WINDOW_SECONDS = 90.0
 MIN_WINDOW_WORDS = 20  # short clips: two hits in three words is not 67 % of a subject
-# Cost of a chapter, times log(words). Utiyama and Isahara used 1.0, which splits short
-# transcribed talk too often (few words repeat); 2.5 is the middle of the range (2 to 3)
-# that finds the subjects of bench/topics.py's recording and no more. CHAPTER_PENALTY in config.
-CHAPTER_PENALTY = 2.5
 CROSS_LANGUAGE_MIN_CHARS = 5  # shorter keywords of other languages are too often false friends
-
-
-class SegmentLike(Protocol):
-    start: float
-    end: float
-    text: str
 
 
 @dataclass(frozen=True)
@@ -60,13 +50,6 @@ class TopicScore:
     moments: tuple[float, ...]  # where each stretch about the topic starts (s)
     hits: int = 0
     coverage: float = 0.0  # share of the recording's time in windows about the topic
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start: float
-    end: float
-    title: str
 
 
 # -- keyphrases ---------------------------------------------------------------------------
@@ -334,23 +317,3 @@ def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((a, b))
     return merged
-
-
-# -- chapters ------------------------------------------------------------------------------
-
-
-def split_chapters(
-    segments: Sequence[SegmentLike],
-    min_seconds: float = 60.0,
-    language: str | None = "en",
-    *,
-    penalty: float = CHAPTER_PENALTY,
-) -> list[Chapter]:
-    """Chapters where the subject changes, at segment boundaries, titled from keyphrases."""
-    from transcription.chapters import find_boundaries, title_chapters
-
-    segments = [s for s in segments if s.text and s.text.strip()]
-    if not segments:
-        return []
-    starts = find_boundaries(segments, min_seconds, language, penalty=penalty)
-    return title_chapters(segments, starts, language)

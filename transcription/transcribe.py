@@ -25,6 +25,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .channels import SAMPLE_RATE, AudioError, detect_two_party, iter_pcm, probe
 from .models import ModelInfo, ModelNotFoundError, normalise_language
+from .segments import Segment, TranscriptInfo, Word
 
 logger = logging.getLogger(__name__)
 
@@ -51,32 +52,6 @@ CUT_MARGIN_SECONDS = 1.0  # the VAD can't judge the last moments of a buffer: ne
 DETECT_SECONDS = 30.0  # Whisper detects the language from one 30 s window
 
 ProgressFn = Callable[[float, float], None]
-
-
-@dataclass(frozen=True)
-class Word:
-    start: float
-    end: float
-    word: str  # as Whisper spells it, usually with its leading space
-    probability: float
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-    words: tuple[Word, ...]
-    speaker: str | None = None
-
-
-@dataclass(frozen=True)
-class TranscriptInfo:
-    language: str
-    language_probability: float
-    duration: float
-    model_name: str
-    speakers: tuple[str, ...]
 
 
 # Loading a model takes seconds; a worker transcribing many episodes loads each only once.

@@ -1,0 +1,133 @@
+"""Editors' changes: episode details, transcript fixes (each kept in transcript_edits), tags.
+
+The search index follows by itself: FTS5 triggers on ``segments`` and ``episodes``
+(migration 0002) re-index a row whenever its text changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from radio.data.episodes import VISIBILITIES, update_episode
+from radio.data.tags import TagError, episode_tags, tag_episode
+from radio.db import utcnow
+from transcription.taxonomy import Taxonomy
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_SEGMENT_CHARS = 5_000
+
+
+class EditError(ValueError):
+    """An edit can't be saved; the message says what to change."""
+
+
+def update_details(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    *,
+    title: str,
+    description: str,
+    visibility: str,
+) -> None:
+    title = " ".join((title or "").split())
+    if not title:
+        raise EditError("The title can't be empty.")
+    if len(title) > MAX_TITLE_CHARS:
+        raise EditError(f"The title is too long; use at most {MAX_TITLE_CHARS} characters.")
+    description = (description or "").strip().replace("\r\n", "\n")
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise EditError(
+            f"The description is too long; use at most {MAX_DESCRIPTION_CHARS} characters."
+        )
+    if visibility not in VISIBILITIES:
+        raise EditError(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
+    update_episode(db, episode_id, title=title, description=description, visibility=visibility)
+
+
+def edit_segments(
+    db: sqlite_utils.Database, episode_id: int, user_id: int, texts: Mapping[int, str]
+) -> int:
+    """Save changed segment texts (segment id -> new text); return how many changed.
+
+    All or nothing: one transaction, so a refused segment leaves the transcript as it was.
+    """
+    current = {
+        row["id"]: row["text"]
+        for row in db.query("select id, text from segments where episode_id = ?", [episode_id])
+    }
+    changes: list[tuple[int, str, str]] = []
+    for segment_id, raw in texts.items():
+        if segment_id not in current:
+            raise EditError(f"Segment {segment_id} isn't part of this episode; reload the page.")
+        text = " ".join((raw or "").split())
+        if len(text) > MAX_SEGMENT_CHARS:
+            raise EditError(f"A segment can hold at most {MAX_SEGMENT_CHARS} characters.")
+        if text != current[segment_id]:
+            changes.append((segment_id, current[segment_id], text))
+    if not changes:
+        return 0
+    now = utcnow()
+    conn = db.conn
+    conn.execute("begin immediate")
+    try:
+        for segment_id, before, after in changes:
+            conn.execute("update segments set text = ? where id = ?", [after, segment_id])
+            conn.execute(
+                "insert into transcript_edits (episode_id, segment_id, user_id, before, after, "
+                "edited_at) values (?, ?, ?, ?, ?, ?)",
+                [episode_id, segment_id, user_id, before, after, now],
+            )
+        conn.execute("update episodes set updated_at = ? where id = ?", [now, episode_id])
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    conn.execute("commit")
+    logger.info("user %s edited %d segment(s) of episode %s", user_id, len(changes), episode_id)
+    return len(changes)
+
+
+def recent_edits(
+    db: sqlite_utils.Database, episode_id: int, limit: int = 20
+) -> list[dict[str, Any]]:
+    return list(
+        db.query(
+            "select te.segment_id, te.before, te.after, te.edited_at, u.name as user "
+            "from transcript_edits te left join users u on u.id = te.user_id "
+            "where te.episode_id = ? order by te.id desc limit ?",
+            [episode_id, limit],
+        )
+    )
+
+
+def change_tags(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    *,
+    add: str = "",
+    remove: Sequence[str] = (),
+    taxonomy: Taxonomy,
+) -> str:
+    """Add the tags named in ``add`` (commas between names) and remove the ``remove`` slugs,
+    as manual decisions that every retag keeps; return what changed, to tell the editor."""
+    names = [name.strip() for name in add.split(",") if name.strip()]
+    if not names and not remove:
+        raise EditError("Type a tag to add, e.g. water or market day.")
+    rows = episode_tags(db, episode_id, include_removed=True)
+    before = {r["slug"]: (r["source"], r["removed"]) for r in rows}
+    try:
+        after = tag_episode(db, episode_id, names, remove, taxonomy=taxonomy)
+    except TagError as e:
+        raise EditError(str(e)) from None
+    changed = [r for r in after if before.get(r["slug"]) != (r["source"], r["removed"])]
+    added = [r["label"] for r in changed if not r["removed"]]
+    removed = [r["label"] for r in changed if r["removed"]]
+    parts = [f"Added {', '.join(added)}." if added else ""]
+    parts.append(f"Removed {', '.join(removed)}." if removed else "")
+    return " ".join(p for p in parts if p) or "The tags were already like that."

@@ -1,0 +1,260 @@
+"""Topics and chapters in the database: computed tags, editors' tags, chapters, queries.
+
+Each episode's tags are rows of ``episode_tags`` with a ``source``:
+
+- ``keyphrase`` and ``taxonomy`` rows are computed (``topics_step``, ``retag``) and replaced
+  whole each time;
+- ``manual`` rows are editors' decisions and are never touched by a computation: an added
+  tag (``removed = 0``) stays, and a removed one (``removed = 1``) is kept as a row so that
+  no retag brings it back.
+
+The primary key (episode, tag) holds one row per tag, so a manual row simply wins.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlite_utils
+
+from radio.config import load_station_taxonomy
+from radio.data.episodes import get_episode, public_sql, slugify
+from radio.db import home_of, transaction, utcnow
+from transcription.segments import Chapter
+from transcription.taxonomy import Taxonomy
+from transcription.topics import Keyphrase, TopicScore
+
+logger = logging.getLogger(__name__)
+
+AUTO_SOURCES = ("keyphrase", "taxonomy")
+
+
+class TagError(ValueError):
+    """An editor's tag change can't be made; the message says what to type instead."""
+
+
+class TopicNotFound(LookupError):
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"There is no topic {slug!r}. `radio topics` lists the topics.")
+
+
+def transcribed_episode_ids(db: sqlite_utils.Database) -> list[int]:
+    """Every episode with a transcript, oldest first: what ``retag --all`` goes over."""
+    rows = db.execute("select distinct episode_id from segments order by episode_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def replace_computed(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    *,
+    topics: Sequence[TopicScore],
+    keyphrases: Sequence[Keyphrase],
+    chapters: Sequence[Chapter],
+    taxonomy_slugs: set[str],
+) -> None:
+    """Replace an episode's computed tags and its chapters in one transaction.
+
+    Editors' manual rows win over computed ones and are never touched here.
+    """
+    rows: dict[str, tuple[str, str, str, float]] = {}  # slug -> label, kind, source, score
+    for topic in topics:
+        rows[topic.slug] = (topic.label, "taxonomy", "taxonomy", topic.score)
+    for phrase in keyphrases:
+        slug = slugify(phrase.text)
+        if slug in taxonomy_slugs or slug in rows or slug == "show":
+            continue  # taxonomy topics are decided by the taxonomy, not by one phrase
+        rows[slug] = (phrase.text, "keyphrase", "keyphrase", phrase.score)
+    now = utcnow()
+    with transaction(db) as conn:
+        conn.execute(
+            "delete from episode_tags where episode_id = ? and source in (?, ?)",
+            [episode_id, *AUTO_SOURCES],
+        )
+        for slug, (label, kind, source, score) in rows.items():
+            tag_id = _ensure_tag(conn, slug, label, kind, now)
+            # A manual row for this tag (added or removed by an editor) wins: ignore.
+            conn.execute(
+                "insert or ignore into episode_tags "
+                "(episode_id, tag_id, source, score, removed, created_at) "
+                "values (?, ?, ?, ?, 0, ?)",
+                [episode_id, tag_id, source, round(score, 4), now],
+            )
+        conn.execute("delete from chapters where episode_id = ?", [episode_id])
+        for idx, chapter in enumerate(chapters):
+            conn.execute(
+                "insert into chapters (episode_id, idx, start, end, title) values (?, ?, ?, ?, ?)",
+                [episode_id, idx, chapter.start, chapter.end, chapter.title],
+            )
+    logger.info("episode %s: tags %s, %d chapters", episode_id, list(rows), len(chapters))
+
+
+def _ensure_tag(conn: Any, slug: str, label: str, kind: str, now: str) -> int:
+    conn.execute(
+        "insert or ignore into tags (slug, label, kind, created_at) values (?, ?, ?, ?)",
+        [slug, label, kind, now],
+    )
+    if kind == "taxonomy":  # the taxonomy file owns its labels, even if a tag came first
+        conn.execute("update tags set label = ?, kind = 'taxonomy' where slug = ?", [label, slug])
+    return conn.execute("select id from tags where slug = ?", [slug]).fetchone()[0]
+
+
+# -- editors -------------------------------------------------------------------------------
+
+
+def tag_episode(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    *,
+    taxonomy: Taxonomy | None = None,
+) -> list[dict[str, Any]]:
+    """An editor adds and removes tags ("water", "Health", "market day"); returns the tags.
+
+    Names are matched to taxonomy topics first (by slug, label or the start of a slug, so
+    "water" is "water-and-sanitation"), then to existing tags; an added name that matches
+    nothing becomes a new tag. Both kinds of decision are kept through every retag.
+    """
+    taxonomy = taxonomy or load_station_taxonomy(home_of(db))
+    get_episode(db, episode_id)  # raises EpisodeNotFound
+    overlap = {slugify(a) for a in add} & {slugify(r) for r in remove}
+    if overlap:
+        raise TagError(f"Tag {sorted(overlap)[0]!r} is both added and removed; choose one.")
+    now = utcnow()
+    resolved = [(_resolve(db, name, taxonomy, adding=True), 0) for name in add] + [
+        (_resolve(db, name, taxonomy, adding=False), 1) for name in remove
+    ]
+    with transaction(db) as conn:
+        for (slug, label, kind), removed in resolved:
+            tag_id = _ensure_tag(conn, slug, label, kind, now)
+            conn.execute(
+                "insert into episode_tags (episode_id, tag_id, source, score, removed, created_at) "
+                "values (?, ?, 'manual', ?, ?, ?) on conflict(episode_id, tag_id) do update set "
+                "source = 'manual', removed = excluded.removed, created_at = excluded.created_at, "
+                "score = case when excluded.removed then episode_tags.score else 1.0 end",
+                [episode_id, tag_id, None if removed else 1.0, removed, now],
+            )
+    logger.info("episode %s: tags +%s -%s", episode_id, list(add), list(remove))
+    return episode_tags(db, episode_id, include_removed=True)
+
+
+def _resolve(
+    db: sqlite_utils.Database, name: str, taxonomy: Taxonomy, *, adding: bool
+) -> tuple[str, str, str]:
+    """(slug, label, kind) for what an editor typed."""
+    text = " ".join(name.split())
+    if not re.search(r"[^\W_]", text):
+        raise TagError(f"{name!r} is not a tag name; use letters or digits, e.g. +water.")
+    slug = slugify(text)
+    if not adding:
+        # A Remove button names the tag's own slug: a keyphrase tag "water" must not be
+        # taken for the taxonomy topic "water-and-sanitation".
+        row = db.execute("select slug, label, kind from tags where slug = ?", [slug]).fetchone()
+        if row:
+            return row[0], row[1], row[2]
+    topic = taxonomy.find(text) or taxonomy.get(slug)
+    if topic is None:
+        prefixed = [t for t in taxonomy.topics if t.slug.startswith(slug + "-")]
+        if len(prefixed) == 1:
+            topic = prefixed[0]
+    if topic:
+        return topic.slug, topic.label, "taxonomy"
+    row = db.execute("select slug, label, kind from tags where slug = ?", [slug]).fetchone()
+    if row:
+        return row[0], row[1], row[2]
+    if not adding:
+        raise TagError(
+            f"There is no tag {text!r} to remove. `radio tag EPISODE` lists the episode's tags."
+        )
+    return slug, text, "manual"
+
+
+def episode_tags(
+    db: sqlite_utils.Database, episode_id: int, *, include_removed: bool = False
+) -> list[dict[str, Any]]:
+    """An episode's tags: slug, label, kind, source, score, removed; best first."""
+    hide = "" if include_removed else "and not et.removed"
+    return list(
+        db.query(
+            "select t.slug, t.label, t.kind, et.source, et.score, et.removed "
+            "from episode_tags et join tags t on t.id = et.tag_id "
+            f"where et.episode_id = ? {hide} "
+            "order by et.removed, et.source = 'keyphrase', et.score desc, t.label",
+            [episode_id],
+        )
+    )
+
+
+# -- pages, search and feeds ----------------------------------------------------------------
+
+
+def topic_filter_sql(alias: str = "e") -> str:
+    """SQL for "episode ``alias`` has the topic whose slug is the next ``?`` parameter"."""
+    return (
+        "exists (select 1 from episode_tags et_f join tags t_f on t_f.id = et_f.tag_id "
+        f"where et_f.episode_id = {alias}.id and not et_f.removed and t_f.slug = ?)"
+    )
+
+
+def get_topic(db: sqlite_utils.Database, slug: str) -> dict[str, Any]:
+    rows = list(db.query("select id, slug, label, kind from tags where slug = ?", [slug]))
+    if not rows:
+        raise TopicNotFound(slug)
+    return rows[0]
+
+
+def list_topics(
+    db: sqlite_utils.Database, *, public_only: bool = True, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """Tags in use with their episode counts: taxonomy topics first, then by count."""
+    visible = f"and {public_sql('e')}" if public_only else ""
+    where, params = ("where t.kind = ?", [kind]) if kind else ("", [])
+    return list(
+        db.query(
+            "select t.slug, t.label, t.kind, count(e.id) as episodes from tags t "
+            "left join episode_tags et on et.tag_id = t.id and not et.removed "
+            f"left join episodes e on e.id = et.episode_id {visible} {where} "
+            "group by t.id having episodes > 0 "
+            "order by t.kind != 'taxonomy', episodes desc, t.label",
+            params,
+        )
+    )
+
+
+def episodes_for_topic(
+    db: sqlite_utils.Database,
+    slug: str,
+    *,
+    public_only: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Episodes with the topic, newest first, each with the tag's source and score."""
+    topic = get_topic(db, slug)
+    visible = f"and {public_sql('e')}" if public_only else ""
+    return list(
+        db.query(
+            "select e.id, e.guid, e.title, e.recorded_at, e.published_at, e.duration, "
+            "coalesce(e.transcript_language, e.language) as language, "
+            "s.slug as show_slug, s.title as show_title, et.source, et.score "
+            "from episode_tags et join episodes e on e.id = et.episode_id "
+            "left join shows s on s.id = e.show_id "
+            f"where et.tag_id = ? and not et.removed {visible} "
+            "order by coalesce(e.published_at, e.created_at) desc, e.id desc limit ? offset ?",
+            [topic["id"], limit, offset],
+        )
+    )
+
+
+def load_chapters(db: sqlite_utils.Database, episode_id: int) -> list[Chapter]:
+    return [
+        Chapter(start=row[0], end=row[1], title=row[2])
+        for row in db.execute(
+            "select start, end, title from chapters where episode_id = ? order by idx",
+            [episode_id],
+        ).fetchall()
+    ]

@@ -1,0 +1,165 @@
+"""The per-episode processing steps, each idempotent and resumable.
+
+An episode moves ``queued -> processing -> ready`` (or ``failed`` with a message).
+A step that finished is recorded in ``episode_steps`` and never redone; a step that
+was cut off (worker killed) simply runs again, and each step is written so that
+running it again is safe: files are renamed into place when complete, rows are
+upserted, and transcription resumes after the last saved segment.
+
+Only one worker processes an episode at a time: it holds a lease (owner and expiry
+on the episode row), renewed as work progresses. A killed worker's lease expires
+and ``recover`` hands the episode to the next worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+import sqlite_utils
+
+from radio.data import processing
+from radio.data.episodes import EpisodeStatus, get_episode, update_episode
+from radio.data.processing import StepStatus
+from radio.db import utcnow
+from radio.jobs.context import Context, StepError
+from radio.jobs.steps import STEPS
+
+logger = logging.getLogger(__name__)
+
+WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def take_lease(db: sqlite_utils.Database, episode_id: int, seconds: float) -> bool:
+    """Claim the episode for this worker unless another live worker holds it."""
+    now = time.time()
+    if processing.claim_lease(db, episode_id, WORKER_ID, now + seconds, now):
+        return True
+    owner = processing.lease_owner(db, episode_id)
+    if owner and owner_is_dead(owner):
+        return processing.take_over_lease(db, episode_id, WORKER_ID, owner, now + seconds)
+    return False
+
+
+def owner_is_dead(owner: str | None) -> bool:
+    """True when a lease belongs to a process on this machine that no longer runs, so a
+    restarted worker resumes at once instead of waiting for the lease to expire."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or owner == WORKER_ID:
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return int(pid_text) == os.getpid()  # our own pid under an old worker id: a past life
+
+
+def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
+    """Run every unfinished step of one episode; return its final status.
+
+    Returns ``"busy"`` without doing anything when another worker holds the episode.
+    """
+    lease = float(config.get("LEASE_SECONDS", 120))
+    if not take_lease(db, episode_id, lease):
+        logger.info("episode %s is being processed by another worker", episode_id)
+        return "busy"
+    try:
+        return _run_steps(db, config, episode_id, lease)
+    finally:
+        processing.release_lease(db, episode_id, WORKER_ID)
+
+
+def _run_steps(
+    db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, lease: float
+) -> str:
+    episode = get_episode(db, episode_id)
+    if episode["status"] == EpisodeStatus.READY:
+        return EpisodeStatus.READY
+    done = processing.finished_steps(db, episode_id)
+    update_episode(db, episode_id, status=EpisodeStatus.PROCESSING, error=None)
+    base = 0.0
+    for name, step, share in STEPS:
+        if name in done:
+            base += share
+            continue
+        reporter = _Reporter(db, episode_id, base, share, lease)
+        processing.mark_step(db, episode_id, name, StepStatus.RUNNING)
+        update_episode(db, episode_id, step=name, progress=round(base, 4))
+        try:
+            step(Context(db, config, get_episode(db, episode_id), reporter))
+        except Exception as e:
+            logger.exception("episode %s: step %s failed", episode_id, name)
+            message = str(e) if isinstance(e, StepError) else _unexpected(episode_id)
+            processing.mark_step(db, episode_id, name, StepStatus.FAILED, error=message)
+            update_episode(db, episode_id, status=EpisodeStatus.FAILED, error=f"{name}: {message}")
+            return EpisodeStatus.FAILED
+        processing.mark_step(db, episode_id, name, StepStatus.DONE)
+        base += share
+    fields: dict[str, Any] = {
+        "status": EpisodeStatus.READY,
+        "step": None,
+        "progress": 1.0,
+        "error": None,
+    }
+    if not episode.get("published_at"):
+        fields["published_at"] = utcnow()
+    update_episode(db, episode_id, **fields)
+    logger.info("episode %s is ready", episode_id)
+    return EpisodeStatus.READY
+
+
+def _unexpected(episode_id: int) -> str:
+    """What the user reads for a failure no step foresaw: never a Python class name."""
+    return (
+        f"an unexpected error stopped this step; the log has the details for episode "
+        f"{episode_id}. Run `radio retry {episode_id}` to try again."
+    )
+
+
+class _Reporter:
+    """Progress callback: writes progress and renews the lease, at most once a second."""
+
+    def __init__(
+        self, db: sqlite_utils.Database, episode_id: int, base: float, share: float, lease: float
+    ) -> None:
+        self.db, self.episode_id = db, episode_id
+        self.base, self.share, self.lease = base, share, lease
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, fraction: float) -> None:
+        now = time.time()
+        if now - self.last < 1.0:
+            return
+        with self.lock:
+            self.last = now
+            overall = self.base + self.share * min(max(fraction, 0.0), 1.0)
+            processing.report_progress(
+                self.db, self.episode_id, WORKER_ID, overall, now + self.lease
+            )
+
+
+def retry(db: sqlite_utils.Database, episode_id: int) -> None:
+    """Make a failed episode runnable again; finished steps stay finished."""
+    processing.reopen_unfinished_steps(db, episode_id)
+    update_episode(db, episode_id, status=EpisodeStatus.QUEUED, error=None)
+
+
+def unfinished(db: sqlite_utils.Database, include_queued: bool = True) -> list[int]:
+    """Episodes a worker should pick up: queued, or processing under an expired lease."""
+    now = time.time()
+    return [
+        episode_id
+        for episode_id, owner, until in processing.lease_candidates(db, include_queued)
+        if owner is None or (until or 0) < now or owner_is_dead(owner)
+    ]

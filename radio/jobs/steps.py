@@ -1,0 +1,145 @@
+"""The processing steps themselves; ``radio.jobs.pipeline`` decides when each runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from radio.data.episodes import update_episode
+from radio.data.renditions import save_renditions
+from radio.jobs.context import Context, Step, StepError
+from radio.jobs.topics import topics_step
+from radio.media import audio, renditions, store
+
+logger = logging.getLogger(__name__)
+
+
+def audio_step(ctx: Context) -> None:
+    """Loudness-normalised MP3 and Opus renditions and a peaks file, from the original."""
+    episode = ctx.episode
+    source = store.resolve(ctx.home, episode["source_path"])
+    if not source.exists():
+        raise StepError(
+            f"the original {episode['source_path']} is missing from the media folder; "
+            "restore it from a backup and run `radio retry`."
+        )
+    out_dir = store.episode_dir(ctx.home, episode["guid"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store.sweep_episode_dir(ctx.home, episode["guid"])
+    config = ctx.config
+    try:
+        result = renditions.render(
+            source,
+            out_dir,
+            target_lufs=float(config["TARGET_LUFS"]),
+            max_true_peak=float(config["MAX_TRUE_PEAK_DBTP"]),
+            mp3_bitrate=int(config["MP3_BITRATE"]),
+            opus_bitrate=int(config["OPUS_BITRATE"]),
+            progress=lambda done, total: ctx.report(done / total if total else 0.0),
+        )
+    except audio.AudioError as e:
+        raise StepError(str(e)) from e
+    save_renditions(
+        ctx.db,
+        episode["id"],
+        result.renditions,
+        [store.relative(ctx.home, r.path) for r in result.renditions],
+    )
+    update_episode(
+        ctx.db,
+        episode["id"],
+        duration=result.duration,
+        loudness_before=_finite(result.before.integrated_lufs),
+        true_peak_before=_finite(result.before.true_peak_dbtp),
+        loudness_after=_finite(result.after.integrated_lufs),
+        true_peak_after=_finite(result.after.true_peak_dbtp),
+        peaks_path=store.relative(ctx.home, result.peaks_path),
+    )
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def transcribe_step(ctx: Context) -> None:
+    """Transcribe on the device, saving each segment as it comes so a crash keeps the work."""
+    if not ctx.config.get("TRANSCRIBE", True):
+        return
+    from transcription.models import ModelNotFoundError, pick_model
+    from transcription.transcribe import Transcriber
+
+    episode = ctx.episode
+    db = ctx.db
+    source = store.resolve(ctx.home, episode["source_path"])
+    language = episode.get("language") or _show_language(ctx) or None
+    try:
+        model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=language)
+    except ModelNotFoundError as e:
+        raise StepError(str(e)) from e
+    resume_at, next_idx = _resume_point(ctx)
+    speakers = json.loads(episode["speakers"]) if episode.get("speakers") else None
+    started = time.monotonic()
+    transcriber = Transcriber(model, threads=int(ctx.config.get("WHISPER_THREADS") or 0))
+    info, segments = transcriber.transcribe(
+        source,
+        language=language,
+        start_at=resume_at,
+        speaker_names=speakers,
+        progress=lambda done, total: ctx.report(done / total if total else 0.0),
+    )
+    for idx, segment in enumerate(segments, start=next_idx):
+        db["segments"].insert(
+            {
+                "episode_id": episode["id"],
+                "idx": idx,
+                "start": round(segment.start, 3),
+                "end": round(segment.end, 3),
+                "text": segment.text.strip(),
+                "speaker": segment.speaker,
+                "words": json.dumps(
+                    [
+                        [round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 3)]
+                        for w in segment.words
+                    ],
+                    ensure_ascii=False,
+                ),
+            }
+        )
+    update_episode(
+        db,
+        episode["id"],
+        language=episode.get("language") or info.language,
+        transcript_language=info.language,
+        transcript_model=model.name,
+        transcribe_seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def _show_language(ctx: Context) -> str | None:
+    """A show's language is the hint for its episodes uploaded without one."""
+    if not ctx.episode.get("show_id"):
+        return None
+    row = ctx.db.execute("select language from shows where id = ?", [ctx.episode["show_id"]])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def _resume_point(ctx: Context) -> tuple[float, int]:
+    """Where a cut-off transcription left off: after the last saved segment."""
+    row = ctx.db.execute(
+        "select max(end), max(idx) from segments where episode_id = ?", [ctx.episode["id"]]
+    ).fetchone()
+    if row[1] is None:
+        return 0.0, 0
+    logger.info("episode %s: resuming transcription at %.1f s", ctx.episode["id"], row[0])
+    return float(row[0]), int(row[1]) + 1
+
+
+# (name, function, share of the total progress bar), in the order they run.
+STEPS: tuple[tuple[str, Step, float], ...] = (
+    ("audio", audio_step, 0.3),
+    ("transcribe", transcribe_step, 0.65),
+    ("topics", topics_step, 0.05),
+)

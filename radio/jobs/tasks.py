@@ -1,0 +1,103 @@
+"""The job queue (Huey): SQLite in the data folder by default, Redis to share one queue.
+
+The queue only says "look at episode N"; what is done and what is left lives in the
+archive's database (see ``radio.jobs.pipeline``). So a lost or duplicated queue entry is
+harmless: ``recover`` re-enqueues every unfinished episode when a worker starts and
+then every minute, and the episode lease stops two workers doing the same work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from radio.db import connect, database_path
+from radio.jobs import pipeline
+from radio.media import store
+
+logger = logging.getLogger(__name__)
+
+
+def make_huey(app: Flask) -> Huey:
+    url = app.config.get("QUEUE_URL")
+    if url:
+        return RedisHuey("radio", url=url)
+    return SqliteHuey("radio", filename=str(Path(app.config["HOME"]) / "queue.db"))
+
+
+def init_app(app: Flask) -> None:
+    huey = make_huey(app)
+
+    @huey.task(name="process_episode")
+    def process_episode(episode_id: int) -> str:
+        return run_episode(app, episode_id)
+
+    @huey.periodic_task(_every_minute(), name="recover")
+    def recover_periodically() -> int:
+        # Queued episodes are already in the queue; only a dead worker's need a nudge.
+        return recover(app, include_queued=False)
+
+    app.extensions["radio.huey"] = huey
+    app.extensions["radio.process_episode"] = process_episode
+
+
+def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
+    from huey import crontab
+
+    return crontab(minute="*")
+
+
+def run_episode(app: Flask, episode_id: int) -> str:
+    """Process one episode with a database connection of this thread's own."""
+    db = connect(database_path(app))
+    try:
+        return pipeline.process(db, app.config, episode_id)
+    finally:
+        db.conn.close()
+
+
+def enqueue(episode_id: int, app: Flask | None = None) -> None:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["radio.process_episode"](episode_id)
+
+
+def recover(app: Flask, include_queued: bool = True) -> int:
+    """Queue every episode a worker should be working on; return how many."""
+    store.sweep_incoming(app.config["HOME"])
+    db = connect(database_path(app))
+    try:
+        ids = pipeline.unfinished(db, include_queued=include_queued)
+    finally:
+        db.conn.close()
+    for episode_id in ids:
+        enqueue(episode_id, app)
+    if ids:
+        logger.info("queued unfinished episodes %s", ids)
+    return len(ids)
+
+
+def consumer(app: Flask, workers: int = 1) -> Consumer:
+    huey: Huey = app.extensions["radio.huey"]
+    return huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+
+
+def start_in_process(app: Flask, workers: int = 1) -> list[threading.Thread]:
+    """Run consumer threads beside the web server, without touching signal handlers
+    (Huey's ``Consumer.start`` installs its own, which would steal Ctrl-C from waitress)."""
+    recover(app)
+    c = consumer(app, workers)
+    threads = [c.scheduler, *(t for _, t in c.worker_threads)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def run_worker(app: Flask, workers: int = 1) -> None:
+    """Run consumers in the foreground until Ctrl-C or SIGTERM (``radio worker``)."""
+    recover(app)
+    consumer(app, workers).run()

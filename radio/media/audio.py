@@ -1,0 +1,379 @@
+"""PyAV streaming audio: probe, integrity checks, mono decode, loudness, encoder.
+
+Everything decodes in blocks of a few seconds, so a three-hour show never sits in memory
+whole, and PyAV's wheel carries FFmpeg, so no system ffmpeg is needed. The signal
+maths (meter, limiter) lives in ``radio.media.loudness``, the renditions in
+``radio.media.renditions`` and clips in ``radio.media.clips``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from radio.media.loudness import LoudnessMeter
+from radio.media.store import fsync_path
+
+logger = logging.getLogger(__name__)
+
+# Processing and rendition rate. 24 kHz is LAME's own pick for 48 kbps mono, Opus at
+# 24 kbps codes no more than 12 kHz of bandwidth anyway, and one resample feeds both.
+RATE = 24_000
+BLOCK = 65_536  # samples per decoded block (2.7 s): Python's per-block cost vanishes
+PART_SUFFIX = ".part"
+_HEAD_SECONDS = 3.0  # check_decodes decodes this much at each end
+_PROBE_PACKETS = 64  # packets tried before deciding nothing in a file decodes
+_MAX_BAD_PACKETS = 100
+# Demuxers that accept any bytes as "text-art video": such a guess means "not media".
+_TEXT_DEMUXERS = {"bin", "xbin", "adf", "idf", "tty"}
+# Raw streams whose container duration is only a bitrate guess unless a header says so.
+_GUESSED_DURATION = {"mp3", "aac", "ac3", "eac3", "mp2", "dts"}
+
+
+class AudioError(Exception):
+    """Base. Message names the file and says what to do."""
+
+
+class NotAudioError(AudioError):
+    """Not decodable, not a media file, or empty."""
+
+
+class NoAudioStreamError(AudioError):
+    """A media file with no audio stream (a silent video, an image)."""
+
+
+class TruncatedAudioError(AudioError):
+    """Decoding fails part-way, or the audio stops before the file says it ends."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float
+    format_name: str
+    codec: str
+    sample_rate: int
+    channels: int
+    bit_rate: int | None
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated_lufs: float  # of the mono downmix the renditions are made from
+    true_peak_dbtp: float
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[av.container.InputContainer]:
+    if not path.is_file():
+        raise AudioError(f"{path} doesn't exist or isn't a file; check the path.")
+    if path.stat().st_size == 0:
+        raise NotAudioError(f"{path.name} is empty (0 bytes); copy or upload it again.")
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError) as exc:
+        raise NotAudioError(
+            f"{path.name} isn't an audio file we can read ({getattr(exc, 'strerror', exc)}); "
+            "export it as WAV, FLAC, MP3, Ogg/Opus or M4A and try again."
+        ) from exc
+    try:
+        yield container
+    finally:
+        container.close()
+
+
+def _audio_stream(container: av.container.InputContainer, path: Path) -> av.AudioStream:
+    if container.format.name in _TEXT_DEMUXERS or not container.streams:
+        raise NotAudioError(
+            f"{path.name} isn't a media file; export the recording as WAV, FLAC, MP3 or Ogg."
+        )
+    if not container.streams.audio:
+        kinds = ", ".join(sorted({s.type for s in container.streams}))
+        raise NoAudioStreamError(
+            f"{path.name} has no sound in it (only {kinds}); export the audio track and "
+            "upload that instead."
+        )
+    return container.streams.audio[0]
+
+
+def _decode(
+    container: av.container.InputContainer,
+    stream: av.AudioStream,
+    path: Path,
+    max_bad: int = _MAX_BAD_PACKETS,
+) -> Iterator[av.AudioFrame]:
+    """Decode one stream, stepping over a few damaged packets as players do."""
+    bad = 0
+    for packet in container.demux(stream):
+        try:
+            yield from packet.decode()
+        except av.error.InvalidDataError as exc:
+            bad += 1
+            logger.debug("%s: skipped a damaged packet (%s)", path.name, exc)
+            if bad > max_bad:
+                raise TruncatedAudioError(
+                    f"{path.name} is damaged: too many packets fail to decode; "
+                    "export or copy it again from the recorder."
+                ) from exc
+        except av.FFmpegError as exc:  # e.g. a codec this FFmpeg build can't decode
+            raise NotAudioError(
+                f"{path.name} can't be decoded ({exc}); export it as WAV, FLAC or MP3."
+            ) from exc
+
+
+def _has_vbr_header(path: Path) -> bool:
+    """True when an MP3 carries a Xing/Info/VBRI frame count, so its duration is exact."""
+    with path.open("rb") as f:
+        head = f.read(10)
+        skip = 0
+        if head[:3] == b"ID3" and len(head) == 10:  # syncsafe tag size
+            skip = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+        f.seek(skip)
+        frame = f.read(4096)
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+def _stream_duration(
+    container: av.container.InputContainer, stream: av.AudioStream, path: Path
+) -> float | None:
+    """The duration the container states, or None when it is only a guess."""
+    name = container.format.name
+    if name in _GUESSED_DURATION and not (name == "mp3" and _has_vbr_header(path)):
+        return None
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _count_duration(path: Path) -> float:
+    """Duration by reading every packet (and decoding only if packets carry no durations)."""
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        ticks = sum(p.duration or 0 for p in container.demux(stream) if p.size)
+        if ticks and stream.time_base:
+            return float(ticks * stream.time_base)
+    return sum(len(block) for block in iter_mono(path)) / RATE
+
+
+def probe(path: Path) -> Probe:
+    """Open ``path``, check it holds decodable audio, and describe it."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        first = next(_decode(container, stream, path, max_bad=_PROBE_PACKETS), None)
+        if first is None:
+            raise NotAudioError(
+                f"{path.name} holds no audio that decodes; it may be damaged or not a "
+                "recording. Export it again as WAV, FLAC or MP3."
+            )
+        ctx = stream.codec_context
+        duration = _stream_duration(container, stream, path)
+        info = Probe(
+            duration=duration if duration is not None else -1.0,
+            format_name=container.format.name,
+            codec=ctx.codec.canonical_name,
+            sample_rate=ctx.sample_rate or first.sample_rate,
+            channels=ctx.channels or first.layout.nb_channels,
+            bit_rate=ctx.bit_rate or container.bit_rate or None,
+        )
+    if duration is None:
+        info = Probe(**{**info.__dict__, "duration": _count_duration(path)})
+    return info
+
+
+def _end_time(frames: Iterator[av.AudioFrame], limit: float | None) -> float | None:
+    """Time at which the last of ``frames`` ends (stopping after ``limit`` seconds)."""
+    end = start = None
+    for frame in frames:
+        t = float(frame.time) if frame.time is not None else (end or 0.0)
+        start = t if start is None else start
+        end = t + frame.samples / frame.sample_rate
+        if limit is not None and end - start >= limit:
+            break
+    return end
+
+
+def _wav_shortfall(path: Path) -> int:
+    """Bytes a WAV's data chunk claims beyond the end of the file (FFmpeg just stops early).
+
+    A recorder that died mid-take leaves 0 or 0xFFFFFFFF there; those are not claims.
+    """
+    with path.open("rb") as f:
+        if f.read(12)[8:] != b"WAVE":
+            return 0
+        while len(header := f.read(8)) == 8:
+            size = int.from_bytes(header[4:], "little")
+            if header[:4] == b"data":
+                left = path.stat().st_size - f.tell()
+                return size - left if 0 < size < 0xFFFFFFFF else 0
+            f.seek(size + (size & 1), 1)
+    return 0
+
+
+_OGG_TAIL = 128 * 1024  # an Ogg page is at most 65,307 bytes: the last one starts in here
+
+
+def _ogg_last_page_cut(path: Path) -> bool:
+    """True when an Ogg file ends inside a page: the header promises more than is there.
+
+    Ogg states no total length, so a cut file decodes as a shorter whole one; but a cut
+    at a random byte almost always falls inside a page (a page ends exactly at the end
+    of a file only when it is complete).
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - _OGG_TAIL))
+        tail = f.read()
+    at = tail.rfind(b"OggS")
+    while at >= 0:
+        header = tail[at : at + 27]
+        if len(header) == 27 and header[4] == 0:  # stream structure version 0: a page
+            count = header[26]
+            lacing = tail[at + 27 : at + 27 + count]
+            if len(lacing) < count:
+                return True
+            return at + 27 + count + sum(lacing) > len(tail)
+        at = tail.rfind(b"OggS", 0, at)
+    return False
+
+
+def check_decodes(path: Path, probe: Probe) -> None:
+    """Decode the first seconds and the last seconds; raise if the file is damaged or cut."""
+    path = Path(path)
+    if probe.format_name == "ogg" and _ogg_last_page_cut(path):
+        raise TruncatedAudioError(
+            f"{path.name} seems cut off: it stops in the middle of its last Ogg page. "
+            "Copy or upload the complete file again."
+        )
+    if probe.format_name == "wav" and _wav_shortfall(path) > 0:
+        raise TruncatedAudioError(
+            f"{path.name} seems cut off: its header promises more audio than the file holds. "
+            "Copy or upload the complete file again."
+        )
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        offset = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        expected = offset + probe.duration
+        long_file = probe.duration > 3 * _HEAD_SECONDS
+        try:
+            end = _end_time(_decode(container, stream, path), _HEAD_SECONDS if long_file else None)
+            if end is None:
+                raise NotAudioError(f"{path.name} holds no audio that decodes; export it again.")
+            if long_file:
+                target = (expected - _HEAD_SECONDS) / stream.time_base
+                container.seek(int(target), stream=stream, backward=True)
+                end = _end_time(_decode(container, stream, path), None)
+        except av.FFmpegError as exc:
+            end = None
+            logger.debug("%s: decoding near the end failed: %s", path.name, exc)
+    slack = 0.5 + 0.002 * probe.duration  # container durations are exact to a frame or two
+    if end is None or end < expected - slack:
+        stops = f"about {end - offset:.1f} s" if end is not None else "an unknown point"
+        raise TruncatedAudioError(
+            f"{path.name} seems cut off: it says it lasts {probe.duration:.1f} s but the "
+            f"audio stops at {stops}. Copy or upload the complete file again."
+        )
+
+
+def iter_mono(path: Path, rate: int = RATE, block: int = BLOCK) -> Iterator[np.ndarray]:
+    """Decode ``path``'s first audio stream as mono float32 blocks at ``rate``."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        resampler, shape = None, None
+        for frame in _decode(container, stream, path):
+            key = (frame.format.name, frame.layout.name, frame.sample_rate)
+            if key != shape:  # a stream may change rate or layout mid-way (joined MP3s)
+                if resampler is not None:
+                    yield from _blocks(resampler.resample(None))
+                resampler = av.AudioResampler("flt", "mono", rate, frame_size=block)
+                shape = key
+            yield from _blocks(resampler.resample(frame))
+        if resampler is not None:
+            yield from _blocks(resampler.resample(None))
+
+
+def _blocks(frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
+    for frame in frames:
+        yield frame.to_ndarray().reshape(-1)
+
+
+def measure_meter(path: Path, progress: Callable[[float], None] | None) -> LoudnessMeter:
+    """Pass 1 of a render: the meter, with the bins ``plan_gain`` needs, of the mono downmix."""
+    meter = LoudnessMeter(RATE, for_planning=True)
+    for x in iter_mono(path):
+        meter.add(x)
+        if progress:
+            progress(meter.samples / RATE)
+    return meter
+
+
+def _loudness(meter: LoudnessMeter) -> Loudness:
+    return Loudness(meter.integrated(), meter.true_peak_dbtp)
+
+
+def measure_loudness(path: Path, progress: Callable[[float], None] | None = None) -> Loudness:
+    """EBU R128 integrated loudness and true peak of the mono downmix, streaming."""
+    return _loudness(measure_meter(Path(path), progress))
+
+
+class Encoder:
+    """PCM blocks in (mono float32, or int16 shaped (samples, channels)), a file out.
+
+    The renditions' two encoders run on the calling thread: PyAV drops the GIL only for one
+    codec frame at a time, so threads spent more time handing the GIL over than encoding.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        codec: str,
+        muxer: str,
+        bitrate: int,
+        rate: int = RATE,
+        layout: str = "mono",
+        **options: str,
+    ) -> None:
+        self.path, self._rate, self._layout, self._pts = path, rate, layout, 0
+        self._out = av.open(str(path), "w", format=muxer)
+        self._stream = self._out.add_stream(codec, rate=rate, layout=layout, options=options)
+        if bitrate:
+            self._stream.codec_context.bit_rate = bitrate
+
+    def add(self, x: np.ndarray) -> None:
+        if not len(x):
+            return
+        fmt = "flt" if x.dtype == np.float32 else "s16"
+        data = np.ascontiguousarray(x).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(data, format=fmt, layout=self._layout)
+        frame.sample_rate, frame.pts = self._rate, self._pts
+        frame.time_base = Fraction(1, self._rate)
+        self._pts += len(x)
+        self._out.mux(self._stream.encode(frame))
+
+    def finish(self) -> None:
+        self._out.mux(self._stream.encode(None))
+        self.close()
+        fsync_path(self.path)
+
+    def close(self) -> None:
+        with suppress(av.FFmpegError, OSError):
+            self._out.close()
+
+
+def commit_part(part: Path) -> Path:
+    """Move a finished, fsync'ed ``x.part`` into place as ``x`` and make the rename durable."""
+    final = part.with_name(part.name.removesuffix(PART_SUFFIX))
+    os.replace(part, final)
+    with suppress(OSError):  # some filesystems can't fsync a directory; the data is safe
+        fsync_path(part.parent)
+    return final

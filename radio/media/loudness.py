@@ -1,0 +1,412 @@
+"""Loudness maths on mono float32 blocks: EBU R128 meter, true-peak detector, true-peak limiter.
+
+Pure numpy/scipy and streaming: each class keeps the little state it needs between
+blocks, so a three-hour recording passes through in fixed memory. ``radio.media.audio``
+decodes and feeds the blocks; nothing here knows about files.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage, signal
+
+OVERSAMPLE = 4  # BS.1770 true peak: 4x is what the recommendation asks for at 48 kHz
+_TAPS_PER_PHASE = 16
+_BIN_S = 0.01
+_BINS_PER_HOP = 10  # gating blocks are 400 ms with 75 % overlap, so 100 ms hops suffice
+RELEASE_DB_S = 80.0  # limiter release: fast enough not to duck the next syllable
+MAX_MAKEUP_DB = 3.0
+_ABSOLUTE_GATE = -70.0
+_RELATIVE_GATE = -10.0
+# Blocks whose sample peak is this far under the level of interest cannot reach it
+# between samples (inter-sample overs of real signals stay well under 6 dB), so the
+# costly oversampling is skipped for them.
+_SKIP_MARGIN = 0.5
+_SUB_BLOCK = 512
+# At 48/24 kbps both encoders code the band above ~3 kHz coarsely (MP3 quantises it,
+# Opus folds it), so by a loud sibilant the decoded peak can pass the input's by 2-3 dB:
+# on a 3-hour show every overshoot past the codec headroom sat where over 70 % of the
+# energy was above 3 kHz. The limiter therefore sees |x| plus half the high band's
+# magnitude, which de-esses only the sibilants that reach the ceiling.
+SIBILANCE_HZ = 3000.0
+SIBILANCE_WEIGHT = 0.5
+_SIBILANCE_HOLD_S = 0.002
+
+
+def db_to_gain(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float) -> float:
+    return 20.0 * math.log10(gain) if gain > 0 else float("-inf")
+
+
+def k_weighting_sos(rate: int) -> np.ndarray:
+    """BS.1770 K-weighting (shelf + high-pass) for any sample rate, as libebur128 derives it."""
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / rate)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf = [
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+        1.0,
+        2.0 * (k * k - 1.0) / a0,
+        (1.0 - k / q + k * k) / a0,
+    ]
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / rate)
+    a0 = 1.0 + k / q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
+class TruePeak:
+    """4x polyphase interpolation of a stream; gives the peak between samples too."""
+
+    def __init__(self) -> None:
+        taps = OVERSAMPLE * _TAPS_PER_PHASE
+        # cut-off right at the input Nyquist: a lower one under-reads peaks built from the
+        # top octave (by 3 dB and more on speech resampled from 22.05 kHz)
+        proto = signal.firwin(taps, 1.0 / OVERSAMPLE, window=("kaiser", 6.0)) * OVERSAMPLE
+        self._phases = [proto[p::OVERSAMPLE].astype(np.float32) for p in range(OVERSAMPLE)]
+        self._history = np.zeros(_TAPS_PER_PHASE - 1, np.float32)
+        self.max = 0.0
+
+    def envelope(self, x: np.ndarray, floor: float) -> np.ndarray:
+        """Per-sample true-peak magnitude of ``x`` wherever it may exceed ``floor``.
+
+        Elsewhere the plain sample magnitude is returned. The interpolated values lag the
+        input by about ``delay`` samples (the filter's group delay).
+        """
+        ext = np.concatenate([self._history, x])
+        self._history = ext[-(_TAPS_PER_PHASE - 1) :]
+        env = np.abs(x)
+        n_blocks = len(x) // _SUB_BLOCK
+        if n_blocks:
+            block_max = env[: n_blocks * _SUB_BLOCK].reshape(n_blocks, _SUB_BLOCK).max(axis=1)
+            hot = np.flatnonzero(block_max > floor * _SKIP_MARGIN)
+        else:
+            hot = np.zeros(0, np.int64)
+        if (
+            n_blocks * _SUB_BLOCK < len(x)
+            and env[n_blocks * _SUB_BLOCK :].max() > floor * _SKIP_MARGIN
+        ):
+            hot = np.append(hot, n_blocks)
+        # interpolated values lag their samples, so a hot block's last peaks land in the next
+        hot = np.union1d(hot, hot + 1)
+        hot = hot[hot * _SUB_BLOCK < len(x)]
+        for start, stop in _runs(hot):
+            lo, hi = start * _SUB_BLOCK, min(stop * _SUB_BLOCK, len(x))
+            seg = ext[lo : hi + _TAPS_PER_PHASE - 1]
+            for phase in self._phases:
+                np.maximum(env[lo:hi], np.abs(np.convolve(seg, phase, "valid")), out=env[lo:hi])
+        if len(env):
+            self.max = max(self.max, float(env.max()))
+        return env
+
+    @property
+    def delay(self) -> int:
+        return (OVERSAMPLE * _TAPS_PER_PHASE) // (2 * OVERSAMPLE)
+
+    def add(self, x: np.ndarray) -> None:
+        """Track only the overall maximum (cheap: most blocks are skipped)."""
+        self.envelope(x, self.max)
+
+    @property
+    def dbtp(self) -> float:
+        return gain_to_db(self.max)
+
+
+def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
+    """Group sorted block indices into [start, stop) runs so neighbours convolve together."""
+    if not len(indices):
+        return []
+    breaks = np.flatnonzero(np.diff(indices) > 1)
+    starts = np.concatenate([[indices[0]], indices[breaks + 1]])
+    stops = np.concatenate([indices[breaks], [indices[-1]]]) + 1
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+class Sibilance:
+    """Magnitude of a stream's band above ``SIBILANCE_HZ``, held over a few milliseconds."""
+
+    def __init__(self, rate: int) -> None:
+        self._sos = signal.butter(2, SIBILANCE_HZ, "highpass", fs=rate, output="sos")
+        self._zi = np.zeros((self._sos.shape[0], 2))
+        self._hold = 2 * round(rate * _SIBILANCE_HOLD_S) + 1
+
+    def envelope(self, x: np.ndarray) -> np.ndarray:
+        high, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
+        return ndimage.maximum_filter1d(np.abs(high), self._hold)
+
+
+def limiter_view(x: np.ndarray, sibilance: Sibilance) -> np.ndarray:
+    """What the limiter holds under its ceiling, sample by sample (before oversampling)."""
+    return np.abs(x) + SIBILANCE_WEIGHT * sibilance.envelope(x)
+
+
+class LoudnessMeter:
+    """EBU R128 / BS.1770-4 integrated loudness and true peak of a mono stream.
+
+    Keeps the K-weighted energy and the highest ``limiter_view`` of every 10 ms bin (a
+    three-hour show is 1M bins, 17 MB) so ``plan_gain`` can foresee what the limiter will
+    take away. Only pass 1 needs those levels (``for_planning``); the high-band filter
+    they take is skipped elsewhere.
+    """
+
+    def __init__(self, rate: int, *, for_planning: bool = False) -> None:
+        self.rate = rate
+        self.samples = 0
+        self._sos = k_weighting_sos(rate)
+        self._zi = np.zeros((2, 2))
+        self._bin = round(rate * _BIN_S)
+        self._carry = np.zeros((2, 0))
+        self._energy: list[np.ndarray] = []
+        self._peak: list[np.ndarray] = []
+        self._true_peak = TruePeak()
+        self._sibilance = Sibilance(rate) if for_planning else None
+
+    def add(self, x: np.ndarray) -> None:
+        self.samples += len(x)
+        weighted, self._zi = signal.sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
+        view = limiter_view(x, self._sibilance) if self._sibilance else np.abs(x)
+        both = np.concatenate([self._carry, [weighted * weighted, view]], axis=1)
+        full = both.shape[1] // self._bin * self._bin
+        if full:
+            bins = both[:, :full].reshape(2, -1, self._bin)
+            self._energy.append(bins[0].mean(axis=1))
+            self._peak.append(bins[1].max(axis=1))
+        self._carry = both[:, full:]
+        self._true_peak.add(x)
+
+    def energies(self) -> np.ndarray:
+        return np.concatenate(self._energy) if self._energy else np.zeros(0)
+
+    def limiter_levels(self) -> np.ndarray:
+        return np.concatenate(self._peak) if self._peak else np.zeros(0)
+
+    def integrated(self, energies: np.ndarray | None = None) -> float:
+        """Gated integrated loudness in LUFS; -inf when nothing is above the absolute gate."""
+        energies = self.energies() if energies is None else energies
+        hops = energies[: len(energies) // _BINS_PER_HOP * _BINS_PER_HOP]
+        hops = hops.reshape(-1, _BINS_PER_HOP).mean(axis=1)
+        if len(hops) < 4:
+            return float("-inf")
+        blocks = np.lib.stride_tricks.sliding_window_view(hops, 4).mean(axis=1)
+        with np.errstate(divide="ignore"):
+            loud = -0.691 + 10.0 * np.log10(blocks)
+        gated = blocks[loud > _ABSOLUTE_GATE]
+        if not len(gated):
+            return float("-inf")
+        relative = -0.691 + 10.0 * math.log10(gated.mean()) + _RELATIVE_GATE
+        final = blocks[(loud > _ABSOLUTE_GATE) & (loud > relative)]
+        return -0.691 + 10.0 * math.log10(final.mean())
+
+    @property
+    def true_peak_dbtp(self) -> float:
+        return self._true_peak.dbtp
+
+
+def plan_gain(
+    meter: LoudnessMeter, target_lufs: float, ceiling_db: float, release_db_s: float = RELEASE_DB_S
+) -> float:
+    """Gain in dB that lands on ``target_lufs`` *after* the true-peak limiter.
+
+    A plain ``target - measured`` comes out short by what the limiter shaves off the
+    peaks (a few tenths of a LU for studio speech, more for a mix of loud and quiet
+    clips). Simulating the limiter on the 10 ms bins and correcting a few times recovers
+    that, capped at ``MAX_MAKEUP_DB`` so a badly mixed file is not crushed.
+    """
+    measured = meter.integrated()
+    if not math.isfinite(measured):
+        return 0.0
+    linear = target_lufs - measured
+    energies = meter.energies()
+    with np.errstate(divide="ignore"):
+        peak_db = 20.0 * np.log10(meter.limiter_levels())
+    peak_db = np.maximum(peak_db, np.append(peak_db[1:], -np.inf))  # the look-ahead
+    step = release_db_s * _BIN_S
+    ramp = np.arange(len(peak_db)) * step
+    gain = linear
+    for _ in range(4):
+        need = np.maximum(peak_db + gain - ceiling_db, 0.0)
+        held = np.maximum(np.maximum.accumulate(need + ramp) - ramp, 0.0)
+        predicted = meter.integrated(energies * np.power(10.0, (gain - held) / 10.0))
+        gain = min(gain + target_lufs - predicted, linear + MAX_MAKEUP_DB)
+    return gain
+
+
+class TruePeakLimiter:
+    """Look-ahead limiter that keeps the *true* peak of a mono stream under ``ceiling_db``.
+
+    The gain reduction each sample needs (from the oversampled envelope, in dB) is spread
+    with a look-ahead maximum, released at a fixed dB/s, then averaged over the attack
+    window. Every sample inside an averaging window already carries the reduction its
+    peak needs, so the average never falls short of it: a brickwall without overshoot and
+    without per-sample Python. Output lags input by ``latency`` samples; call ``flush``.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        ceiling_db: float,
+        attack_s: float = 0.005,
+        release_db_s: float = RELEASE_DB_S,
+    ) -> None:
+        self._ceiling = db_to_gain(ceiling_db)
+        self._detector = TruePeak()
+        self._sibilance = Sibilance(rate)
+        self._attack = max(1, round(rate * attack_s))
+        # odd window: attack plus the detector's lag plus slack for the interpolated phases
+        self._window = (self._attack + self._detector.delay + 4) | 1
+        self._release = release_db_s / rate
+        self._pending_x = np.zeros(0, np.float32)
+        self._pending_need = np.zeros(0)
+        self._held: np.ndarray | None = None  # reductions of the samples before the block
+        self._last = 0.0
+        self.reduced = 0  # samples that needed any reduction, for the log
+
+    @property
+    def latency(self) -> int:
+        return self._window - 1
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        # the sibilance term can lift a sample by up to half again: oversample those too
+        env = self._detector.envelope(x, self._ceiling / (1.0 + SIBILANCE_WEIGHT))
+        env += SIBILANCE_WEIGHT * self._sibilance.envelope(x)
+        need = np.zeros(len(x))
+        over = env > self._ceiling
+        need[over] = 20.0 * np.log10(env[over] / self._ceiling)
+        buf_x = np.concatenate([self._pending_x, x])
+        buf_need = np.concatenate([self._pending_need, need])
+        n_out = len(buf_x) - self.latency
+        if n_out <= 0:
+            self._pending_x, self._pending_need = buf_x, buf_need
+            return np.zeros(0, np.float32)
+        self._pending_x, self._pending_need = buf_x[n_out:], buf_need[n_out:]
+        if (
+            not buf_need.any()
+            and self._last <= 0.0
+            and (self._held is None or not self._held.any())
+        ):
+            return buf_x[:n_out]  # the common case: nothing near the ceiling
+        ahead = ndimage.maximum_filter1d(
+            buf_need, self._window, origin=-(self._window // 2), mode="constant"
+        )[:n_out]
+        released = self._apply_release(ahead)
+        smoothed = self._average(released)
+        self.reduced += int(np.count_nonzero(smoothed))
+        return (buf_x[:n_out] * np.power(10.0, -smoothed / 20.0)).astype(np.float32)
+
+    def flush(self) -> np.ndarray:
+        tail = self.process(np.zeros(self.latency, np.float32))
+        return tail
+
+    def _apply_release(self, ahead: np.ndarray) -> np.ndarray:
+        # r[n] = max(a[n], r[n-1] - d) unrolls to a running maximum of a[k] + k*d.
+        ramp = np.arange(len(ahead)) * self._release
+        run = np.maximum.accumulate(np.maximum(ahead + ramp, self._last - self._release))
+        released = np.maximum(run - ramp, 0.0)
+        self._last = float(released[-1])
+        return released
+
+    def _average(self, released: np.ndarray) -> np.ndarray:
+        if self._held is None:  # before the start, assume the first reduction already held
+            self._held = np.full(self._attack - 1, released[0])
+        ext = np.concatenate([self._held, released])
+        sums = np.concatenate([[0.0], np.cumsum(ext)])
+        self._held = ext[len(ext) - (self._attack - 1) :] if self._attack > 1 else self._held
+        return np.maximum((sums[self._attack :] - sums[: -self._attack]) / self._attack, 0.0)
+
+
+class GainDips:
+    """Short extra gain reductions at given moments, for a rendition whose codec overshot.
+
+    Each dip holds its full depth over its span and ``hold_s`` either side (wider than a
+    codec frame and than the few milliseconds decoders and encoders disagree on timing)
+    and fades in and out over ``ramp_s``. Dips at the same place add up: a second round
+    measures output the first dip already lowered.
+    """
+
+    def __init__(self, rate: int, hold_s: float = 0.06, ramp_s: float = 0.03) -> None:
+        self._hold, self._ramp = round(rate * hold_s), round(rate * ramp_s)
+        self._rate = rate
+        self._dips: list[tuple[int, int, float]] = []  # (first, last sample, depth in dB)
+
+    def __len__(self) -> int:
+        return len(self._dips)
+
+    def add(self, start_s: float, end_s: float, depth_db: float) -> None:
+        """Dip by ``depth_db`` from ``start_s`` to ``end_s`` (and ``hold_s`` either side)."""
+        self._dips.append((round(start_s * self._rate), round(end_s * self._rate), depth_db))
+
+    def apply(self, x: np.ndarray, start: int) -> np.ndarray:
+        """``x`` (whose first sample is sample ``start`` of the stream) with the dips in it."""
+        reach = self._hold + self._ramp
+        stop = start + len(x)
+        near = [d for d in self._dips if d[0] - reach < stop and d[1] + reach > start]
+        if not near or not len(x):
+            return x
+        n = np.arange(start, stop)
+        depth = np.zeros(len(x))
+        for first, last, db in near:
+            outside = np.maximum(np.maximum(first - n, n - last), 0)  # samples beyond the span
+            depth += db * np.clip((reach - outside) / self._ramp, 0.0, 1.0)
+        return (x * np.power(10.0, -depth / 20.0)).astype(x.dtype)
+
+
+class PeakBuckets:
+    """Largest magnitude in each run of ``per_bucket`` samples: a waveform overview."""
+
+    def __init__(self, per_bucket: int) -> None:
+        self.per_bucket = per_bucket
+        self.values: list[float] = []
+        self._carry = np.zeros(0, np.float32)
+
+    def add(self, x: np.ndarray) -> None:
+        mags = np.concatenate([self._carry, np.abs(x)])
+        full = len(mags) // self.per_bucket * self.per_bucket
+        self.values.extend(mags[:full].reshape(-1, self.per_bucket).max(axis=1).tolist())
+        self._carry = mags[full:]
+
+    def finish(self) -> list[float]:
+        if len(self._carry):
+            self.values.append(float(self._carry.max()))
+            self._carry = self._carry[:0]
+        return self.values
+
+
+class Normaliser:
+    """Pass 2 on mono blocks: gain, true-peak limiter, then meter and peaks of the result."""
+
+    def __init__(self, rate: int, gain_db: float, ceiling_db: float, per_peak: int) -> None:
+        self._gain = np.float32(db_to_gain(gain_db))
+        self._limiter = TruePeakLimiter(rate, ceiling_db)
+        self._peaks = PeakBuckets(per_peak)
+        self.meter = LoudnessMeter(rate)
+        self.samples_in = 0
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        self.samples_in += len(x)
+        return self._measure(self._limiter.process(x * self._gain))
+
+    def flush(self) -> np.ndarray:
+        return self._measure(self._limiter.flush())
+
+    def _measure(self, y: np.ndarray) -> np.ndarray:
+        if len(y):
+            self.meter.add(y)
+            self._peaks.add(y)
+        return y
+
+    def peaks(self) -> list[float]:
+        return self._peaks.finish()
+
+    @property
+    def limited_share(self) -> float:
+        return self._limiter.reduced / max(self.samples_in, 1)

@@ -1,0 +1,260 @@
+"""The public archive: home, show pages, episode pages, processing progress, transcripts.
+
+Pages are server-rendered and complete without JavaScript; ``static/app.js`` only
+adds the player following the transcript and live progress.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup, escape
+
+from radio.config import load_station_taxonomy
+from radio.data import catalog
+from radio.data import edits as editing
+from radio.data import tags as tagging
+from radio.data.episodes import VISIBILITIES
+from radio.data.renditions import renditions
+from radio.db import get_db
+from radio.web.auth import can_see, current_user, login_required, sees_hidden
+from radio.web.errors import wants_json
+from transcription.taxonomy import TaxonomyError
+
+bp = Blueprint("archive", __name__)
+
+TRANSCRIPT_FORMATS = ("vtt", "srt", "json", "txt")
+STEP_LABELS = {
+    None: "Waiting for a worker",
+    "audio": "Making the listening copies",
+    "transcribe": "Transcribing",
+}
+
+
+def page_number() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def load_episode(guid: str) -> dict[str, Any]:
+    """The episode if this visitor may see it; the same 404 whether it is missing or hidden."""
+    episode = catalog.episode_by_guid(get_db(), guid)
+    if episode is None or not can_see(episode):
+        abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
+    return episode
+
+
+@bp.app_template_filter("clock")
+def clock(seconds: float | None) -> str:
+    """1:02:03, or 2:03 under an hour."""
+    total = int(seconds or 0)
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@bp.app_template_filter("sec")
+def seconds_text(seconds: float) -> str:
+    """Seconds for a URL: ``12.5``, ``8``; the same text for a link and its target's id."""
+    return f"{seconds:.2f}".rstrip("0").rstrip(".")
+
+
+@bp.app_template_filter("day")
+def day(value: str | None) -> str:
+    return (value or "")[:10]
+
+
+@bp.app_template_filter("size")
+def size(n: int | float | None) -> str:
+    n = float(n or 0)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit in ("bytes", "KB") else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+@bp.get("/")
+def index() -> str:
+    db = get_db()
+    hidden = sees_hidden()
+    return render_template(
+        "index.html",
+        latest=catalog.latest_episodes(db, include_hidden=hidden, page=page_number()),
+        shows=catalog.shows(db, include_hidden=hidden),
+        # the station's own topics: keyphrases are too many for the home page (see /topics)
+        topics=tagging.list_topics(db, public_only=not hidden, kind="taxonomy"),
+    )
+
+
+@bp.get("/shows/<slug>")
+def show(slug: str) -> str:
+    db = get_db()
+    found = catalog.get_show(db, slug)
+    hidden = sees_hidden()
+    episodes = catalog.latest_episodes(
+        db, include_hidden=hidden, show_id=found["id"] if found else -1, page=page_number()
+    )
+    if found is None or (episodes.total == 0 and not hidden):
+        abort(404, f"Show {slug} doesn't exist. The home page lists the shows.")
+    return render_template("show.html", show=found, latest=episodes)
+
+
+@bp.get("/episodes/<guid>")
+def episode(guid: str) -> str | Response:
+    ep = load_episode(guid)
+    if ep["status"] != "ready" and not catalog.segments(get_db(), ep["id"])[:1]:
+        return redirect(url_for("archive.progress", guid=guid))
+    db = get_db()
+    files = {r["kind"]: r for r in renditions(db, ep["id"])}
+    start = request.args.get("t", type=float)
+    segments = catalog.segments(db, ep["id"])
+    return render_template(
+        "episode.html",
+        episode=ep,
+        files=files,
+        segments=segments,
+        transcript=transcript_html(segments, start),
+        chapters=catalog.chapters(db, ep["id"]),
+        topics=tagging.episode_tags(db, ep["id"]),
+        start=start if start is not None and start >= 0 else None,
+        formats=TRANSCRIPT_FORMATS,
+    )
+
+
+def transcript_html(segments: list[dict[str, Any]], start: float | None) -> Markup:
+    """The transcript's paragraphs. Built here rather than in a Jinja loop: an hour is 750
+    segments, and this is the episode page's main cost.
+
+    Each segment's id is ``t=<start>`` and its timestamp links to ``?t=<start>#t=<start>``:
+    without JavaScript the page reloads with the player set there and scrolls to it; with
+    it, app.js seeks the player in place.
+    """
+    parts = []
+    speaker = None
+    for s in segments:
+        t = seconds_text(s["start"])
+        now = ' class="now"' if start is not None and s["start"] <= start < s["end"] else ""
+        who = ""
+        if s["speaker"] and s["speaker"] != speaker:
+            who = f"<b>{escape(s['speaker'])}:</b> "
+            speaker = s["speaker"]
+        parts.append(
+            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s["start"])}</a> '
+            f"{who}{escape(s['text'])}</p>"
+        )
+    return Markup("\n".join(parts))
+
+
+def progress_data(ep: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "guid": ep["guid"],
+        "title": ep["title"],
+        "status": ep["status"],
+        "step": ep["step"],
+        "step_label": STEP_LABELS.get(ep["step"], ep["step"]),
+        "progress": round(ep["progress"] or 0.0, 4),
+        "error": ep["error"],
+        "url": url_for("archive.episode", guid=ep["guid"]),
+    }
+
+
+@bp.get("/episodes/<guid>/progress")
+def progress(guid: str) -> str | Response:
+    ep = load_episode(guid)
+    if wants_json():
+        return jsonify(progress_data(ep))
+    return render_template("progress.html", episode=ep, data=progress_data(ep))
+
+
+@bp.get("/api/episodes/<guid>/progress")
+def progress_json(guid: str) -> Response:
+    return jsonify(progress_data(load_episode(guid)))
+
+
+@bp.get("/episodes/<guid>/transcript.<fmt>")
+def transcript(guid: str, fmt: str) -> Response:
+    ep = load_episode(guid)
+    if fmt not in TRANSCRIPT_FORMATS:
+        abort(404, f"Transcripts come as {', '.join(TRANSCRIPT_FORMATS)}, not {fmt}.")
+    from radio.data.transcripts import load_segments
+    from transcription.formats import FORMATS
+
+    segments = load_segments(get_db(), ep["id"])
+    if not segments:
+        abort(404, f"Episode {guid} has no transcript yet (status: {ep['status']}).")
+    render, mime = FORMATS[fmt]
+    response = current_app.response_class(render(segments), mimetype=mime)
+    if mime.startswith("text/") and "charset" not in mime:
+        response.charset = "utf-8"
+    response.headers["Cache-Control"] = (
+        "public, max-age=300" if ep["visibility"] == "public" else ("private, max-age=0")
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"  # podcast web players fetch these
+    return response
+
+
+@bp.route("/episodes/<guid>/edit", methods=["GET", "POST"])
+@login_required("editor")
+def edit(guid: str) -> str | Response | tuple[str, int]:
+    ep = load_episode(guid)
+    db = get_db()
+    status = 200
+    if request.method == "POST":
+        try:
+            part = request.form.get("part")
+            if part == "tags":
+                flash(
+                    editing.change_tags(
+                        db,
+                        ep["id"],
+                        add=request.form.get("add", ""),
+                        remove=request.form.getlist("remove"),
+                        taxonomy=load_station_taxonomy(current_app.config["HOME"]),
+                    )
+                )
+            elif part == "transcript":
+                changed = editing.edit_segments(db, ep["id"], g.user.id, _segment_texts())
+                flash(f"Saved {changed} changed segment(s); search finds the new words now.")
+            else:
+                editing.update_details(
+                    db,
+                    ep["id"],
+                    title=request.form.get("title", ""),
+                    description=request.form.get("description", ""),
+                    visibility=request.form.get("visibility", ep["visibility"]),
+                )
+                flash("Saved the episode's details.")
+            return redirect(url_for("archive.edit", guid=guid))
+        except (editing.EditError, TaxonomyError) as e:
+            flash(str(e), "error")
+            status = 422
+    return render_template(
+        "edit.html",
+        episode=ep,
+        segments=catalog.segments(db, ep["id"]),
+        edits=editing.recent_edits(db, ep["id"]),
+        tags=tagging.episode_tags(db, ep["id"], include_removed=True),
+        visibilities=VISIBILITIES,
+        user=current_user(),
+    ), status
+
+
+def _segment_texts() -> dict[int, str]:
+    texts = {}
+    for key, value in request.form.items():
+        if key.startswith("seg-") and key[4:].isdigit():
+            texts[int(key[4:])] = value
+    return texts

@@ -1,0 +1,83 @@
+"""Search what was said: hits grouped by episode, each linking to the moment it is said."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request
+from sqlite_utils import Database
+
+from radio.data import catalog
+from radio.data.search import BadQuery, Results, search
+from radio.data.tags import TopicNotFound, get_topic, list_topics
+from radio.db import get_db
+from radio.web.auth import sees_hidden
+
+bp = Blueprint("search", __name__)
+
+PER_PAGE = 10
+
+
+@bp.get("/search")
+def search_page() -> tuple[str, int]:
+    db = get_db()
+    hidden = sees_hidden()
+    args = {
+        key: (request.args.get(key) or "").strip() for key in ("q", "show", "language", "topic")
+    }
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    results: Results | None = None
+    error, status = None, 200
+    if None in (date_from, date_to):
+        error, status = "Dates are written YYYY-MM-DD, e.g. 2026-11-02.", 400
+    elif args["q"]:
+        try:
+            results = search(
+                db,
+                args["q"],
+                show=args["show"] or None,
+                language=args["language"] or None,
+                date_from=date_from or None,
+                date_to=date_to or None,
+                topic=args["topic"] or None,
+                page=page,
+                per_page=PER_PAGE,
+                include_hidden=hidden,
+            )
+        except BadQuery as e:
+            error, status = str(e), 400
+    return render_template(
+        "search.html",
+        args={**args, "from": date_from or "", "to": date_to or ""},
+        results=results,
+        error=error,
+        shows=catalog.shows(db, include_hidden=hidden),
+        languages=catalog.languages(db, include_hidden=hidden),
+        topics=topic_choices(db, args["topic"], hidden),
+    ), status
+
+
+def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str]]:
+    """The station's topics for the filter, and the chosen topic if it is another tag (a
+    topic page's "search within" sends any tag)."""
+    rows = list_topics(db, public_only=not hidden, kind="taxonomy")
+    choices = [{"slug": t["slug"], "label": t["label"]} for t in rows]
+    if chosen and all(c["slug"] != chosen for c in choices):
+        try:
+            label = get_topic(db, chosen)["label"]
+        except TopicNotFound:
+            label = chosen
+        choices.append({"slug": chosen, "label": label})
+    return choices
+
+
+def _date_arg(name: str) -> str | None:
+    """'' when not given, the date when valid, None when it isn't a date."""
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        return None
