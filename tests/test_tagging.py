@@ -15,6 +15,7 @@ from flask import Flask
 from radio.cli import AppState
 from radio.cli.topics import COMMANDS, chapters, retag_command, tag, topics
 from radio.config import load_station_taxonomy
+from radio.data.episodes import get_episode
 from radio.data.tags import (
     TagError,
     TopicNotFound,
@@ -22,10 +23,10 @@ from radio.data.tags import (
     episodes_for_topic,
     get_topic,
     list_topics,
-    load_chapters,
     tag_episode,
     topic_filter_sql,
 )
+from radio.data.tags import chapters as stored_chapters
 from radio.db import utcnow
 from radio.jobs.context import Context, StepError
 from radio.jobs.topics import moments_for_topic, retag, topics_step
@@ -76,12 +77,12 @@ def add_episode(
 
 def run_step(app: Flask, db: sqlite_utils.Database, episode_id: int) -> None:
     config = {**app.config, "CHAPTER_MIN_SECONDS": 20}
-    topics_step(Context(db, config, db["episodes"].get(episode_id), lambda _f: None))
+    topics_step(Context(db, config, get_episode(db, episode_id), lambda _f: None))
 
 
 def tags_of(db: sqlite_utils.Database, episode_id: int) -> dict[str, tuple]:
     return {
-        r["slug"]: (r["source"], r["removed"])
+        r.slug: (r.source, r.removed)
         for r in episode_tags(db, episode_id, include_removed=True)
     }
 
@@ -103,14 +104,14 @@ def test_the_step_stores_topics_keyphrases_and_chapters(
     episode_id = add_episode(db)
     run_step(app, db, episode_id)
     rows = episode_tags(db, episode_id)
-    by_slug = {r["slug"]: r for r in rows}
-    assert by_slug["printing"]["source"] == "taxonomy"
-    assert by_slug["telephone-service"]["source"] == "taxonomy"
-    assert by_slug["printing"]["label"] == "Printing and books"
-    keyphrases = [r for r in rows if r["source"] == "keyphrase"]
+    by_slug = {r.slug: r for r in rows}
+    assert by_slug["printing"].source == "taxonomy"
+    assert by_slug["telephone-service"].source == "taxonomy"
+    assert by_slug["printing"].label == "Printing and books"
+    keyphrases = [r for r in rows if r.source == "keyphrase"]
     assert 1 <= len(keyphrases) <= 5
-    assert all(0 < r["score"] <= 1 for r in rows)
-    stored = load_chapters(db, episode_id)
+    assert all(0 < r.score <= 1 for r in rows)
+    stored = stored_chapters(db, episode_id)
     assert [round(c.start) for c in stored] == [0, 58, 136]
     assert all(c.title for c in stored)
     # Running again replaces, never adds.
@@ -139,7 +140,7 @@ def test_manual_decisions_survive_retag(
     assert tags["market-day"] == ("manual", 0)
     assert tags["telephone-service"] == ("manual", 1)  # still removed
     assert tags["printing"] == ("taxonomy", 0)
-    shown = {r["slug"] for r in episode_tags(db, episode_id)}
+    shown = {r.slug for r in episode_tags(db, episode_id)}
     assert "telephone-service" not in shown and {"market-day", "printing"} <= shown
     # An editor can take a removal back.
     tag_episode(db, episode_id, add=["telephone-service"], taxonomy=taxonomy)
@@ -151,7 +152,7 @@ def test_editors_names_resolve_to_taxonomy_topics(
 ) -> None:
     episode_id = add_episode(db, ("austen",))
     rows = tag_episode(db, episode_id, add=["water", "Health"], remove=["culture"])
-    tags = {r["slug"]: (r["kind"], r["removed"]) for r in rows}
+    tags = {r.slug: (r.kind, r.removed) for r in rows}
     assert tags == {
         "water-and-sanitation": ("taxonomy", 0),
         "health": ("taxonomy", 0),
@@ -174,15 +175,15 @@ def test_queries_for_topic_pages_search_and_feeds(
     db["episodes"].update(hidden, {"visibility": "private"})
     for episode_id in (both, printing_only, hidden):
         run_step(app, db, episode_id)
-    assert {e["id"] for e in episodes_for_topic(db, "telephone-service")} == {both}
-    assert {e["id"] for e in episodes_for_topic(db, "telephone-service", public_only=False)} == {
+    assert {e.id for e in episodes_for_topic(db, "telephone-service")} == {both}
+    assert {e.id for e in episodes_for_topic(db, "telephone-service", public_only=False)} == {
         both,
         hidden,
     }
-    assert {e["id"] for e in episodes_for_topic(db, "printing")} == {both, printing_only}
-    counts = {r["slug"]: r["episodes"] for r in list_topics(db)}
+    assert {e.id for e in episodes_for_topic(db, "printing")} == {both, printing_only}
+    counts = {r.slug: r.episodes for r in list_topics(db)}
     assert counts["printing"] == 2 and counts["telephone-service"] == 1
-    assert list_topics(db)[0]["kind"] == "taxonomy"
+    assert list_topics(db)[0].kind == "taxonomy"
     ids = [
         r[0]
         for r in db.execute(
@@ -216,7 +217,7 @@ def test_bad_settings_say_which_to_fix(app: Flask, db: sqlite_utils.Database) ->
     for key, value in [("TOPIC_THRESHOLD", "lots"), ("TOPIC_THRESHOLD", 2), ("CHAPTER_PENALTY", 0)]:
         config = {**app.config, key: value}
         with pytest.raises(StepError, match="TOPIC_THRESHOLD|chapter settings"):
-            topics_step(Context(db, config, db["episodes"].get(episode_id), lambda _f: None))
+            topics_step(Context(db, config, get_episode(db, episode_id), lambda _f: None))
 
 
 def test_cli_tag_retag_topics_and_chapters(
@@ -275,5 +276,5 @@ def test_removing_a_keyphrase_tag_removes_that_tag_not_a_similar_topic(app, db, 
     )
     tag_episode(db, episode_id, add=["water and sanitation"], remove=[])
     tag_episode(db, episode_id, add=[], remove=["water"])
-    kept = {t["slug"]: t["removed"] for t in episode_tags(db, episode_id, include_removed=True)}
+    kept = {t.slug: t.removed for t in episode_tags(db, episode_id, include_removed=True)}
     assert kept == {"water": 1, "water-and-sanitation": 0}

@@ -18,7 +18,8 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from radio import create_app
-from radio.data.tags import episode_tags, load_chapters, tag_episode
+from radio.data.tags import chapters as stored_chapters
+from radio.data.tags import episode_tags, tag_episode
 from radio.db import connect, database_path
 from radio.jobs.topics import retag
 from radio.web.archive import seconds_text
@@ -86,7 +87,7 @@ def test_every_episode_has_the_topics_it_is_about(archive):
     app, eps, _ = archive
     db = connect(database_path(app))
     try:
-        tags = {ep: {r["slug"] for r in episode_tags(db, e["id"])} for ep, e in eps.items()}
+        tags = {ep: {r.slug for r in episode_tags(db, e["id"])} for ep, e in eps.items()}
     finally:
         db.conn.close()
     assert {"printing", "telephone-service"} <= tags["joined"]
@@ -193,7 +194,7 @@ def test_episode_page_links_its_topics_and_lists_chapters_that_seek(archive):
     assert {"/topics/printing", "/topics/telephone-service"} <= set(topics)
     db = connect(database_path(app))
     try:
-        stored = load_chapters(db, ep["id"])
+        stored = stored_chapters(db, ep["id"])
     finally:
         db.conn.close()
     assert len(stored) == 2  # printing, then the telephone prompts
@@ -274,7 +275,7 @@ def phone_line(app, db, home):  # noqa: ANN001, ANN201
 
 def tags_of(db, episode_id: int) -> dict[str, tuple]:  # noqa: ANN001
     rows = episode_tags(db, episode_id, include_removed=True)
-    return {r["slug"]: (r["source"], r["removed"]) for r in rows}
+    return {r.slug: (r.source, r.removed) for r in rows}
 
 
 def test_editors_add_and_remove_tags_on_the_edit_page(app, db, phone_line, runner):

@@ -16,9 +16,10 @@ from flask import Flask
 
 from radio.cli.common import clock, lookup
 from radio.config import ConfigError
-from radio.data.episodes import get_episode, list_episodes
+from radio.data.episodes import Episode, get_episode, list_episodes
 from radio.data.renditions import renditions
-from radio.db import connect, database_path
+from radio.data.transcripts import segment_count
+from radio.db import connect, database_path, home_of
 from radio.jobs import pipeline, tasks
 from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_file
 from radio.media import audio, clips, store
@@ -152,7 +153,7 @@ def _process_with_bar(app: Flask, db, episode_id: int) -> str:  # noqa: ANN001
         while worker.is_alive():
             worker.join(0.5)
             row = get_episode(db, episode_id)
-            target = int((row["progress"] or 0) * 1000)
+            target = int((row.progress or 0) * 1000)
             if target > shown:
                 bar.update(target - shown)
                 shown = target
@@ -160,7 +161,7 @@ def _process_with_bar(app: Flask, db, episode_id: int) -> str:  # noqa: ANN001
     return outcome.get("status", "failed")
 
 
-def _episode_summary(db, row: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+def _episode_summary(db, row: Episode) -> dict[str, Any]:  # noqa: ANN001
     keys = (
         "id",
         "guid",
@@ -180,15 +181,13 @@ def _episode_summary(db, row: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
         "true_peak_after",
         "source_path",
     )
-    summary = {key: row.get(key) for key in keys}
-    summary["renditions"] = renditions(db, row["id"])
-    summary["segments"] = db.execute(
-        "select count(*) from segments where episode_id = ?", [row["id"]]
-    ).fetchone()[0]
+    summary = {key: getattr(row, key) for key in keys}
+    summary["renditions"] = renditions(db, row.id)
+    summary["segments"] = segment_count(db, row.id)
     return summary
 
 
-def _print_episode(db, row: dict[str, Any]) -> None:  # noqa: ANN001
+def _print_episode(db, row: Episode) -> None:  # noqa: ANN001
     s = _episode_summary(db, row)
     color = {"ready": "green", "failed": "red"}.get(s["status"], "yellow")
     click.echo(f"Episode {s['id']}  {s['title']}")
@@ -205,12 +204,8 @@ def _print_episode(db, row: dict[str, Any]) -> None:  # noqa: ANN001
     for r in s["renditions"]:
         click.echo(
             f"  {r['kind']:<5} {r['bitrate'] // 1000} kbps  {r['bytes'] / 1e6:.2f} MB  "
-            f"{store.media_root(db_home(db)) / r['path']}"
+            f"{store.media_root(home_of(db)) / r['path']}"
         )
-
-
-def db_home(db) -> Path:  # noqa: ANN001
-    return Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).parent
 
 
 def _progress_text(s: dict[str, Any]) -> str:
@@ -253,15 +248,15 @@ def retry(state: AppState, episode: str, wait: bool) -> None:
     app = state.app
     db = state.db()
     row = lookup(db, episode)
-    pipeline.retry(db, row["id"])
+    pipeline.retry(db, row.id)
     if wait:
-        outcome = _process_with_bar(app, db, row["id"])
-        _print_episode(db, get_episode(db, row["id"]))
+        outcome = _process_with_bar(app, db, row.id)
+        _print_episode(db, get_episode(db, row.id))
         if outcome != "ready":
             raise SystemExit(1)
     else:
-        tasks.enqueue(row["id"], app)
-        click.echo(f"Episode {row['id']} queued again.")
+        tasks.enqueue(row.id, app)
+        click.echo(f"Episode {row.id} queued again.")
 
 
 def parse_clock(value: str) -> float:
@@ -295,10 +290,10 @@ def clip(state: AppState, episode: str, start: str, end: str, output: str) -> No
     """
     db = state.db()
     row = lookup(db, episode)
-    home = db_home(db)
-    mp3 = [r for r in renditions(db, row["id"]) if r["kind"] == "mp3"]
+    home = home_of(db)
+    mp3 = [r for r in renditions(db, row.id) if r["kind"] == "mp3"]
     # The normalised rendition sounds like the feed; the original serves before it exists.
-    source = store.resolve(home, mp3[0]["path"] if mp3 else row["source_path"])
+    source = store.resolve(home, mp3[0]["path"] if mp3 else row.source_path)
     try:
         path = clips.make_clip(source, Path(output), parse_clock(start), parse_clock(end))
     except audio.AudioError as e:

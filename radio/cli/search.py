@@ -94,10 +94,10 @@ def transcript(state: Any, episode: str, fmt: str, output: str | None) -> None:
 
     db = state.db()
     row = lookup(db, episode)
-    segments = load_segments(db, row["id"])
+    segments = load_segments(db, row.id)
     if not segments:
         raise click.ClickException(
-            f"Episode {row['id']} has no transcript yet (status: {row['status']})."
+            f"Episode {row.id} has no transcript yet (status: {row.status})."
         )
     text = FORMATS[fmt][0](segments)
     if output:

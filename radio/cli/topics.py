@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 
 import click
 
 from radio.config import load_station_taxonomy
-from radio.data.episodes import EpisodeNotFound, get_episode
+from radio.data.episodes import Episode, EpisodeNotFound, get_episode
 from radio.data.tags import (
     TagError,
     episode_tags,
     list_topics,
-    load_chapters,
     tag_episode,
-    transcribed_episode_ids,
 )
+from radio.data.tags import chapters as chapters_of
+from radio.data.transcripts import transcribed_episode_ids
 from radio.jobs.context import StepError
 from radio.jobs.topics import retag
 from transcription.taxonomy import TaxonomyError
@@ -30,7 +31,7 @@ def _taxonomy(home: str):  # noqa: ANN202 - Taxonomy
         raise click.ClickException(str(e)) from None
 
 
-def _episode(db: Any, ref: str) -> dict[str, Any]:
+def _episode(db: Any, ref: str) -> Episode:
     try:
         return get_episode(db, ref)
     except EpisodeNotFound as e:
@@ -41,9 +42,9 @@ def _print_tags(rows: list[dict[str, Any]]) -> None:
     if not rows:
         click.echo("No tags.")
     for row in rows:
-        score = "" if row["score"] is None else f"{row['score']:.3f}"
-        state = "removed by an editor" if row["removed"] else row["source"]
-        click.echo(f"  {row['slug']:<32} {score:>6}  {state:<10}  {row['label']}")
+        score = "" if row.score is None else f"{row.score:.3f}"
+        state = "removed by an editor" if row.removed else row.source
+        click.echo(f"  {row.slug:<32} {score:>6}  {state:<10}  {row.label}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -65,11 +66,11 @@ def tag(state: Any, episode: str, changes: tuple[str, ...]) -> None:
     remove = [c[1:] for c in changes if c.startswith("-")]
     if add or remove:
         try:
-            tag_episode(db, row["id"], add, remove, taxonomy=_taxonomy(app.config["HOME"]))
+            tag_episode(db, row.id, add, remove, taxonomy=_taxonomy(app.config["HOME"]))
         except TagError as e:
             raise click.ClickException(str(e)) from None
-    click.echo(f"Episode {row['id']}  {row['title']}")
-    _print_tags(episode_tags(db, row["id"], include_removed=True))
+    click.echo(f"Episode {row.id}  {row.title}")
+    _print_tags(episode_tags(db, row.id, include_removed=True))
 
 
 @click.command("retag")
@@ -88,7 +89,7 @@ def retag_command(state: Any, episodes: tuple[str, ...], all_: bool) -> None:
     app = state.app
     db = state.db()
     taxonomy = _taxonomy(app.config["HOME"])
-    ids = transcribed_episode_ids(db) if all_ else [_episode(db, e)["id"] for e in episodes]
+    ids = transcribed_episode_ids(db) if all_ else [_episode(db, e).id for e in episodes]
     with click.progressbar(length=len(ids), label="Retagging", file=sys.stderr) as bar:
         try:
             done = retag(db, app.config, ids, taxonomy=taxonomy, progress=lambda _: bar.update(1))
@@ -122,12 +123,12 @@ def topics(state: Any, check: bool, show_all: bool, as_json: bool) -> None:
         return
     rows = list_topics(state.db(), public_only=not show_all)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
         return
     if not rows:
         click.echo("No tagged episodes yet. `radio retag --all` tags the transcribed ones.")
     for row in rows:
-        click.echo(f"  {row['episodes']:>4}  {row['slug']:<32} {row['kind']:<10} {row['label']}")
+        click.echo(f"  {row.episodes:>4}  {row.slug:<32} {row.kind:<10} {row.label}")
 
 
 @click.command()
@@ -141,7 +142,7 @@ def chapters(state: Any, episode: str, as_json: bool) -> None:
     """
     db = state.db()
     row = _episode(db, episode)
-    found = load_chapters(db, row["id"])
+    found = chapters_of(db, row.id)
     if as_json:
         doc = {
             "version": "1.2.0",
@@ -150,7 +151,7 @@ def chapters(state: Any, episode: str, as_json: bool) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     if not found:
-        click.echo(f"Episode {row['id']} has no chapters yet (status: {row['status']}).")
+        click.echo(f"Episode {row.id} has no chapters yet (status: {row.status}).")
     for c in found:
         minutes, seconds = divmod(int(round(c.start)), 60)
         click.echo(f"  {minutes:>3}:{seconds:02d}  {c.title}")

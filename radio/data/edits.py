@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import sqlite_utils
 
 from radio.data.episodes import VISIBILITIES, update_episode
+from radio.data.errors import Invalid
 from radio.data.tags import TagError, episode_tags, tag_episode
-from radio.db import utcnow
+from radio.data.transcripts import segment_texts
+from radio.db import transaction, utcnow
 from transcription.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ MAX_DESCRIPTION_CHARS = 20_000
 MAX_SEGMENT_CHARS = 5_000
 
 
-class EditError(ValueError):
+class EditError(Invalid):
     """An edit can't be saved; the message says what to change."""
 
 
@@ -58,10 +60,7 @@ def edit_segments(
 
     All or nothing: one transaction, so a refused segment leaves the transcript as it was.
     """
-    current = {
-        row["id"]: row["text"]
-        for row in db.query("select id, text from segments where episode_id = ?", [episode_id])
-    }
+    current = segment_texts(db, episode_id)
     changes: list[tuple[int, str, str]] = []
     for segment_id, raw in texts.items():
         if segment_id not in current:
@@ -74,9 +73,7 @@ def edit_segments(
     if not changes:
         return 0
     now = utcnow()
-    conn = db.conn
-    conn.execute("begin immediate")
-    try:
+    with transaction(db) as conn:
         for segment_id, before, after in changes:
             conn.execute("update segments set text = ? where id = ?", [after, segment_id])
             conn.execute(
@@ -85,25 +82,29 @@ def edit_segments(
                 [episode_id, segment_id, user_id, before, after, now],
             )
         conn.execute("update episodes set updated_at = ? where id = ?", [now, episode_id])
-    except BaseException:
-        conn.execute("rollback")
-        raise
-    conn.execute("commit")
     logger.info("user %s edited %d segment(s) of episode %s", user_id, len(changes), episode_id)
     return len(changes)
 
 
-def recent_edits(
-    db: sqlite_utils.Database, episode_id: int, limit: int = 20
-) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "select te.segment_id, te.before, te.after, te.edited_at, u.name as user "
-            "from transcript_edits te left join users u on u.id = te.user_id "
-            "where te.episode_id = ? order by te.id desc limit ?",
-            [episode_id, limit],
-        )
-    )
+@dataclass(frozen=True)
+class Edit:
+    """One editor's change to one segment, as kept in ``transcript_edits``."""
+
+    segment_id: int
+    before: str
+    after: str
+    edited_at: str
+    user: str | None  # the account's name; None once the account is gone
+
+
+def recent_edits(db: sqlite_utils.Database, episode_id: int, limit: int = 20) -> list[Edit]:
+    rows = db.execute(
+        "select te.segment_id, te.before, te.after, te.edited_at, u.name as user "
+        "from transcript_edits te left join users u on u.id = te.user_id "
+        "where te.episode_id = ? order by te.id desc limit ?",
+        [episode_id, limit],
+    ).fetchall()
+    return [Edit(*r) for r in rows]
 
 
 def change_tags(
@@ -120,14 +121,14 @@ def change_tags(
     if not names and not remove:
         raise EditError("Type a tag to add, e.g. water or market day.")
     rows = episode_tags(db, episode_id, include_removed=True)
-    before = {r["slug"]: (r["source"], r["removed"]) for r in rows}
+    before = {r.slug: (r.source, r.removed) for r in rows}
     try:
         after = tag_episode(db, episode_id, names, remove, taxonomy=taxonomy)
     except TagError as e:
         raise EditError(str(e)) from None
-    changed = [r for r in after if before.get(r["slug"]) != (r["source"], r["removed"])]
-    added = [r["label"] for r in changed if not r["removed"]]
-    removed = [r["label"] for r in changed if r["removed"]]
+    changed = [r for r in after if before.get(r.slug) != (r.source, r.removed)]
+    added = [r.label for r in changed if not r.removed]
+    removed = [r.label for r in changed if r.removed]
     parts = [f"Added {', '.join(added)}." if added else ""]
     parts.append(f"Removed {', '.join(removed)}." if removed else "")
     return " ".join(p for p in parts if p) or "The tags were already like that."

@@ -1,15 +1,21 @@
-"""Shows and episodes in the database: lookups and small updates shared by every edge."""
+"""Shows and episodes: the only SQL for the ``shows`` and ``episodes`` tables, typed rows out.
+
+Listing queries take ``include_hidden``: False (listeners) applies ``public_sql``, the one
+visibility rule shared with search, feeds and media; True is for editors and admins.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 import sqlite_utils
-from sqlite_utils.db import NotFoundError
 
+from radio.data.errors import NotFound
 from radio.db import utcnow
 
 
@@ -30,20 +36,125 @@ STATUSES = tuple(EpisodeStatus)
 VISIBILITIES = tuple(Visibility)
 
 
+@dataclass(frozen=True)
+class Show:
+    id: int
+    slug: str
+    title: str
+    description: str = ""
+    language: str | None = None
+    created_at: str | None = None
+    hosts: str | None = None  # JSON list of names, when the station set them
+
+
+@dataclass(frozen=True)
+class ShowSummary:
+    """A show as listed: how many episodes it has that the viewer may see, and the latest."""
+
+    slug: str
+    title: str
+    episodes: int
+    latest: str | None
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One row of ``episodes`` (with its show's slug and title when the query joined them)."""
+
+    id: int
+    guid: str
+    title: str
+    status: str
+    visibility: str
+    source_sha256: str
+    show_id: int | None = None
+    description: str = ""
+    recorded_at: str | None = None
+    published_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    language: str | None = None  # the hint given at upload (or the detected one)
+    speakers: str | None = None  # JSON list of names given at upload
+    duration: float | None = None
+    step: str | None = None
+    progress: float | None = 0.0
+    error: str | None = None
+    source_path: str | None = None
+    source_name: str | None = None
+    source_bytes: int | None = None
+    source_format: str | None = None
+    source_channels: int | None = None
+    source_sample_rate: int | None = None
+    loudness_before: float | None = None
+    true_peak_before: float | None = None
+    loudness_after: float | None = None
+    true_peak_after: float | None = None
+    peaks_path: str | None = None
+    transcript_language: str | None = None
+    transcript_model: str | None = None
+    transcribe_seconds: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    uploaded_by: int | None = None
+    show_slug: str | None = None
+    show_title: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Self:
+        return cls(**{f.name: row[f.name] for f in fields(cls) if f.name in row})
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == EpisodeStatus.READY and self.visibility == Visibility.PUBLIC
+
+    @property
+    def spoken_language(self) -> str | None:
+        """What the transcript found, else the hint."""
+        return self.transcript_language or self.language
+
+    @property
+    def speaker_names(self) -> list[str]:
+        return names_from_json(self.speakers)
+
+
+_WITH_SHOW = (
+    "select e.*, s.slug as show_slug, s.title as show_title from episodes e "
+    "left join shows s on s.id = e.show_id"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class EpisodeNotFound(NotFound):
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"Episode {ref} doesn't exist. `radio status` lists the episodes.")
+
+
+def names_from_json(value: str | None) -> list[str]:
+    """A JSON list of names (the speakers and hosts columns) as clean, distinct names."""
+    try:
+        names = json.loads(value) if value else []
+    except ValueError:
+        return []
+    if not isinstance(names, list):
+        return []
+    return list(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+
+
 def public_sql(alias: str = "") -> str:
     """What listeners may see, as SQL: pages, search, feeds and media URLs share this rule."""
     p = f"{alias}." if alias else ""
     return f"{p}status = '{EpisodeStatus.READY}' and {p}visibility = '{Visibility.PUBLIC}'"
-
-
-def is_public(episode: dict[str, Any]) -> bool:
-    ready = episode.get("status") == EpisodeStatus.READY
-    return ready and episode.get("visibility") == Visibility.PUBLIC
-
-
-class EpisodeNotFound(LookupError):
-    def __init__(self, ref: object) -> None:
-        super().__init__(f"Episode {ref} doesn't exist. `radio status` lists the episodes.")
 
 
 def slugify(text: str) -> str:
@@ -65,20 +176,43 @@ def get_or_create_show(db: sqlite_utils.Database, title: str, language: str | No
     return db.execute("select id from shows where slug = ?", [slug]).fetchone()[0]
 
 
-def get_episode(db: sqlite_utils.Database, ref: int | str) -> dict[str, Any]:
+def get_episode(db: sqlite_utils.Database, ref: int | str) -> Episode:
     """An episode by id, or by guid (or a unique guid prefix, as people type them)."""
     text = str(ref).strip()
     if text.isdigit():
-        try:
-            return db["episodes"].get(int(text))
-        except NotFoundError:
-            raise EpisodeNotFound(ref) from None
-    rows = db.execute(
-        "select id from episodes where guid = ? or guid like ? limit 2", [text, text + "%"]
-    ).fetchall()
-    if len(rows) != 1 or len(text) < 4:
+        found = _one(db, f"{_WITH_SHOW} where e.id = ?", [int(text)])
+    elif len(text) >= 4:
+        rows = db.execute(
+            "select id from episodes where guid = ? or guid like ? limit 2", [text, text + "%"]
+        ).fetchall()
+        found = _one(db, f"{_WITH_SHOW} where e.id = ?", [rows[0][0]]) if len(rows) == 1 else None
+    else:
+        found = None
+    if found is None:
         raise EpisodeNotFound(ref)
-    return db["episodes"].get(rows[0][0])
+    return found
+
+
+def find_episode(db: sqlite_utils.Database, guid: str) -> Episode | None:
+    """The episode with exactly this guid (URLs carry whole guids), or None."""
+    return _one(db, f"{_WITH_SHOW} where e.guid = ?", [guid])
+
+
+def find_by_source(db: sqlite_utils.Database, sha256: str) -> Episode | None:
+    """The episode made from these exact bytes, if any (the same file sent twice)."""
+    return _one(db, f"{_WITH_SHOW} where e.source_sha256 = ?", [sha256])
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> Episode | None:
+    rows = list(db.query(sql, params))
+    return Episode.from_row(rows[0]) if rows else None
+
+
+def add_episode(db: sqlite_utils.Database, **fields: Any) -> int:
+    """Insert a new episode row; returns its id."""
+    fields.setdefault("created_at", utcnow())
+    fields.setdefault("updated_at", fields["created_at"])
+    return db["episodes"].insert(fields).last_pk
 
 
 def update_episode(db: sqlite_utils.Database, episode_id: int, **fields: Any) -> None:
@@ -88,14 +222,68 @@ def update_episode(db: sqlite_utils.Database, episode_id: int, **fields: Any) ->
 
 def list_episodes(
     db: sqlite_utils.Database, *, status: str | None = None, limit: int = 50
-) -> list[dict[str, Any]]:
+) -> list[Episode]:
+    """The newest episodes the archive took in, whatever their state (``radio status``)."""
     where, params = "", []
     if status:
         where, params = "where e.status = ?", [status]
-    return list(
-        db.query(
-            "select e.*, s.title as show_title from episodes e "
-            f"left join shows s on s.id = e.show_id {where} order by e.id desc limit ?",
-            [*params, limit],
-        )
+    rows = db.query(f"{_WITH_SHOW} {where} order by e.id desc limit ?", [*params, limit])
+    return [Episode.from_row(r) for r in rows]
+
+
+def _visible(include_hidden: bool, alias: str = "e") -> str:
+    return "1" if include_hidden else public_sql(alias)
+
+
+def latest_episodes(
+    db: sqlite_utils.Database,
+    *,
+    include_hidden: bool = False,
+    show_id: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page:
+    """Newest first: by recording date, then by when the archive got them."""
+    where = _visible(include_hidden)
+    params: list[Any] = []
+    if show_id is not None:
+        where += " and e.show_id = ?"
+        params.append(show_id)
+    total = db.execute(f"select count(*) from episodes e where {where}", params).fetchone()[0]
+    page = max(1, page)
+    rows = db.query(
+        f"{_WITH_SHOW} where {where} order by e.recorded_at desc, e.id desc limit ? offset ?",
+        [*params, per_page, (page - 1) * per_page],
     )
+    return Page([Episode.from_row(r) for r in rows], page, per_page, total)
+
+
+def shows(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[ShowSummary]:
+    """Shows that have something to listen to, with their episode counts."""
+    rows = db.execute(
+        "select s.slug, s.title, count(e.id) as episodes, max(e.recorded_at) as latest "
+        f"from shows s join episodes e on e.show_id = s.id and {_visible(include_hidden)} "
+        "group by s.id order by s.title collate nocase"
+    ).fetchall()
+    return [ShowSummary(*r) for r in rows]
+
+
+def get_show(db: sqlite_utils.Database, slug: str) -> Show | None:
+    rows = list(db.query("select * from shows where slug = ?", [slug]))
+    return Show(**rows[0]) if rows else None
+
+
+def show_language(db: sqlite_utils.Database, show_id: int | None) -> str | None:
+    """A show's language: the transcription hint for its episodes uploaded without one."""
+    if show_id is None:
+        return None
+    row = db.execute("select language from shows where id = ?", [show_id]).fetchone()
+    return row[0] if row else None
+
+
+def languages(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:
+    rows = db.execute(
+        "select distinct coalesce(e.transcript_language, e.language) as lang from episodes e "
+        f"where {_visible(include_hidden)} and lang is not null order by lang"
+    ).fetchall()
+    return [r[0] for r in rows]

@@ -16,12 +16,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 
 from radio.config import load_station_taxonomy
-from radio.data.episodes import get_episode, public_sql, slugify
+from radio.data.episodes import Episode, get_episode, public_sql, slugify
+from radio.data.errors import Invalid, NotFound
 from radio.db import home_of, transaction, utcnow
 from transcription.segments import Chapter
 from transcription.taxonomy import Taxonomy
@@ -29,22 +32,63 @@ from transcription.topics import Keyphrase, TopicScore
 
 logger = logging.getLogger(__name__)
 
-AUTO_SOURCES = ("keyphrase", "taxonomy")
 
 
-class TagError(ValueError):
+_LIVE = "coalesce(et.removed, 0) = 0"  # a tag an editor removed is kept, but doesn't count
+
+
+class TagKind(StrEnum):
+    """A tag's kind, and also the source of an episode's tag (who decided it)."""
+
+    TAXONOMY = "taxonomy"  # one of the station's topics (taxonomy.toml)
+    KEYPHRASE = "keyphrase"  # a phrase the recording kept coming back to
+    MANUAL = "manual"  # a new tag an editor typed
+
+
+AUTO_SOURCES = (TagKind.KEYPHRASE, TagKind.TAXONOMY)  # computed, replaced on every retag
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: int
+    slug: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TopicCount:
+    slug: str
+    label: str
+    kind: str
+    episodes: int  # that the viewer may see
+
+
+@dataclass(frozen=True)
+class EpisodeTag:
+    slug: str
+    label: str
+    kind: str
+    source: str  # keyphrase | taxonomy | manual: who decided it
+    score: float | None
+    removed: bool = False  # an editor's removal, kept so no retag brings it back
+
+
+@dataclass(frozen=True)
+class TaggedEpisode(Episode):
+    """An episode as a topic lists it: with who decided the tag, and how strongly."""
+
+    source: str | None = None
+    score: float | None = None
+
+
+class TagError(Invalid):
     """An editor's tag change can't be made; the message says what to type instead."""
 
 
-class TopicNotFound(LookupError):
+class TopicNotFound(NotFound):
     def __init__(self, slug: str) -> None:
         super().__init__(f"There is no topic {slug!r}. `radio topics` lists the topics.")
-
-
-def transcribed_episode_ids(db: sqlite_utils.Database) -> list[int]:
-    """Every episode with a transcript, oldest first: what ``retag --all`` goes over."""
-    rows = db.execute("select distinct episode_id from segments order by episode_id").fetchall()
-    return [r[0] for r in rows]
 
 
 def replace_computed(
@@ -62,12 +106,12 @@ def replace_computed(
     """
     rows: dict[str, tuple[str, str, str, float]] = {}  # slug -> label, kind, source, score
     for topic in topics:
-        rows[topic.slug] = (topic.label, "taxonomy", "taxonomy", topic.score)
+        rows[topic.slug] = (topic.label, TagKind.TAXONOMY, TagKind.TAXONOMY, topic.score)
     for phrase in keyphrases:
         slug = slugify(phrase.text)
         if slug in taxonomy_slugs or slug in rows or slug == "show":
             continue  # taxonomy topics are decided by the taxonomy, not by one phrase
-        rows[slug] = (phrase.text, "keyphrase", "keyphrase", phrase.score)
+        rows[slug] = (phrase.text, TagKind.KEYPHRASE, TagKind.KEYPHRASE, phrase.score)
     now = utcnow()
     with transaction(db) as conn:
         conn.execute(
@@ -97,7 +141,7 @@ def _ensure_tag(conn: Any, slug: str, label: str, kind: str, now: str) -> int:
         "insert or ignore into tags (slug, label, kind, created_at) values (?, ?, ?, ?)",
         [slug, label, kind, now],
     )
-    if kind == "taxonomy":  # the taxonomy file owns its labels, even if a tag came first
+    if kind == TagKind.TAXONOMY:  # the taxonomy file owns its labels, even if a tag came first
         conn.execute("update tags set label = ?, kind = 'taxonomy' where slug = ?", [label, slug])
     return conn.execute("select id from tags where slug = ?", [slug]).fetchone()[0]
 
@@ -162,7 +206,7 @@ def _resolve(
         if len(prefixed) == 1:
             topic = prefixed[0]
     if topic:
-        return topic.slug, topic.label, "taxonomy"
+        return topic.slug, topic.label, TagKind.TAXONOMY
     row = db.execute("select slug, label, kind from tags where slug = ?", [slug]).fetchone()
     if row:
         return row[0], row[1], row[2]
@@ -170,59 +214,75 @@ def _resolve(
         raise TagError(
             f"There is no tag {text!r} to remove. `radio tag EPISODE` lists the episode's tags."
         )
-    return slug, text, "manual"
+    return slug, text, TagKind.MANUAL
 
 
 def episode_tags(
     db: sqlite_utils.Database, episode_id: int, *, include_removed: bool = False
-) -> list[dict[str, Any]]:
-    """An episode's tags: slug, label, kind, source, score, removed; best first."""
-    hide = "" if include_removed else "and not et.removed"
-    return list(
-        db.query(
-            "select t.slug, t.label, t.kind, et.source, et.score, et.removed "
-            "from episode_tags et join tags t on t.id = et.tag_id "
-            f"where et.episode_id = ? {hide} "
-            "order by et.removed, et.source = 'keyphrase', et.score desc, t.label",
-            [episode_id],
-        )
-    )
+) -> list[EpisodeTag]:
+    """An episode's tags, best first (editors' removals last, when asked for)."""
+    hide = "" if include_removed else f"and {_LIVE}"
+    rows = db.execute(
+        "select t.slug, t.label, t.kind, et.source, et.score, et.removed "
+        "from episode_tags et join tags t on t.id = et.tag_id "
+        f"where et.episode_id = ? {hide} "
+        "order by et.removed, et.source = 'keyphrase', et.score desc, t.label",
+        [episode_id],
+    ).fetchall()
+    return [EpisodeTag(*r[:5], removed=bool(r[5])) for r in rows]
+
+
+def topic_labels(db: sqlite_utils.Database, episode_ids: list[int]) -> dict[int, list[str]]:
+    """The labels of each episode's live tags, best first (feed items' categories)."""
+    found: dict[int, list[str]] = {i: [] for i in episode_ids}
+    if not episode_ids:
+        return found
+    marks = ",".join("?" * len(episode_ids))
+    rows = db.execute(
+        "select et.episode_id, t.label from episode_tags et join tags t on t.id = et.tag_id "
+        f"where et.episode_id in ({marks}) and {_LIVE} "
+        "order by et.episode_id, et.score desc, t.label",
+        episode_ids,
+    ).fetchall()
+    for episode_id, label in rows:
+        found[episode_id].append(label)
+    return found
 
 
 # -- pages, search and feeds ----------------------------------------------------------------
 
 
 def topic_filter_sql(alias: str = "e") -> str:
-    """SQL for "episode ``alias`` has the topic whose slug is the next ``?`` parameter"."""
+    """SQL for "episode ``alias`` has the topic whose slug is the next ``?`` parameter";
+    the one such rule for pages, search and feeds: a tag an editor removed doesn't count."""
     return (
-        "exists (select 1 from episode_tags et_f join tags t_f on t_f.id = et_f.tag_id "
-        f"where et_f.episode_id = {alias}.id and not et_f.removed and t_f.slug = ?)"
+        "exists (select 1 from episode_tags et join tags t_f on t_f.id = et.tag_id "
+        f"where et.episode_id = {alias}.id and {_LIVE} and t_f.slug = ?)"
     )
 
 
-def get_topic(db: sqlite_utils.Database, slug: str) -> dict[str, Any]:
-    rows = list(db.query("select id, slug, label, kind from tags where slug = ?", [slug]))
-    if not rows:
+def get_topic(db: sqlite_utils.Database, slug: str) -> Topic:
+    row = db.execute("select id, slug, label, kind from tags where slug = ?", [slug]).fetchone()
+    if not row:
         raise TopicNotFound(slug)
-    return rows[0]
+    return Topic(*row)
 
 
 def list_topics(
     db: sqlite_utils.Database, *, public_only: bool = True, kind: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[TopicCount]:
     """Tags in use with their episode counts: taxonomy topics first, then by count."""
     visible = f"and {public_sql('e')}" if public_only else ""
     where, params = ("where t.kind = ?", [kind]) if kind else ("", [])
-    return list(
-        db.query(
-            "select t.slug, t.label, t.kind, count(e.id) as episodes from tags t "
-            "left join episode_tags et on et.tag_id = t.id and not et.removed "
-            f"left join episodes e on e.id = et.episode_id {visible} {where} "
-            "group by t.id having episodes > 0 "
-            "order by t.kind != 'taxonomy', episodes desc, t.label",
-            params,
-        )
-    )
+    rows = db.execute(
+        "select t.slug, t.label, t.kind, count(e.id) as episodes from tags t "
+        f"left join episode_tags et on et.tag_id = t.id and {_LIVE} "
+        f"left join episodes e on e.id = et.episode_id {visible} {where} "
+        "group by t.id having episodes > 0 "
+        "order by t.kind != 'taxonomy', episodes desc, t.label",
+        params,
+    ).fetchall()
+    return [TopicCount(*r) for r in rows]
 
 
 def episodes_for_topic(
@@ -232,25 +292,22 @@ def episodes_for_topic(
     public_only: bool = True,
     limit: int = 50,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[TaggedEpisode]:
     """Episodes with the topic, newest first, each with the tag's source and score."""
-    topic = get_topic(db, slug)
     visible = f"and {public_sql('e')}" if public_only else ""
-    return list(
-        db.query(
-            "select e.id, e.guid, e.title, e.recorded_at, e.published_at, e.duration, "
-            "coalesce(e.transcript_language, e.language) as language, "
-            "s.slug as show_slug, s.title as show_title, et.source, et.score "
-            "from episode_tags et join episodes e on e.id = et.episode_id "
-            "left join shows s on s.id = e.show_id "
-            f"where et.tag_id = ? and not et.removed {visible} "
-            "order by coalesce(e.published_at, e.created_at) desc, e.id desc limit ? offset ?",
-            [topic["id"], limit, offset],
-        )
+    rows = db.query(
+        "select e.*, s.slug as show_slug, s.title as show_title, et.source, et.score "
+        "from episode_tags et join episodes e on e.id = et.episode_id "
+        "left join shows s on s.id = e.show_id "
+        f"where et.tag_id = ? and {_LIVE} {visible} "
+        "order by coalesce(e.published_at, e.created_at) desc, e.id desc limit ? offset ?",
+        [get_topic(db, slug).id, limit, offset],
     )
+    return [TaggedEpisode.from_row(r) for r in rows]
 
 
-def load_chapters(db: sqlite_utils.Database, episode_id: int) -> list[Chapter]:
+def chapters(db: sqlite_utils.Database, episode_id: int) -> list[Chapter]:
+    """An episode's chapters in order (the one chapters query: pages, feeds, CLI)."""
     return [
         Chapter(start=row[0], end=row[1], title=row[2])
         for row in db.execute(
@@ -258,3 +315,14 @@ def load_chapters(db: sqlite_utils.Database, episode_id: int) -> list[Chapter]:
             [episode_id],
         ).fetchall()
     ]
+
+
+def chaptered_episodes(db: sqlite_utils.Database, episode_ids: list[int]) -> set[int]:
+    """Which of these episodes have chapters."""
+    if not episode_ids:
+        return set()
+    marks = ",".join("?" * len(episode_ids))
+    rows = db.execute(
+        f"select distinct episode_id from chapters where episode_id in ({marks})", episode_ids
+    ).fetchall()
+    return {r[0] for r in rows}

@@ -8,6 +8,8 @@ from typing import Any
 
 import sqlite_utils
 
+from radio.data.episodes import Episode
+
 
 class StepError(Exception):
     """A step failed in a way the user can act on; the message is shown as the episode's error."""
@@ -19,7 +21,7 @@ class Context:
 
     db: sqlite_utils.Database
     config: dict[str, Any]
-    episode: dict[str, Any]
+    episode: Episode
     report: Callable[[float], None]  # fraction of this step done, 0..1
 
     @property

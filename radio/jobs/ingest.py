@@ -20,8 +20,15 @@ from typing import Any, BinaryIO
 
 import sqlite_utils
 
-from radio.data.episodes import VISIBILITIES, get_or_create_show
-from radio.db import utcnow
+from radio.data.episodes import (
+    VISIBILITIES,
+    Episode,
+    EpisodeStatus,
+    add_episode,
+    find_by_source,
+    get_episode,
+    get_or_create_show,
+)
 from radio.media import audio, store
 
 logger = logging.getLogger(__name__)
@@ -137,10 +144,10 @@ def ingest_stream(
     except store.StoreError as e:
         raise IngestError(filename, str(e).removeprefix(f"{filename} ")) from e
     try:
-        existing = _existing(db, received.sha256)
+        existing = find_by_source(db, received.sha256)
         if existing:
             received.path.unlink(missing_ok=True)
-            logger.info("%s is already episode %s", filename, existing["id"])
+            logger.info("%s is already episode %s", filename, existing.id)
             return _result(existing, filename, created=False)
         probe = _checked_probe(received, filename, limits)
         rel = store.keep_original(home, received, store.safe_suffix(filename))
@@ -151,7 +158,7 @@ def ingest_stream(
         row = _create_episode(db, meta, filename, received, probe, rel, recorded_at)
     except sqlite3.IntegrityError:
         # The same bytes arrived twice at once; the other request made the episode.
-        existing = _existing(db, received.sha256)
+        existing = find_by_source(db, received.sha256)
         if existing is None:
             raise
         return _result(existing, filename, created=False)
@@ -159,8 +166,8 @@ def ingest_stream(
         store.discard(home, rel)
         raise
     if enqueue:
-        enqueue(row["id"])
-    logger.info("ingested %s as episode %s (%s)", filename, row["id"], row["guid"])
+        enqueue(row.id)
+    logger.info("ingested %s as episode %s (%s)", filename, row.id, row.guid)
     return _result(row, filename, created=True)
 
 
@@ -207,11 +214,6 @@ def _hours(seconds: float) -> str:
     return f"{h} h {rest // 60:02d} min"
 
 
-def _existing(db: sqlite_utils.Database, sha256: str) -> dict[str, Any] | None:
-    rows = list(db.query("select * from episodes where source_sha256 = ?", [sha256]))
-    return rows[0] if rows else None
-
-
 def _create_episode(
     db: sqlite_utils.Database,
     meta: Metadata,
@@ -220,42 +222,38 @@ def _create_episode(
     probe: audio.Probe,
     rel: str,
     recorded_at: str,
-) -> dict[str, Any]:
+) -> Episode:
     show_id = get_or_create_show(db, meta.show, meta.language) if meta.show else None
-    now = utcnow()
-    record = {
-        "guid": str(uuid.uuid4()),
-        "show_id": show_id,
-        "title": (meta.title or "").strip() or default_title(filename),
-        "description": meta.description or "",
-        "recorded_at": recorded_at,
-        "created_at": now,
-        "updated_at": now,
-        "language": meta.language or None,
-        "speakers": json.dumps(list(meta.speakers)) if meta.speakers else None,
-        "duration": probe.duration,
-        "status": "queued",
-        "progress": 0.0,
-        "visibility": meta.visibility,
-        "source_sha256": received.sha256,
-        "source_path": rel,
-        "source_name": filename,
-        "source_bytes": received.size,
-        "source_format": f"{probe.format_name}/{probe.codec}",
-        "source_channels": probe.channels,
-        "source_sample_rate": probe.sample_rate,
-    }
-    table = db["episodes"]
-    table.insert(record)
-    return table.get(table.last_pk)
+    episode_id = add_episode(
+        db,
+        guid=str(uuid.uuid4()),
+        show_id=show_id,
+        title=(meta.title or "").strip() or default_title(filename),
+        description=meta.description or "",
+        recorded_at=recorded_at,
+        language=meta.language or None,
+        speakers=json.dumps(list(meta.speakers)) if meta.speakers else None,
+        duration=probe.duration,
+        status=EpisodeStatus.QUEUED,
+        progress=0.0,
+        visibility=meta.visibility,
+        source_sha256=received.sha256,
+        source_path=rel,
+        source_name=filename,
+        source_bytes=received.size,
+        source_format=f"{probe.format_name}/{probe.codec}",
+        source_channels=probe.channels,
+        source_sample_rate=probe.sample_rate,
+    )
+    return get_episode(db, episode_id)
 
 
-def _result(row: dict[str, Any], filename: str, *, created: bool) -> IngestResult:
+def _result(row: Episode, filename: str, *, created: bool) -> IngestResult:
     return IngestResult(
-        episode_id=row["id"],
-        guid=row["guid"],
+        episode_id=row.id,
+        guid=row.guid,
         filename=filename,
         created=created,
-        status=row["status"],
-        duration=row["duration"] or 0.0,
+        status=row.status,
+        duration=row.duration or 0.0,
     )

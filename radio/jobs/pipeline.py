@@ -83,7 +83,7 @@ def _run_steps(
     db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, lease: float
 ) -> str:
     episode = get_episode(db, episode_id)
-    if episode["status"] == EpisodeStatus.READY:
+    if episode.status == EpisodeStatus.READY:
         return EpisodeStatus.READY
     done = processing.finished_steps(db, episode_id)
     update_episode(db, episode_id, status=EpisodeStatus.PROCESSING, error=None)
@@ -111,7 +111,7 @@ def _run_steps(
         "progress": 1.0,
         "error": None,
     }
-    if not episode.get("published_at"):
+    if not episode.published_at:
         fields["published_at"] = utcnow()
     update_episode(db, episode_id, **fields)
     logger.info("episode %s is ready", episode_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
-from radio.data.episodes import update_episode
+from radio.data import transcripts
+from radio.data.episodes import show_language, update_episode
 from radio.data.renditions import save_renditions
 from radio.jobs.context import Context, Step, StepError
 from radio.jobs.topics import topics_step
@@ -19,15 +19,15 @@ logger = logging.getLogger(__name__)
 def audio_step(ctx: Context) -> None:
     """Loudness-normalised MP3 and Opus renditions and a peaks file, from the original."""
     episode = ctx.episode
-    source = store.resolve(ctx.home, episode["source_path"])
+    source = store.resolve(ctx.home, episode.source_path)
     if not source.exists():
         raise StepError(
-            f"the original {episode['source_path']} is missing from the media folder; "
+            f"the original {episode.source_path} is missing from the media folder; "
             "restore it from a backup and run `radio retry`."
         )
-    out_dir = store.episode_dir(ctx.home, episode["guid"])
+    out_dir = store.episode_dir(ctx.home, episode.guid)
     out_dir.mkdir(parents=True, exist_ok=True)
-    store.sweep_episode_dir(ctx.home, episode["guid"])
+    store.sweep_episode_dir(ctx.home, episode.guid)
     config = ctx.config
     try:
         result = renditions.render(
@@ -43,13 +43,13 @@ def audio_step(ctx: Context) -> None:
         raise StepError(str(e)) from e
     save_renditions(
         ctx.db,
-        episode["id"],
+        episode.id,
         result.renditions,
         [store.relative(ctx.home, r.path) for r in result.renditions],
     )
     update_episode(
         ctx.db,
-        episode["id"],
+        episode.id,
         duration=result.duration,
         loudness_before=_finite(result.before.integrated_lufs),
         true_peak_before=_finite(result.before.true_peak_dbtp),
@@ -72,14 +72,14 @@ def transcribe_step(ctx: Context) -> None:
 
     episode = ctx.episode
     db = ctx.db
-    source = store.resolve(ctx.home, episode["source_path"])
-    language = episode.get("language") or _show_language(ctx) or None
+    source = store.resolve(ctx.home, episode.source_path)
+    language = episode.language or show_language(db, episode.show_id) or None
     try:
         model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=language)
     except ModelNotFoundError as e:
         raise StepError(str(e)) from e
     resume_at, next_idx = _resume_point(ctx)
-    speakers = json.loads(episode["speakers"]) if episode.get("speakers") else None
+    speakers = episode.speaker_names or None
     started = time.monotonic()
     transcriber = Transcriber(model, threads=int(ctx.config.get("WHISPER_THREADS") or 0))
     info, segments = transcriber.transcribe(
@@ -89,52 +89,24 @@ def transcribe_step(ctx: Context) -> None:
         speaker_names=speakers,
         progress=lambda done, total: ctx.report(done / total if total else 0.0),
     )
-    for idx, segment in enumerate(segments, start=next_idx):
-        db["segments"].insert(
-            {
-                "episode_id": episode["id"],
-                "idx": idx,
-                "start": round(segment.start, 3),
-                "end": round(segment.end, 3),
-                "text": segment.text.strip(),
-                "speaker": segment.speaker,
-                "words": json.dumps(
-                    [
-                        [round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 3)]
-                        for w in segment.words
-                    ],
-                    ensure_ascii=False,
-                ),
-            }
-        )
+    transcripts.add_segments(db, episode.id, segments, next_idx)
     update_episode(
         db,
-        episode["id"],
-        language=episode.get("language") or info.language,
+        episode.id,
+        language=episode.language or info.language,
         transcript_language=info.language,
         transcript_model=model.name,
         transcribe_seconds=round(time.monotonic() - started, 2),
     )
 
 
-def _show_language(ctx: Context) -> str | None:
-    """A show's language is the hint for its episodes uploaded without one."""
-    if not ctx.episode.get("show_id"):
-        return None
-    row = ctx.db.execute("select language from shows where id = ?", [ctx.episode["show_id"]])
-    found = row.fetchone()
-    return found[0] if found else None
-
-
 def _resume_point(ctx: Context) -> tuple[float, int]:
     """Where a cut-off transcription left off: after the last saved segment."""
-    row = ctx.db.execute(
-        "select max(end), max(idx) from segments where episode_id = ?", [ctx.episode["id"]]
-    ).fetchone()
-    if row[1] is None:
+    found = transcripts.resume_point(ctx.db, ctx.episode.id)
+    if found is None:
         return 0.0, 0
-    logger.info("episode %s: resuming transcription at %.1f s", ctx.episode["id"], row[0])
-    return float(row[0]), int(row[1]) + 1
+    logger.info("episode %s: resuming transcription at %.1f s", ctx.episode.id, found[0])
+    return found[0], found[1] + 1
 
 
 # (name, function, share of the total progress bar), in the order they run.

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from radio.config import load_station_taxonomy
 from radio.data import tags
-from radio.data.episodes import get_episode
+from radio.data.episodes import Episode, get_episode
 from radio.data.transcripts import load_segments
 from radio.jobs.context import Context, StepError
 from transcription.chapters import CHAPTER_PENALTY, split_chapters
@@ -79,10 +79,10 @@ class Analysis:
 
 
 def analyse_episode(
-    db: sqlite_utils.Database, episode: dict[str, Any], taxonomy: Taxonomy, settings: Settings
+    db: sqlite_utils.Database, episode: Episode, taxonomy: Taxonomy, settings: Settings
 ) -> Analysis:
-    segments = load_segments(db, episode["id"])
-    language = episode.get("transcript_language") or episode.get("language") or "en"
+    segments = load_segments(db, episode.id)
+    language = episode.spoken_language or "en"
     return Analysis(
         keyphrases=extract_keyphrases(segments, language, n=max(settings.keyphrase_tags, 1)),
         topics=score_topics(segments, taxonomy, language, settings.threshold),
@@ -102,7 +102,7 @@ def topics_step(ctx: Context) -> None:
     ctx.report(0.1)
     analysis = analyse_episode(ctx.db, ctx.episode, taxonomy, settings)
     ctx.report(0.8)
-    save_analysis(ctx.db, ctx.episode["id"], analysis, taxonomy, settings)
+    save_analysis(ctx.db, ctx.episode.id, analysis, taxonomy, settings)
     ctx.report(1.0)
 
 
@@ -157,16 +157,16 @@ def moments_for_topic(
     moments: list[Moment] = []
     page = tags.episodes_for_topic(db, slug, public_only=public_only, limit=limit, offset=offset)
     for ep in page:
-        segments = load_segments(db, ep["id"])
-        language = ep.get("language") or "en"
+        segments = load_segments(db, ep.id)
+        language = ep.spoken_language or "en"
         if topic is not None:
             found = score_topics(segments, Taxonomy((topic,)), language, include_below=True)
             times = list(found[0].moments) if found else []
         else:
-            times = phrase_moments(segments, tag["label"], language, gap=MOMENT_GAP)
+            times = phrase_moments(segments, tag.label, language, gap=MOMENT_GAP)
         for at in times:
             text = next((s.text for s in segments if s.start <= at < s.end + 0.01), "")
-            moments.append(Moment(ep["id"], ep["guid"], ep["title"], at, text.strip()))
+            moments.append(Moment(ep.id, ep.guid, ep.title, at, text.strip()))
     return moments
 
 

@@ -24,11 +24,12 @@ from flask import (
 from markupsafe import Markup, escape
 
 from radio.config import load_station_taxonomy
-from radio.data import catalog
 from radio.data import edits as editing
+from radio.data import episodes
 from radio.data import tags as tagging
-from radio.data.episodes import VISIBILITIES
+from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
 from radio.data.renditions import renditions
+from radio.data.transcripts import TranscriptLine, has_transcript, transcript_lines
 from radio.db import get_db
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
@@ -48,9 +49,9 @@ def page_number() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def load_episode(guid: str) -> dict[str, Any]:
+def load_episode(guid: str) -> Episode:
     """The episode if this visitor may see it; the same 404 whether it is missing or hidden."""
-    episode = catalog.episode_by_guid(get_db(), guid)
+    episode = episodes.find_episode(get_db(), guid)
     if episode is None or not can_see(episode):
         abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
     return episode
@@ -92,8 +93,8 @@ def index() -> str:
     hidden = sees_hidden()
     return render_template(
         "index.html",
-        latest=catalog.latest_episodes(db, include_hidden=hidden, page=page_number()),
-        shows=catalog.shows(db, include_hidden=hidden),
+        latest=episodes.latest_episodes(db, include_hidden=hidden, page=page_number()),
+        shows=episodes.shows(db, include_hidden=hidden),
         # the station's own topics: keyphrases are too many for the home page (see /topics)
         topics=tagging.list_topics(db, public_only=not hidden, kind="taxonomy"),
     )
@@ -102,39 +103,39 @@ def index() -> str:
 @bp.get("/shows/<slug>")
 def show(slug: str) -> str:
     db = get_db()
-    found = catalog.get_show(db, slug)
+    found = episodes.get_show(db, slug)
     hidden = sees_hidden()
-    episodes = catalog.latest_episodes(
-        db, include_hidden=hidden, show_id=found["id"] if found else -1, page=page_number()
+    listed = episodes.latest_episodes(
+        db, include_hidden=hidden, show_id=found.id if found else -1, page=page_number()
     )
-    if found is None or (episodes.total == 0 and not hidden):
+    if found is None or (listed.total == 0 and not hidden):
         abort(404, f"Show {slug} doesn't exist. The home page lists the shows.")
-    return render_template("show.html", show=found, latest=episodes)
+    return render_template("show.html", show=found, latest=listed)
 
 
 @bp.get("/episodes/<guid>")
 def episode(guid: str) -> str | Response:
     ep = load_episode(guid)
-    if ep["status"] != "ready" and not catalog.segments(get_db(), ep["id"])[:1]:
+    if ep.status != EpisodeStatus.READY and not has_transcript(get_db(), ep.id):
         return redirect(url_for("archive.progress", guid=guid))
     db = get_db()
-    files = {r["kind"]: r for r in renditions(db, ep["id"])}
+    files = {r["kind"]: r for r in renditions(db, ep.id)}
     start = request.args.get("t", type=float)
-    segments = catalog.segments(db, ep["id"])
+    segments = transcript_lines(db, ep.id)
     return render_template(
         "episode.html",
         episode=ep,
         files=files,
         segments=segments,
         transcript=transcript_html(segments, start),
-        chapters=catalog.chapters(db, ep["id"]),
-        topics=tagging.episode_tags(db, ep["id"]),
+        chapters=tagging.chapters(db, ep.id),
+        topics=tagging.episode_tags(db, ep.id),
         start=start if start is not None and start >= 0 else None,
         formats=TRANSCRIPT_FORMATS,
     )
 
 
-def transcript_html(segments: list[dict[str, Any]], start: float | None) -> Markup:
+def transcript_html(segments: list[TranscriptLine], start: float | None) -> Markup:
     """The transcript's paragraphs. Built here rather than in a Jinja loop: an hour is 750
     segments, and this is the episode page's main cost.
 
@@ -145,29 +146,29 @@ def transcript_html(segments: list[dict[str, Any]], start: float | None) -> Mark
     parts = []
     speaker = None
     for s in segments:
-        t = seconds_text(s["start"])
-        now = ' class="now"' if start is not None and s["start"] <= start < s["end"] else ""
+        t = seconds_text(s.start)
+        now = ' class="now"' if start is not None and s.start <= start < s.end else ""
         who = ""
-        if s["speaker"] and s["speaker"] != speaker:
-            who = f"<b>{escape(s['speaker'])}:</b> "
-            speaker = s["speaker"]
+        if s.speaker and s.speaker != speaker:
+            who = f"<b>{escape(s.speaker)}:</b> "
+            speaker = s.speaker
         parts.append(
-            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s["start"])}</a> '
-            f"{who}{escape(s['text'])}</p>"
+            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s.start)}</a> '
+            f"{who}{escape(s.text)}</p>"
         )
     return Markup("\n".join(parts))
 
 
-def progress_data(ep: dict[str, Any]) -> dict[str, Any]:
+def progress_data(ep: Episode) -> dict[str, Any]:
     return {
-        "guid": ep["guid"],
-        "title": ep["title"],
-        "status": ep["status"],
-        "step": ep["step"],
-        "step_label": STEP_LABELS.get(ep["step"], ep["step"]),
-        "progress": round(ep["progress"] or 0.0, 4),
-        "error": ep["error"],
-        "url": url_for("archive.episode", guid=ep["guid"]),
+        "guid": ep.guid,
+        "title": ep.title,
+        "status": ep.status,
+        "step": ep.step,
+        "step_label": STEP_LABELS.get(ep.step, ep.step),
+        "progress": round(ep.progress or 0.0, 4),
+        "error": ep.error,
+        "url": url_for("archive.episode", guid=ep.guid),
     }
 
 
@@ -192,15 +193,15 @@ def transcript(guid: str, fmt: str) -> Response:
     from radio.data.transcripts import load_segments
     from transcription.formats import FORMATS
 
-    segments = load_segments(get_db(), ep["id"])
+    segments = load_segments(get_db(), ep.id)
     if not segments:
-        abort(404, f"Episode {guid} has no transcript yet (status: {ep['status']}).")
+        abort(404, f"Episode {guid} has no transcript yet (status: {ep.status}).")
     render, mime = FORMATS[fmt]
     response = current_app.response_class(render(segments), mimetype=mime)
     if mime.startswith("text/") and "charset" not in mime:
         response.charset = "utf-8"
     response.headers["Cache-Control"] = (
-        "public, max-age=300" if ep["visibility"] == "public" else ("private, max-age=0")
+        "public, max-age=300" if ep.visibility == Visibility.PUBLIC else "private, max-age=0"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"  # podcast web players fetch these
     return response
@@ -219,22 +220,22 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
                 flash(
                     editing.change_tags(
                         db,
-                        ep["id"],
+                        ep.id,
                         add=request.form.get("add", ""),
                         remove=request.form.getlist("remove"),
                         taxonomy=load_station_taxonomy(current_app.config["HOME"]),
                     )
                 )
             elif part == "transcript":
-                changed = editing.edit_segments(db, ep["id"], g.user.id, _segment_texts())
+                changed = editing.edit_segments(db, ep.id, g.user.id, _segment_texts())
                 flash(f"Saved {changed} changed segment(s); search finds the new words now.")
             else:
                 editing.update_details(
                     db,
-                    ep["id"],
+                    ep.id,
                     title=request.form.get("title", ""),
                     description=request.form.get("description", ""),
-                    visibility=request.form.get("visibility", ep["visibility"]),
+                    visibility=request.form.get("visibility", ep.visibility),
                 )
                 flash("Saved the episode's details.")
             return redirect(url_for("archive.edit", guid=guid))
@@ -244,9 +245,9 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
     return render_template(
         "edit.html",
         episode=ep,
-        segments=catalog.segments(db, ep["id"]),
-        edits=editing.recent_edits(db, ep["id"]),
-        tags=tagging.episode_tags(db, ep["id"], include_removed=True),
+        segments=transcript_lines(db, ep.id),
+        edits=editing.recent_edits(db, ep.id),
+        tags=tagging.episode_tags(db, ep.id, include_removed=True),
         visibilities=VISIBILITIES,
         user=current_user(),
     ), status

@@ -24,7 +24,7 @@ from flask import (
 )
 from werkzeug import Response
 
-from radio.data.episodes import is_public
+from radio.data.episodes import Episode
 from radio.data.users import User, authenticate, get_user
 from radio.db import get_db
 from radio.web.errors import wants_json
@@ -66,11 +66,11 @@ def sees_hidden() -> bool:
     return bool(user and user.sees_hidden)
 
 
-def can_see(episode: dict[str, Any]) -> bool:
+def can_see(episode: Episode) -> bool:
     """Listeners see public, ready episodes; editors everything; uploaders also their uploads."""
-    if is_public(episode) or sees_hidden():
+    if episode.is_public or sees_hidden():
         return True
-    return current_user() is not None and episode["guid"] in session.get("uploads", [])
+    return current_user() is not None and episode.guid in session.get("uploads", [])
 
 
 def remember_upload(guid: str) -> None:

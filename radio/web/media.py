@@ -25,8 +25,8 @@ import sqlite_utils
 from flask import Blueprint, Flask, abort, current_app, request
 from werkzeug import Response
 
-from radio.data.catalog import episode_by_guid
-from radio.data.episodes import public_sql
+from radio.data.episodes import Episode, Visibility, find_episode
+from radio.data.renditions import public_peaks_file, public_rendition_file
 from radio.db import connect, database_path
 from radio.media import store
 from radio.web.auth import can_see, current_user
@@ -45,7 +45,7 @@ def media(guid: str, kind: str) -> Response:
     if kind not in KINDS:
         abort(404, f"There is no {kind} here; episodes have {', '.join(KINDS)}.")
     db = _reader(current_app)
-    episode = episode_by_guid(db, guid)
+    episode = find_episode(db, guid)
     if episode is None or not can_see(episode):
         abort(404, f"Episode {guid} doesn't exist.")
     if kind == "original" and current_user() is None:
@@ -58,7 +58,7 @@ def media(guid: str, kind: str) -> Response:
         snap = FileSnapshot.open(path, mime)
     except OSError:
         abort(404, f"The {kind} of episode {guid} can't be read; `radio retry` rebuilds it.")
-    public = episode["visibility"] == "public" and kind != "original"
+    public = episode.visibility == Visibility.PUBLIC and kind != "original"
     status, headers, body = respond(
         request.environ, snap, PUBLIC_CACHE if public else PRIVATE_CACHE
     )
@@ -86,21 +86,21 @@ def inside_media(app: Flask, relpath: str) -> Path | None:
     return Path(path) if path.startswith(root + os.sep) else None
 
 
-def _locate(db: sqlite_utils.Database, episode: dict[str, Any], kind: str) -> tuple[str, str]:
+def _locate(db: sqlite_utils.Database, episode: Episode, kind: str) -> tuple[str, str]:
     if kind in RENDITIONS:
         row = db.execute(
             "select path, mime from renditions where episode_id = ? and kind = ?",
-            [episode["id"], RENDITIONS[kind]],
+            [episode.id, RENDITIONS[kind]],
         ).fetchone()
         if row is None:
-            abort(404, f"Episode {episode['guid']} has no {kind} yet; it may still be processing.")
+            abort(404, f"Episode {episode.guid} has no {kind} yet; it may still be processing.")
         return row[0], row[1]
     if kind == "peaks.json":
-        if not episode.get("peaks_path"):
-            abort(404, f"Episode {episode['guid']} has no peaks yet.")
-        return episode["peaks_path"], "application/json"
-    suffix = Path(episode["source_path"]).suffix.lower()
-    return episode["source_path"], _ORIGINAL_TYPES.get(suffix, "application/octet-stream")
+        if not episode.peaks_path:
+            abort(404, f"Episode {episode.guid} has no peaks yet.")
+        return episode.peaks_path, "application/json"
+    suffix = Path(episode.source_path).suffix.lower()
+    return episode.source_path, _ORIGINAL_TYPES.get(suffix, "application/octet-stream")
 
 
 _ORIGINAL_TYPES = {
@@ -121,13 +121,6 @@ _ORIGINAL_TYPES = {
 }
 
 _REASONS = {200: "200 OK", 206: "206 Partial Content", 304: "304 Not Modified"}
-_PUBLIC_FILE = f"""
-select r.path, r.mime from episodes e join renditions r on r.episode_id = e.id
-where e.guid = ? and r.kind = ? and {public_sql("e")}
-"""
-_PUBLIC_PEAKS = f"select peaks_path from episodes e where e.guid = ? and {public_sql('e')}"
-
-
 class PublicMedia:
     """WSGI layer: a listener's request for a public file, answered without Flask's request
     cycle. Anything else, including any request carrying a session, or a file that isn't
@@ -221,14 +214,14 @@ class PublicMedia:
         guid, kind = parts
         db = _reader(self.app)
         if kind == "peaks.json":
-            row = db.execute(_PUBLIC_PEAKS, [guid]).fetchone()
-            row = (row[0], "application/json") if row and row[0] else None
+            peaks = public_peaks_file(db, guid)
+            found = (peaks, "application/json") if peaks else None
         else:
-            row = db.execute(_PUBLIC_FILE, [guid, RENDITIONS[kind]]).fetchone()
-        if row is None:
+            found = public_rendition_file(db, guid, RENDITIONS[kind])
+        if found is None:
             return None
-        file = inside_media(self.app, row[0])
-        return (file, row[1]) if file is not None and file.is_file() else None
+        file = inside_media(self.app, found[0])
+        return (file, found[1]) if file is not None and file.is_file() else None
 
 
 @bp.record_once

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, render_template, request
 from sqlite_utils import Database
 
-from radio.data import catalog
+from radio.data import episodes
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import TopicNotFound, get_topic, list_topics
 from radio.db import get_db
@@ -52,8 +52,8 @@ def search_page() -> tuple[str, int]:
         args={**args, "from": date_from or "", "to": date_to or ""},
         results=results,
         error=error,
-        shows=catalog.shows(db, include_hidden=hidden),
-        languages=catalog.languages(db, include_hidden=hidden),
+        shows=episodes.shows(db, include_hidden=hidden),
+        languages=episodes.languages(db, include_hidden=hidden),
         topics=topic_choices(db, args["topic"], hidden),
     ), status
 
@@ -62,10 +62,10 @@ def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str
     """The station's topics for the filter, and the chosen topic if it is another tag (a
     topic page's "search within" sends any tag)."""
     rows = list_topics(db, public_only=not hidden, kind="taxonomy")
-    choices = [{"slug": t["slug"], "label": t["label"]} for t in rows]
+    choices = [{"slug": t.slug, "label": t.label} for t in rows]
     if chosen and all(c["slug"] != chosen for c in choices):
         try:
-            label = get_topic(db, chosen)["label"]
+            label = get_topic(db, chosen).label
         except TopicNotFound:
             label = chosen
         choices.append({"slug": chosen, "label": label})

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template
 
 from radio.config import load_station_taxonomy
-from radio.data.catalog import Page
-from radio.data.tags import TopicNotFound, episodes_for_topic, get_topic, list_topics
+from radio.data.episodes import Page
+from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic, list_topics
 from radio.db import get_db
 from radio.jobs.topics import Moment, moments_for_topic
 from radio.web.archive import page_number
@@ -46,9 +46,9 @@ def index() -> str:
     rows = list_topics(get_db(), public_only=not sees_hidden())
     return render_template(
         "topics.html",
-        station=[t for t in rows if t["kind"] == "taxonomy"],
-        others=[t for t in rows if t["kind"] != "taxonomy"][:OTHER_TAGS_SHOWN],
-        others_total=sum(t["kind"] != "taxonomy" for t in rows),
+        station=[t for t in rows if t.kind == TagKind.TAXONOMY],
+        others=[t for t in rows if t.kind != TagKind.TAXONOMY][:OTHER_TAGS_SHOWN],
+        others_total=sum(t.kind != TagKind.TAXONOMY for t in rows),
     )
 
 
@@ -60,7 +60,7 @@ def topic(slug: str) -> str:
         found = get_topic(db, slug)
     except TopicNotFound:
         abort(404, f"Topic {slug} doesn't exist. The topics page (/topics) lists every topic.")
-    counts = {t["slug"]: t["episodes"] for t in list_topics(db, public_only=public_only)}
+    counts = {t.slug: t.episodes for t in list_topics(db, public_only=public_only)}
     total = counts.get(slug, 0)
     if total == 0 and public_only:  # the same 404 as a missing topic: hidden stays hidden
         abort(404, f"Topic {slug} doesn't exist. The topics page (/topics) lists every topic.")

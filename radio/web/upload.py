@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from radio.data import catalog
+from radio.data import episodes
 from radio.data.episodes import VISIBILITIES
 from radio.db import get_db
 from radio.jobs import tasks
@@ -62,7 +62,7 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
         form=form,
         results=results,
         error=error,
-        shows=catalog.shows(get_db(), include_hidden=sees_hidden()),
+        shows=episodes.shows(get_db(), include_hidden=sees_hidden()),
         languages=LANGUAGES,
         visibilities=VISIBILITIES,
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
