@@ -8,6 +8,7 @@ environment variables (``RADIO_MAX_DURATION_HOURS=3``).
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +19,27 @@ from radio import config as radio_config
 logger = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the archive's Flask app; ``test_config`` replaces file and environment."""
+def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = None) -> Flask:
+    """Build the archive's Flask app.
+
+    Settings are the defaults, then ``config.toml`` in the data folder, then ``RADIO_*``
+    variables; ``home`` (``radio --home``) names the data folder over ``RADIO_HOME``.
+    ``test_config`` replaces file and environment: a test says everything it depends on.
+    """
     static_dir = Path(__file__).resolve().parent.parent / "static"
     if not static_dir.is_dir():  # installed wheel: static/ ships as radio.static
         static_dir = Path(__file__).resolve().parent / "static"
     app = Flask(__name__, static_folder=str(static_dir), instance_relative_config=False)
     app.config.update(radio_config.defaults())
     if test_config is None:
-        home = radio_config.resolve_home(app.config.get("HOME"))
-        app.config.update(radio_config.load_file(home / "config.toml"))
+        folder = radio_config.resolve_home(home or os.environ.get("RADIO_HOME"))
+        app.config.update(radio_config.load_file(folder / "config.toml"))
         app.config.from_prefixed_env("RADIO")
+        app.config["HOME"] = str(folder)
     else:
         app.config.update(test_config)
-    home = radio_config.resolve_home(app.config.get("HOME"))
-    app.config["HOME"] = str(home)
-    radio_config.prepare_home(home)
+        app.config["HOME"] = str(radio_config.resolve_home(app.config.get("HOME")))
+    radio_config.prepare_home(Path(app.config["HOME"]))
     radio_config.check(app.config)
 
     from radio import db

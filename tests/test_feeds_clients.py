@@ -36,7 +36,7 @@ from radio.data.episodes import public_sql, update_episode
 from radio.db import connect, database_path
 from radio.jobs import pipeline
 from radio.jobs.ingest import Limits, Metadata, ingest_file
-from tests.conftest import clip, require
+from tests.conftest import clip, require, settings
 
 pytestmark = pytest.mark.slow
 
@@ -85,14 +85,8 @@ def publish(app: Flask, db: sqlite_utils.Database, name: str, **meta) -> dict:
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     home = tmp_path_factory.mktemp("feeds") / "home"
-    config = {
-        "TESTING": True,
-        "HOME": str(home),
-        "TRANSCRIBE": True,
-        "SECRET_KEY": "test",
-        "FEED_OWNER_EMAIL": OWNER,  # podcast:locked names its owner (partytime needs it)
-    }
-    app = create_app(config)
+    # podcast:locked names its owner (partytime needs it)
+    app = create_app(settings(home, TRANSCRIBE=True, FEED_OWNER_EMAIL=OWNER))
     db = connect(database_path(app))
     first = publish(app, db, "jfk.flac", show="Voces", speakers=["Ana Núñez", "Bo"])
     publish(app, db, "LJ001-0001.wav", show="Voces", speakers=["Ana Núñez"])

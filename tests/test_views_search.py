@@ -11,7 +11,7 @@ from lxml import html as lxml_html
 from radio import create_app
 from radio.db import connect, database_path
 from tests.audiofiles import convert
-from tests.conftest import clip
+from tests.conftest import clip, settings
 from tests.webserver import add_episode, write_transcript
 
 
@@ -19,7 +19,7 @@ from tests.webserver import add_episode, write_transcript
 def transcribed(tmp_path_factory):  # noqa: ANN201
     """Three real recordings, transcribed on the device (Whisper tiny.en)."""
     home = tmp_path_factory.mktemp("search") / "home"
-    app = create_app({"TESTING": True, "HOME": str(home), "TRANSCRIBE": True, "SECRET_KEY": "s"})
+    app = create_app(settings(home, TRANSCRIBE=True, SECRET_KEY="s"))
     eps = {
         "jfk": add_episode(
             app,

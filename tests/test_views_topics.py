@@ -24,7 +24,7 @@ from radio.db import connect, database_path
 from radio.jobs.topics import retag
 from radio.web.archive import seconds_text
 from tests.audiofiles import convert, join_clips
-from tests.conftest import DATA, clip
+from tests.conftest import DATA, clip, settings
 from tests.test_tagging import STATION_TAXONOMY
 from tests.test_views_archive import transfer_size
 from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
@@ -37,8 +37,7 @@ PHONE += ["check-number-dial-again.wav", "privacy-prompt.wav", "ss-noservice.wav
 def make_app(home: Path, **config: object) -> Flask:
     home.mkdir(parents=True, exist_ok=True)
     (home / "taxonomy.toml").write_text(STATION_TAXONOMY, encoding="utf-8")
-    settings = {"TESTING": True, "HOME": str(home), "SECRET_KEY": "t", "CHAPTER_MIN_SECONDS": 40}
-    return create_app({**settings, **config})
+    return create_app(settings(home, SECRET_KEY="t", CHAPTER_MIN_SECONDS=40, **config))
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from radio import create_app
-from tests.conftest import clip
+from tests.conftest import clip, settings
 from tests.webserver import add_account, csrf_token, log_in
 
 
@@ -104,15 +104,7 @@ def test_no_file_chosen(uploader):
 
 
 def test_an_upload_over_the_limit_gets_a_clear_413(home):
-    app = create_app(
-        {
-            "TESTING": True,
-            "HOME": str(home),
-            "TRANSCRIBE": False,
-            "SECRET_KEY": "test",
-            "MAX_UPLOAD_MB": 0.05,
-        }
-    )
+    app = create_app(settings(home, MAX_UPLOAD_MB=0.05))
     client = app.test_client()
     add_account(app, "joseph", "uploader")
     log_in(client, "joseph")

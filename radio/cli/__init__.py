@@ -37,12 +37,10 @@ class AppState:
     @property
     def app(self) -> Flask:
         if self._app is None:
-            if self.home:
-                os.environ["RADIO_HOME"] = str(Path(self.home).expanduser().resolve())
             from radio import create_app
 
             try:
-                self._app = create_app()
+                self._app = create_app(home=self.home)
             except ConfigError as e:
                 raise click.ClickException(str(e)) from e
         return self._app

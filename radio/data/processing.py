@@ -10,6 +10,14 @@ import sqlite_utils
 from radio.db import utcnow
 
 
+class StepName(StrEnum):
+    """The processing steps, in the order they run (``radio.jobs.steps.STEPS``)."""
+
+    AUDIO = "audio"  # listening copies: loudness-normalised MP3 and Opus, peaks
+    TRANSCRIBE = "transcribe"
+    TOPICS = "topics"  # tags and chapters
+
+
 class StepStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -19,6 +19,7 @@ import numpy as np
 import sqlite_utils
 
 from radio.data.episodes import public_sql
+from radio.data.errors import Invalid
 from radio.data.segment_map import int_list, segment_map
 
 MAX_QUERY_CHARS = 500
@@ -29,7 +30,7 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class BadQuery(ValueError):
+class BadQuery(Invalid):
     """The query cannot be searched; the message says how to fix it."""
 
 

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from radio.data.errors import Invalid
 from radio.db import utcnow
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("uploader", "editor", "admin")  # lowest first
+class Role(StrEnum):
+    """What an account may do; each role can do all that the roles before it can."""
+
+    UPLOADER = "uploader"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+ROLES = tuple(Role)  # lowest first
 MIN_PASSWORD_CHARS = 8
 MAX_NAME_CHARS = 64
 
@@ -28,7 +38,7 @@ MAX_NAME_CHARS = 64
 _DUMMY_HASH = generate_password_hash("not a password of anyone's")
 
 
-class UserError(ValueError):
+class UserError(Invalid):
     """An account can't be created or changed; the message says how to fix it."""
 
 
@@ -47,7 +57,7 @@ class User:
     @property
     def sees_hidden(self) -> bool:
         """Editors and admins see drafts, private and unfinished episodes."""
-        return self.can("editor")
+        return self.can(Role.EDITOR)
 
 
 def _from_row(row: dict[str, Any]) -> User:

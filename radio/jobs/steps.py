@@ -8,6 +8,7 @@ from pathlib import Path
 
 from radio.data import transcripts
 from radio.data.episodes import show_language, update_episode
+from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
 from radio.jobs.context import Context, Step, StepError
 from radio.jobs.topics import topics_step
@@ -111,7 +112,7 @@ def _resume_point(ctx: Context) -> tuple[float, int]:
 
 # (name, function, share of the total progress bar), in the order they run.
 STEPS: tuple[tuple[str, Step, float], ...] = (
-    ("audio", audio_step, 0.3),
-    ("transcribe", transcribe_step, 0.65),
-    ("topics", topics_step, 0.05),
+    (StepName.AUDIO, audio_step, 0.3),
+    (StepName.TRANSCRIBE, transcribe_step, 0.65),
+    (StepName.TOPICS, topics_step, 0.05),
 )
