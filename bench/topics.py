@@ -88,7 +88,7 @@ class Asr:
         if key not in self.cache:
             started = time.monotonic()
             model = self.pick_model(None, None, language=language)
-            _, segs = self.Transcriber(model).transcribe(path, language=language)
+            segs, _ = self.Transcriber(model).transcribe(path, language=language)
             self.cache[key] = [Seg(s.start, s.end, s.text.strip()) for s in segs]
             self.seconds += time.monotonic() - started
         return self.cache[key]
@@ -103,9 +103,9 @@ class Asr:
 
 
 def _duration(path: Path) -> float:
-    from transcription.channels import probe
+    from transcription.channels import channel_layout
 
-    return probe(path).duration
+    return channel_layout(path).duration
 
 
 def prf(pairs: list[tuple[set[str], set[str]]]) -> dict[str, float | int]:
@@ -192,7 +192,7 @@ def chapters(args: argparse.Namespace, asr: Asr | None) -> dict:
         runs = {"reference": reference_segments(paths, manifest)}
         if asr:
             model = asr.pick_model(None, None, language="en")
-            _, segs = asr.Transcriber(model).transcribe(wav, language="en")
+            segs, _ = asr.Transcriber(model).transcribe(wav, language="en")
             runs["tiny_en"] = [Seg(s.start, s.end, s.text.strip(), s.words) for s in segs]
         for name, segs in runs.items():
             found = split_chapters(segs, min_seconds=CHAPTER_MIN_SECONDS, language="en")

@@ -53,7 +53,7 @@ def run_child(system: str, audio: Path, meta_path: Path) -> dict:
         transcriber = Transcriber(describe(model_dir, "bundled", "tiny.en"))
         load = time.perf_counter() - started
         t0, c0 = time.perf_counter(), time.process_time()
-        _, segments = transcriber.transcribe(audio)
+        segments, _ = transcriber.transcribe(audio)
         segments = list(segments)
         items = [(w.start, w.end, w.word) for s in segments for w in s.words]
     else:

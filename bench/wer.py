@@ -32,7 +32,7 @@ def run_ours(model_dir: Path, paths: list[Path]) -> list[str]:
     transcriber = Transcriber(describe(model_dir, "bundled"))
     out = []
     for path in paths:
-        _, segments = transcriber.transcribe(path)
+        segments, _ = transcriber.transcribe(path)
         out.append(" ".join(s.text for s in segments))
     return out
 

@@ -11,7 +11,7 @@ from faster_whisper import decode_audio
 from whisper_normalizer.english import EnglishTextNormalizer
 
 from tests.audiofiles import write_pcm
-from transcription.channels import detect_two_party, iter_pcm, probe
+from transcription.channels import channel_layout, detect_two_party, iter_pcm
 from transcription.models import describe
 from transcription.transcribe import Transcriber
 
@@ -104,11 +104,13 @@ def test_stream_reads_channels_apart(tmp_path: Path) -> None:
     assert np.abs(audio[1]).max() < 1e-3 < np.abs(audio[0]).max()
     tail = np.concatenate(list(iter_pcm(path, stereo=True, start_at=2.0)), axis=1)
     assert tail.shape[1] == pytest.approx(RATE, abs=200)
-    assert probe(path).channels == 2 and probe(path).duration == pytest.approx(3.0, abs=0.01)
+    assert channel_layout(path).channels == 2 and channel_layout(path).duration == pytest.approx(
+        3.0, abs=0.01
+    )
 
 
 def test_two_party_transcript_is_per_channel(transcriber: Transcriber) -> None:
-    info, segments = transcriber.transcribe(DATA / "stereo_diarization.wav")
+    segments, info = transcriber.transcribe(DATA / "stereo_diarization.wav")
     segments = list(segments)
     assert info.speakers == ("Speaker 1", "Speaker 2")
     assert [s.start for s in segments] == sorted(s.start for s in segments)
@@ -123,7 +125,7 @@ def test_two_party_transcript_is_per_channel(transcriber: Transcriber) -> None:
 
 
 def test_two_party_uses_given_names(transcriber: Transcriber) -> None:
-    info, segments = transcriber.transcribe(
+    segments, info = transcriber.transcribe(
         DATA / "stereo_diarization.wav", speaker_names=["Host", "Caller"]
     )
     assert info.speakers == ("Host", "Caller")

@@ -114,7 +114,7 @@ def test_loads_and_transcribes_with_the_network_blocked(
     info = models.describe(bundled_path, "bundled", name="tiny.en")
     # threads=1 is a cache key no other test uses, so this really loads from disk here.
     transcriber = Transcriber(info, threads=1)
-    _, segments = transcriber.transcribe(DATA / "cannot-complete-as-dialed.wav")
+    segments, _ = transcriber.transcribe(DATA / "cannot-complete-as-dialed.wav")
     text = " ".join(s.text for s in segments).lower()
     assert "dialed" in text or "dialled" in text
     assert no_network == []

@@ -82,8 +82,7 @@ def run_step(app: Flask, db: sqlite_utils.Database, episode_id: int) -> None:
 
 def tags_of(db: sqlite_utils.Database, episode_id: int) -> dict[str, tuple]:
     return {
-        r.slug: (r.source, r.removed)
-        for r in episode_tags(db, episode_id, include_removed=True)
+        r.slug: (r.source, r.removed) for r in episode_tags(db, episode_id, include_removed=True)
     }
 
 

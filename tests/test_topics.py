@@ -260,7 +260,7 @@ def test_chapters_of_real_transcribed_speech(tmp_path: Path) -> None:
     paths = [DATA / n for group in names.values() for n in group]
     starts = join_clips(paths, tmp_path / "show.wav", gap=1.0)
     changes = [starts[len(names["printing"])], starts[len(names["printing"]) + len(names["phone"])]]
-    _, segments = Transcriber(pick_model()).transcribe(tmp_path / "show.wav", language="en")
+    segments, _ = Transcriber(pick_model()).transcribe(tmp_path / "show.wav", language="en")
     segments = list(segments)
     chapters = split_chapters(segments, min_seconds=20, language="en")
     found = [c.start for c in chapters[1:]]

@@ -16,7 +16,7 @@ from whisper_normalizer.english import EnglishTextNormalizer
 
 from tests.audiofiles import write_pcm
 from transcription import transcribe as transcribe_module
-from transcription.channels import AudioError
+from transcription.channels import UnreadableAudio
 from transcription.models import describe, find_models
 from transcription.segments import Segment
 from transcription.transcribe import Transcriber
@@ -53,7 +53,7 @@ def check_timings(segments: list[Segment]) -> None:
 
 def test_jfk(transcriber: Transcriber) -> None:
     progress: list[tuple[float, float]] = []
-    info, segments = transcriber.transcribe(
+    segments, info = transcriber.transcribe(
         DATA / "jfk.flac", progress=lambda done, total: progress.append((done, total))
     )
     assert inspect.isgenerator(segments)  # lazy: the caller stores each segment as it comes
@@ -69,7 +69,7 @@ def test_jfk(transcriber: Transcriber) -> None:
 
 
 def test_resume_from_start_at(transcriber: Transcriber) -> None:
-    info, segments = transcriber.transcribe(DATA / "jfk.flac", start_at=5.0)
+    segments, info = transcriber.transcribe(DATA / "jfk.flac", start_at=5.0)
     segments = list(segments)
     assert segments
     assert all(s.start >= 4.9 for s in segments)
@@ -77,7 +77,7 @@ def test_resume_from_start_at(transcriber: Transcriber) -> None:
     assert "fellow americans" not in text
     assert "ask what you can do for your country" in text
     check_timings(segments)
-    _, past_the_end = transcriber.transcribe(DATA / "jfk.flac", start_at=60.0)
+    past_the_end, _ = transcriber.transcribe(DATA / "jfk.flac", start_at=60.0)
     assert list(past_the_end) == []
 
 
@@ -113,7 +113,7 @@ def test_long_file_in_blocks(
         t += (len(audio) + len(pause)) / RATE
     path = write_mono(tmp_path / "show.wav", pieces)
 
-    _, segments = transcriber.transcribe(path, speaker_names=["Ana"])
+    segments, _ = transcriber.transcribe(path, speaker_names=["Ana"])
     segments = list(segments)
     assert wer(" ".join(ref for _, ref in clips), " ".join(s.text for s in segments)) < 0.15
     check_timings(segments)
@@ -125,7 +125,7 @@ def test_long_file_in_blocks(
             assert any(a - 0.5 <= mid <= b + 0.5 for a, b in spans), (w, spans)
 
     start = spans[1][0] - 1.0  # resume just before the second clip
-    _, resumed = transcriber.transcribe(path, start_at=start)
+    resumed, _ = transcriber.transcribe(path, start_at=start)
     resumed = list(resumed)
     assert all(s.start >= start - 0.05 for s in resumed)
     assert "printing" not in normalise(" ".join(s.text for s in resumed))
@@ -135,7 +135,7 @@ def test_long_file_in_blocks(
 def test_not_audio_raises(transcriber: Transcriber, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.mp3"
     bogus.write_text("this is not audio")
-    with pytest.raises(AudioError, match="notes.mp3"):
+    with pytest.raises(UnreadableAudio, match="notes.mp3"):
         transcriber.transcribe(bogus)
 
 
@@ -146,7 +146,7 @@ def test_not_audio_raises(transcriber: Transcriber, tmp_path: Path) -> None:
 def test_spanish_with_the_multilingual_model(tmp_path_factory: pytest.TempPathFactory) -> None:
     extra = [m for m in find_models(None, tmp_path_factory.mktemp("home")) if m.multilingual]
     assert extra, "the multilingual extra is installed, so it should be found"
-    info, segments = Transcriber(extra[0]).transcribe(DATA / "13697_11991_000000.opus")
+    segments, info = Transcriber(extra[0]).transcribe(DATA / "13697_11991_000000.opus")
     assert info.language == "es" and info.language_probability > 0.5
     text = BasicTextNormalizer()(" ".join(s.text for s in segments))
     assert "sorpresa" in text and "labios" in text

@@ -11,17 +11,19 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "AudioError": "channels",
+    "UnreadableAudio": "channels",
     "detect_two_party": "channels",
     "FORMATS": "formats",
     "ModelInfo": "models",
     "ModelNotFoundError": "models",
     "find_models": "models",
     "pick_model": "models",
-    "Segment": "transcribe",
-    "TranscriptInfo": "transcribe",
+    "Chapter": "segments",
+    "Segment": "segments",
+    "TranscriptInfo": "segments",
     "Transcriber": "transcribe",
-    "Word": "transcribe",
+    "TranscriptionError": "errors",
+    "Word": "segments",
 }
 __all__ = sorted(_EXPORTS)
 

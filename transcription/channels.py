@@ -16,6 +16,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from transcription.errors import TranscriptionError
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
@@ -32,36 +34,36 @@ MIN_EXCLUSIVE_SHARE = 0.3  # share of speech frames where only one party talks
 MIN_PARTY_SHARE = 0.1  # each party has at least this share of the speech frames
 
 
-class AudioError(Exception):
+class UnreadableAudio(TranscriptionError):
     """The file can't be read as audio; the message says which file and why."""
 
 
 @dataclass(frozen=True)
-class AudioProbe:
+class ChannelLayout:
     duration: float
     channels: int
     sample_rate: int
 
 
-def probe(path: Path) -> AudioProbe:
+def channel_layout(path: Path) -> ChannelLayout:
     """Duration, channel count and rate from the container, decoding only when it won't say."""
     duration, channels, rate = _stream_info(path)
     if duration is None:
         # Some streams (raw ADTS, a few Ogg files) carry no duration: count the samples once.
         duration = sum(chunk.shape[1] for chunk in iter_pcm(path)) / SAMPLE_RATE
-    return AudioProbe(duration=duration, channels=channels, sample_rate=rate)
+    return ChannelLayout(duration=duration, channels=channels, sample_rate=rate)
 
 
 def _stream_info(path: Path) -> tuple[float | None, int, int]:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise AudioError(f"{path} has no audio stream. Upload an audio or video file.")
+                raise UnreadableAudio(f"{path} has no audio stream. Upload an audio or video file.")
             stream = container.streams.audio[0]
             ctx = stream.codec_context
             return _container_duration(container, stream), ctx.channels, ctx.sample_rate
     except av.error.FFmpegError as e:
-        raise AudioError(f"{path} can't be read as audio ({e}). Is it a sound file?") from e
+        raise UnreadableAudio(f"{path} can't be read as audio ({e}). Is it a sound file?") from e
 
 
 def _container_duration(container: av.container.InputContainer, stream) -> float | None:
@@ -85,10 +87,10 @@ def iter_pcm(
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as e:
-        raise AudioError(f"{path} can't be read as audio ({e}). Is it a sound file?") from e
+        raise UnreadableAudio(f"{path} can't be read as audio ({e}). Is it a sound file?") from e
     with container:
         if not container.streams.audio:
-            raise AudioError(f"{path} has no audio stream. Upload an audio or video file.")
+            raise UnreadableAudio(f"{path} has no audio stream. Upload an audio or video file.")
         stream = container.streams.audio[0]
         skip = _seek(container, stream, start_at)
         limit = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)

@@ -19,6 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from transcription.errors import TranscriptionError
+
 logger = logging.getLogger(__name__)
 
 CONFIG_HINT = (
@@ -39,7 +41,7 @@ _CHUNK = 1 << 20
 _verified: set[tuple[str, int, int]] = set()
 
 
-class ModelNotFoundError(Exception):
+class ModelNotFoundError(TranscriptionError):
     """No usable Whisper model; the message says how to get one."""
 
 

@@ -20,6 +20,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from transcription.errors import TranscriptionError
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(__file__).with_name("default_taxonomy.toml")
@@ -28,7 +30,7 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 TOPIC_KEYS = {"label", "keywords", "threshold", "description"}
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(TranscriptionError, ValueError):
     """The taxonomy file can't be used; the message names the file, the line and the fix."""
 
     def __init__(self, source: str, line: int | None, problem: str) -> None:

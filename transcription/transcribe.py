@@ -23,13 +23,13 @@ from faster_whisper.tokenizer import _LANGUAGE_CODES
 from faster_whisper.transcribe import restore_speech_timestamps
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from .channels import SAMPLE_RATE, AudioError, detect_two_party, iter_pcm, probe
+from .channels import SAMPLE_RATE, UnreadableAudio, channel_layout, detect_two_party, iter_pcm
 from .models import ModelInfo, ModelNotFoundError, normalise_language
 from .segments import Segment, TranscriptInfo, Word
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AudioError", "Segment", "TranscriptInfo", "Transcriber", "Word"]
+__all__ = ["Segment", "TranscriptInfo", "Transcriber", "UnreadableAudio", "Word"]
 
 # Decoding settings; bench/wer.py and bench/transcribe.py measured them against faster-whisper's
 # defaults (beam 5, previous text as prompt, no VAD). Previous-text prompting cost 0.5 points
@@ -93,15 +93,16 @@ class Transcriber:
         start_at: float = 0.0,
         speaker_names: Sequence[str] | None = None,
         progress: ProgressFn | None = None,
-    ) -> tuple[TranscriptInfo, Iterator[Segment]]:
+    ) -> tuple[Iterator[Segment], TranscriptInfo]:
         """Transcribe `path` from `start_at` seconds on; segments come lazily, in time order.
 
         A two-party stereo call is transcribed one channel at a time, its segments labelled
         with `speaker_names` (or "Speaker 1", "Speaker 2"). A mono show given one speaker name
-        has every segment labelled with it. Raises AudioError when the file can't be read.
+        has every segment labelled with it. Returns ``(segments, info)``, in faster-whisper's
+        order. Raises UnreadableAudio when the file can't be read.
         """
         path = Path(path)
-        duration = probe(path).duration
+        duration = channel_layout(path).duration
         two_party = detect_two_party(path)
         labels = _labels(two_party, speaker_names)
         start_at = max(0.0, float(start_at))
@@ -117,7 +118,7 @@ class Transcriber:
             prob,
             start_at,
         )
-        return info, self._segments(blocks, lang, labels, duration, progress)
+        return self._segments(blocks, lang, labels, duration, progress), info
 
     def _language(
         self, blocks: Iterator[_Block], language: str | None

@@ -33,7 +33,6 @@ from transcription.topics import Keyphrase, TopicScore
 logger = logging.getLogger(__name__)
 
 
-
 _LIVE = "coalesce(et.removed, 0) = 0"  # a tag an editor removed is kept, but doesn't count
 
 

@@ -21,6 +21,7 @@ from radio.db import utcnow
 
 logger = logging.getLogger(__name__)
 
+
 class Role(StrEnum):
     """What an account may do; each role can do all that the roles before it can."""
 

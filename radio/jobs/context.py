@@ -9,10 +9,9 @@ from typing import Any
 import sqlite_utils
 
 from radio.data.episodes import Episode
+from radio.jobs.errors import StepError
 
-
-class StepError(Exception):
-    """A step failed in a way the user can act on; the message is shown as the episode's error."""
+__all__ = ["Context", "Step", "StepError"]
 
 
 @dataclass

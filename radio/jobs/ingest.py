@@ -29,18 +29,10 @@ from radio.data.episodes import (
     get_episode,
     get_or_create_show,
 )
+from radio.jobs.errors import IngestError
 from radio.media import audio, store
 
 logger = logging.getLogger(__name__)
-
-
-class IngestError(Exception):
-    """A recording was refused; the message names the file and says why and what to do."""
-
-    def __init__(self, filename: str, reason: str) -> None:
-        super().__init__(f"{filename}: {reason}")
-        self.filename = filename
-        self.reason = reason
 
 
 @dataclass

@@ -13,6 +13,7 @@ from radio.data.renditions import save_renditions
 from radio.jobs.context import Context, Step, StepError
 from radio.jobs.topics import topics_step
 from radio.media import audio, renditions, store
+from transcription.errors import TranscriptionError
 
 logger = logging.getLogger(__name__)
 
@@ -68,29 +69,29 @@ def transcribe_step(ctx: Context) -> None:
     """Transcribe on the device, saving each segment as it comes so a crash keeps the work."""
     if not ctx.config.get("TRANSCRIBE", True):
         return
-    from transcription.models import ModelNotFoundError, pick_model
+    # Loaded here, not at the top: only a worker that transcribes pays for faster-whisper.
+    from transcription.models import pick_model
     from transcription.transcribe import Transcriber
 
     episode = ctx.episode
     db = ctx.db
     source = store.resolve(ctx.home, episode.source_path)
     language = episode.language or show_language(db, episode.show_id) or None
+    resume_at, next_idx = _resume_point(ctx)
+    started = time.monotonic()
     try:
         model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=language)
-    except ModelNotFoundError as e:
+        transcriber = Transcriber(model, threads=int(ctx.config.get("WHISPER_THREADS") or 0))
+        segments, info = transcriber.transcribe(
+            source,
+            language=language,
+            start_at=resume_at,
+            speaker_names=episode.speaker_names or None,
+            progress=lambda done, total: ctx.report(done / total if total else 0.0),
+        )
+        transcripts.add_segments(db, episode.id, segments, next_idx)
+    except TranscriptionError as e:
         raise StepError(str(e)) from e
-    resume_at, next_idx = _resume_point(ctx)
-    speakers = episode.speaker_names or None
-    started = time.monotonic()
-    transcriber = Transcriber(model, threads=int(ctx.config.get("WHISPER_THREADS") or 0))
-    info, segments = transcriber.transcribe(
-        source,
-        language=language,
-        start_at=resume_at,
-        speaker_names=speakers,
-        progress=lambda done, total: ctx.report(done / total if total else 0.0),
-    )
-    transcripts.add_segments(db, episode.id, segments, next_idx)
     update_episode(
         db,
         episode.id,

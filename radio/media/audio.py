@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from radio.media.errors import MediaError
 from radio.media.loudness import LoudnessMeter
 from radio.media.store import fsync_path
 
@@ -38,7 +39,7 @@ _TEXT_DEMUXERS = {"bin", "xbin", "adf", "idf", "tty"}
 _GUESSED_DURATION = {"mp3", "aac", "ac3", "eac3", "mp2", "dts"}
 
 
-class AudioError(Exception):
+class AudioError(MediaError):
     """Base. Message names the file and says what to do."""
 
 

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from radio.media.errors import MediaError
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 STALE_INCOMING_SECONDS = 24 * 3600
 
 
-class StoreError(Exception):
+class StoreError(MediaError):
     """A storage problem the user can act on (disk full, upload too large)."""
 
 

@@ -121,6 +121,8 @@ _ORIGINAL_TYPES = {
 }
 
 _REASONS = {200: "200 OK", 206: "206 Partial Content", 304: "304 Not Modified"}
+
+
 class PublicMedia:
     """WSGI layer: a listener's request for a public file, answered without Flask's request
     cycle. Anything else, including any request carrying a session, or a file that isn't
