@@ -46,6 +46,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def change_watch(path: str | Path) -> Callable[[], int]:
+    """A cheap way to ask "has anyone committed since I last asked?": SQLite's
+    ``data_version`` on a connection of the caller's own, which changes with every commit
+    made by another connection. Each thread needs its own watch."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    return lambda: conn.execute("pragma data_version").fetchone()[0]
+
+
 def database_file(db: sqlite_utils.Database) -> Path:
     """The file an open database lives in."""
     return Path(db.conn.execute("PRAGMA database_list").fetchone()[2])
@@ -122,6 +130,12 @@ def init_app(app: Flask) -> None:
 
 @migration("0001_core")
 def _core(db: sqlite_utils.Database) -> None:
+    _create_shows(db)
+    _create_episodes(db)
+    _create_processing(db)
+
+
+def _create_shows(db: sqlite_utils.Database) -> None:
     db["shows"].create(
         {
             "id": int,
@@ -136,6 +150,9 @@ def _core(db: sqlite_utils.Database) -> None:
         defaults={"description": ""},
     )
     db["shows"].create_index(["slug"], unique=True)
+
+
+def _create_episodes(db: sqlite_utils.Database) -> None:
     db["episodes"].create(
         {
             "id": int,
@@ -182,6 +199,10 @@ def _core(db: sqlite_utils.Database) -> None:
     db["episodes"].create_index(["source_sha256"], unique=True)
     db["episodes"].create_index(["status"])
     db["episodes"].create_index(["show_id", "published_at"])
+
+
+def _create_processing(db: sqlite_utils.Database) -> None:
+    """What processing writes: steps done, renditions made, transcript segments."""
     db["episode_steps"].create(
         {
             "episode_id": int,

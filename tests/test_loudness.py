@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from radio.media.loudness import GainDips, LoudnessMeter, TruePeakLimiter, plan_gain
+from radio.media.limiter import GainDips, TruePeakLimiter
+from radio.media.loudness import LoudnessMeter, plan_gain
 from tests.audiofiles import JFK, decode_mono, true_peak_dbtp
 
 RATE = 24_000

@@ -3,7 +3,7 @@
 import os
 import time
 
-from radio.jobs import pipeline
+from radio.jobs import leases, pipeline
 from radio.jobs.ingest import Limits, Metadata, ingest_file
 from tests.conftest import clip
 
@@ -62,7 +62,7 @@ def test_a_live_lease_keeps_other_workers_out(app, db, home):
     db["episodes"].update(episode_id, {"lease_owner": "other:1", "lease_until": time.time() + 60})
     assert pipeline.process(db, app.config, episode_id) == "busy"
     assert db["episodes"].get(episode_id)["status"] == "queued"
-    assert pipeline.unfinished(db) == []  # held: no other worker should queue it
+    assert leases.unfinished(db) == []  # held: no other worker should queue it
 
 
 def test_an_expired_lease_is_taken_over(app, db, home):
@@ -71,7 +71,7 @@ def test_an_expired_lease_is_taken_over(app, db, home):
         episode_id,
         {"status": "processing", "lease_owner": "dead:1", "lease_until": time.time() - 1},
     )
-    assert pipeline.unfinished(db, include_queued=False) == [episode_id]
+    assert leases.unfinished(db, include_queued=False) == [episode_id]
     assert pipeline.process(db, app.config, episode_id) == "ready"
     assert db["episodes"].get(episode_id)["lease_owner"] is None
 

@@ -70,7 +70,25 @@ def find_boundaries(
         - (MID_SENTENCE_COST if punctuated and mid_sentence(segments, i) else 0.0)
         for i in firsts[1:]
     ]
-    n = len(firsts)
+    units = _cheapest_split(words, times, bonus, min_seconds, vocabulary, chapter_cost)
+    if units is None:
+        return [0]
+    starts = sorted(firsts[u] for u in units)
+    logger.debug("chapters start at %s", [round(segments[i].start, 1) for i in starts])
+    return starts
+
+
+def _cheapest_split(
+    words: list[list[str]],
+    times: list[float],
+    bonus: list[float],
+    min_seconds: float,
+    vocabulary: int,
+    chapter_cost: float,
+) -> list[int] | None:
+    """Dynamic programming over the units: the first unit of each chapter of the cheapest
+    split whose chapters are all at least ``min_seconds`` long, or None if there is none."""
+    n, end = len(words), times[-1]
     best = [math.inf] * (n + 1)
     back = [0] * (n + 1)
     best[0] = 0.0
@@ -95,14 +113,12 @@ def find_boundaries(
             if value < best[b]:
                 best[b], back[b] = value, a
     if best[n] == math.inf:
-        return [0]
+        return None
     units, b = [], n
     while b > 0:
         b = back[b]
         units.append(b)
-    starts = sorted(firsts[u] for u in units)
-    logger.debug("chapters start at %s", [round(segments[i].start, 1) for i in starts])
-    return starts
+    return units
 
 
 def pause_before(segments: Sequence[SegmentLike], i: int) -> float:

@@ -141,25 +141,7 @@ def _check_topic(text: str, source: str, slug: str, body: object) -> Topic:
             f"topic {slug!r} needs keywords per language, e.g. "
             f'[topics.{slug}.keywords] then en = ["word", "another phrase"]',
         )
-    checked: dict[str, tuple[str, ...]] = {}
-    for lang, words in keywords.items():
-        lang_line = _line_of(text, lang, after=kw_line or line) or line
-        if not LANGUAGE.match(lang):
-            raise TaxonomyError(
-                source, lang_line, f"{lang!r} in topic {slug!r} is not a language code (en, sw)"
-            )
-        if (
-            not isinstance(words, list)
-            or not words
-            or not all(isinstance(w, str) and w.strip() for w in words)
-        ):
-            raise TaxonomyError(
-                source,
-                lang_line,
-                f"keywords {lang} of topic {slug!r} must be a list of words, e.g. "
-                f'{lang} = ["word", "another phrase"]',
-            )
-        checked[lang] = tuple(dict.fromkeys(w.strip() for w in words))
+    checked = _check_keywords(text, source, slug, keywords, after=kw_line or line, line=line)
     threshold = body.get("threshold")
     if threshold is not None and (
         isinstance(threshold, bool)
@@ -178,6 +160,32 @@ def _check_topic(text: str, source: str, slug: str, body: object) -> Topic:
         threshold=float(threshold) if threshold is not None else None,
         description=str(body.get("description") or ""),
     )
+
+
+def _check_keywords(
+    text: str, source: str, slug: str, keywords: dict, *, after: int | None, line: int | None
+) -> dict[str, tuple[str, ...]]:
+    """A topic's keywords per language, each list checked and without repeats."""
+    checked: dict[str, tuple[str, ...]] = {}
+    for lang, words in keywords.items():
+        lang_line = _line_of(text, lang, after=after) or line
+        if not LANGUAGE.match(lang):
+            raise TaxonomyError(
+                source, lang_line, f"{lang!r} in topic {slug!r} is not a language code (en, sw)"
+            )
+        if (
+            not isinstance(words, list)
+            or not words
+            or not all(isinstance(w, str) and w.strip() for w in words)
+        ):
+            raise TaxonomyError(
+                source,
+                lang_line,
+                f"keywords {lang} of topic {slug!r} must be a list of words, e.g. "
+                f'{lang} = ["word", "another phrase"]',
+            )
+        checked[lang] = tuple(dict.fromkeys(w.strip() for w in words))
+    return checked
 
 
 def _toml_error_line(message: str) -> int | None:

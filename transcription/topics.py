@@ -189,17 +189,10 @@ def score_topics(
         topic_hits = hits.get(topic.slug, [])
         if not topic_hits:
             continue
-        limit = topic.threshold or threshold
         per_segment = Counter(seg for seg, _ in topic_hits)
-        best, qualifying = 0.0, []
-        for first, last in windows:
-            n_hits = sum(per_segment[i] for i in range(first, last + 1))
-            words = sum(content[first : last + 1])
-            density = n_hits / max(words, MIN_WINDOW_WORDS)
-            if n_hits >= min_hits:
-                best = max(best, density)
-                if density >= limit:
-                    qualifying.append((first, last))
+        best, qualifying = _dense_windows(
+            per_segment, windows, content, min_hits, topic.threshold or threshold
+        )
         if not qualifying and not include_below:
             continue
         if not qualifying:
@@ -225,6 +218,25 @@ def score_topics(
         )
     results.sort(key=lambda r: (-r.score, r.slug))
     return results
+
+
+def _dense_windows(
+    per_segment: Counter,
+    windows: list[tuple[int, int]],
+    content: list[int],
+    min_hits: int,
+    limit: float,
+) -> tuple[float, list[tuple[int, int]]]:
+    """The best hit density over the windows, and the windows dense enough to qualify."""
+    best, qualifying = 0.0, []
+    for first, last in windows:
+        n_hits = sum(per_segment[i] for i in range(first, last + 1))
+        density = n_hits / max(sum(content[first : last + 1]), MIN_WINDOW_WORDS)
+        if n_hits >= min_hits:
+            best = max(best, density)
+            if density >= limit:
+                qualifying.append((first, last))
+    return best, qualifying
 
 
 def find_keyword_hits(

@@ -1,4 +1,4 @@
-"""Take one recording into the archive; shared by the CLI, the web upload and the drop folder.
+"""Take one recording into the archive: the one way in, for the CLI and the web upload.
 
 The steps, in an order that leaves nothing behind on refusal:
 stream into ``incoming/`` while hashing -> same bytes already here? give back that
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlite_utils
 
@@ -30,7 +30,10 @@ from radio.data.episodes import (
     get_or_create_show,
 )
 from radio.jobs.errors import IngestError
-from radio.media import audio, store
+from radio.media import store
+
+if TYPE_CHECKING:
+    from radio.media.audio import Probe
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +173,10 @@ def _checked_date(filename: str, value: str | None) -> str:
         raise IngestError(filename, str(e)) from None
 
 
-def _checked_probe(received: store.Received, filename: str, limits: Limits) -> audio.Probe:
+def _checked_probe(received: store.Received, filename: str, limits: Limits) -> Probe:
+    # PyAV is loaded by the first recording, not at start: the web process stays light.
+    from radio.media import audio
+
     if received.size == 0:
         raise IngestError(filename, "the file is empty (0 bytes). Upload the recording again.")
     try:
@@ -211,7 +217,7 @@ def _create_episode(
     meta: Metadata,
     filename: str,
     received: store.Received,
-    probe: audio.Probe,
+    probe: Probe,
     rel: str,
     recorded_at: str,
 ) -> Episode:

@@ -6,19 +6,16 @@ was cut off (worker killed) simply runs again, and each step is written so that
 running it again is safe: files are renamed into place when complete, rows are
 upserted, and transcription resumes after the last saved segment.
 
-Only one worker processes an episode at a time: it holds a lease (owner and expiry
-on the episode row), renewed as work progresses. A killed worker's lease expires
-and ``recover`` hands the episode to the next worker.
+Only one worker processes an episode at a time: it holds a lease (``radio.jobs.leases``),
+renewed as work progresses. A killed worker's lease expires and ``recover`` hands the
+episode to the next worker.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from typing import Any
 
 import sqlite_utils
@@ -27,42 +24,11 @@ from radio.data import processing
 from radio.data.episodes import EpisodeStatus, get_episode, update_episode
 from radio.data.processing import StepStatus
 from radio.db import utcnow
+from radio.jobs import leases
 from radio.jobs.context import Context, StepError
 from radio.jobs.steps import STEPS
 
 logger = logging.getLogger(__name__)
-
-WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def take_lease(db: sqlite_utils.Database, episode_id: int, seconds: float) -> bool:
-    """Claim the episode for this worker unless another live worker holds it."""
-    now = time.time()
-    if processing.claim_lease(db, episode_id, WORKER_ID, now + seconds, now):
-        return True
-    owner = processing.lease_owner(db, episode_id)
-    if owner and owner_is_dead(owner):
-        return processing.take_over_lease(db, episode_id, WORKER_ID, owner, now + seconds)
-    return False
-
-
-def owner_is_dead(owner: str | None) -> bool:
-    """True when a lease belongs to a process on this machine that no longer runs, so a
-    restarted worker resumes at once instead of waiting for the lease to expire."""
-    if not owner:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or owner == WORKER_ID:
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return int(pid_text) == os.getpid()  # our own pid under an old worker id: a past life
-
 
 def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
     """Run every unfinished step of one episode; return its final status.
@@ -70,13 +36,13 @@ def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) 
     Returns ``"busy"`` without doing anything when another worker holds the episode.
     """
     lease = float(config.get("LEASE_SECONDS", 120))
-    if not take_lease(db, episode_id, lease):
+    if not leases.take_lease(db, episode_id, lease):
         logger.info("episode %s is being processed by another worker", episode_id)
         return "busy"
     try:
         return _run_steps(db, config, episode_id, lease)
     finally:
-        processing.release_lease(db, episode_id, WORKER_ID)
+        processing.release_lease(db, episode_id, leases.WORKER_ID)
 
 
 def _run_steps(
@@ -145,7 +111,7 @@ class _Reporter:
             self.last = now
             overall = self.base + self.share * min(max(fraction, 0.0), 1.0)
             processing.report_progress(
-                self.db, self.episode_id, WORKER_ID, overall, now + self.lease
+                self.db, self.episode_id, leases.WORKER_ID, overall, now + self.lease
             )
 
 
@@ -153,13 +119,3 @@ def retry(db: sqlite_utils.Database, episode_id: int) -> None:
     """Make a failed episode runnable again; finished steps stay finished."""
     processing.reopen_unfinished_steps(db, episode_id)
     update_episode(db, episode_id, status=EpisodeStatus.QUEUED, error=None)
-
-
-def unfinished(db: sqlite_utils.Database, include_queued: bool = True) -> list[int]:
-    """Episodes a worker should pick up: queued, or processing under an expired lease."""
-    now = time.time()
-    return [
-        episode_id
-        for episode_id, owner, until in processing.lease_candidates(db, include_queued)
-        if owner is None or (until or 0) < now or owner_is_dead(owner)
-    ]

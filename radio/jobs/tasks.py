@@ -17,7 +17,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from radio.db import connect, database_path
-from radio.jobs import pipeline
+from radio.jobs import leases
 from radio.media import store
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
 
 def run_episode(app: Flask, episode_id: int) -> str:
     """Process one episode with a database connection of this thread's own."""
+    # Loaded on the first episode, not at start: the web process stays free of audio code.
+    from radio.jobs import pipeline
+
     db = connect(database_path(app))
     try:
         return pipeline.process(db, app.config, episode_id)
@@ -71,7 +74,7 @@ def recover(app: Flask, include_queued: bool = True) -> int:
     store.sweep_incoming(app.config["HOME"])
     db = connect(database_path(app))
     try:
-        ids = pipeline.unfinished(db, include_queued=include_queued)
+        ids = leases.unfinished(db, include_queued=include_queued)
     finally:
         db.conn.close()
     for episode_id in ids:

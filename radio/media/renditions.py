@@ -31,7 +31,8 @@ from radio.media.audio import (
     measure_meter,
     probe,
 )
-from radio.media.loudness import GainDips, Normaliser, TruePeak, gain_to_db, plan_gain
+from radio.media.limiter import GainDips, Normaliser
+from radio.media.loudness import TruePeak, gain_to_db, plan_gain
 from radio.media.store import fsync_path
 
 logger = logging.getLogger(__name__)
@@ -213,26 +214,31 @@ def render(
         for path in parts.values():
             path.unlink(missing_ok=True)
     after = Loudness(chain.meter.integrated(), chain.meter.true_peak_dbtp)
-    logger.info(
-        "%s: %.1f LUFS %.1f dBTP, gain %+.1f dB -> %.1f LUFS %.1f dBTP (limited %.1f%%)",
-        *(src.name, before.integrated_lufs, before.true_peak_dbtp, gain_db),
-        *(after.integrated_lufs, after.true_peak_dbtp, 100 * chain.limited_share),
-    )
-    if math.isfinite(before.integrated_lufs) and abs(after.integrated_lufs - target_lufs) > 1:
-        logger.warning("%s: peaks far above its average level kept it off target", src.name)
+    _log_levels(src, before, after, gain_db, chain.limited_share, target_lufs)
     renditions = [
         Rendition(
-            k.name,
-            path,
-            path.stat().st_size,
-            k.mime,
-            bitrates[k.name],
-            k.decoded_rate,
-            duration,
+            k.name, path, path.stat().st_size, k.mime, bitrates[k.name], k.decoded_rate, duration
         )
         for k, path in made.items()
     ]
     return RenderResult(renditions, before, after, peaks_path, duration, repairs)
+
+
+def _log_levels(
+    src: Path,
+    before: Loudness,
+    after: Loudness,
+    gain_db: float,
+    limited_share: float,
+    target_lufs: float,
+) -> None:
+    logger.info(
+        "%s: %.1f LUFS %.1f dBTP, gain %+.1f dB -> %.1f LUFS %.1f dBTP (limited %.1f%%)",
+        *(src.name, before.integrated_lufs, before.true_peak_dbtp, gain_db),
+        *(after.integrated_lufs, after.true_peak_dbtp, 100 * limited_share),
+    )
+    if math.isfinite(before.integrated_lufs) and abs(after.integrated_lufs - target_lufs) > 1:
+        logger.warning("%s: peaks far above its average level kept it off target", src.name)
 
 
 def _hold_true_peak(
