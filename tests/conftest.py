@@ -75,6 +75,14 @@ def db(app: Flask) -> Iterator[sqlite_utils.Database]:
     database.conn.close()
 
 
+@pytest.fixture
+def seed(app: Flask, db: sqlite_utils.Database):  # noqa: ANN201 - tests.archive.Seeder
+    """Fill this test's archive: ``seed.episode``, ``seed.recording``, ``seed.episodes(n)``."""
+    from tests.archive import Seeder
+
+    return Seeder(app, db)
+
+
 class Runner:
     """Invokes the real ``radio`` command on the test's data folder."""
 

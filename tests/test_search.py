@@ -3,49 +3,20 @@
 import pytest
 
 from radio.data import search
-from radio.data.episodes import get_or_create_show
+from tests.archive import timed_words
+from transcription.segments import Segment
 
 
-def add_episode(
-    db,
-    title,
-    segments,
-    *,
-    show="Morning Talk",
-    language="en",
-    recorded_at="2026-11-02",
-    status="ready",
-    visibility="public",
-    description="",
-):
-    show_id = get_or_create_show(db, show)
-    table = db["episodes"]
-    table.insert(
-        {
-            "guid": f"guid-{title}",
-            "title": title,
-            "description": description,
-            "show_id": show_id,
-            "language": language,
-            "recorded_at": recorded_at,
-            "status": status,
-            "visibility": visibility,
-            "source_sha256": f"sha-{title}",
-        }
-    )
-    episode_id = table.last_pk
-    for idx, (start, end, text) in enumerate(segments):
-        db["segments"].insert(
-            {"episode_id": episode_id, "idx": idx, "start": start, "end": end, "text": text}
-        )
-    return episode_id
+def add_episode(seed, title, segments, *, show="Morning Talk", **fields):
+    fields.setdefault("recorded_at", "2026-11-02")
+    return seed.episode(title, segments, show=show, **fields)
 
 
 @pytest.fixture
-def archive(db):
+def archive(seed):
     ids = {}
     ids["jfk"] = add_episode(
-        db,
+        seed,
         "Inaugural",
         [
             (0.0, 4.2, "And so my fellow Americans, ask not"),
@@ -53,7 +24,7 @@ def archive(db):
         ],
     )
     ids["printing"] = add_episode(
-        db,
+        seed,
         "Printing history",
         [
             (
@@ -68,7 +39,7 @@ def archive(db):
         recorded_at="2026-10-01",
     )
     ids["es"] = add_episode(
-        db,
+        seed,
         "Persuasión",
         [
             (
@@ -83,7 +54,7 @@ def archive(db):
         recorded_at="2026-09-15",
     )
     ids["water"] = add_episode(
-        db,
+        seed,
         "Water committee",
         [
             (0.0, 5.0, "the water committee met on tuesday"),
@@ -92,9 +63,9 @@ def archive(db):
         description="Minutes of the water committee <and> the farmers' union",
     )
     ids["private"] = add_episode(
-        db, "Secret water", [(0.0, 3.0, "water water water")], visibility="private"
+        seed, "Secret water", [(0.0, 3.0, "water water water")], visibility="private"
     )
-    ids["draft"] = add_episode(db, "Unfinished water", [(0.0, 3.0, "water")], status="processing")
+    ids["draft"] = add_episode(seed, "Unfinished water", [(0.0, 3.0, "water")], status="processing")
     return ids
 
 
@@ -182,9 +153,9 @@ def test_huge_query_is_a_clear_bad_query(db, archive):
         search.search(db, "water " * 2000)
 
 
-def test_pagination(db):
+def test_pagination(db, seed):
     for n in range(25):
-        add_episode(db, f"Show {n}", [(0.0, 2.0, f"market prices number {n}")])
+        add_episode(seed, f"Show {n}", [(0.0, 2.0, f"market prices number {n}")])
     first = search.search(db, "market", per_page=10)
     third = search.search(db, "market", per_page=10, page=3)
     assert first.total == 25 and first.pages == 3
@@ -202,30 +173,18 @@ def test_topic_filter(db, archive):
     assert search.search(db, "country", topic="water-and-sanitation").total == 0
 
 
-def test_a_word_said_everywhere_still_ranks_and_pages(db, monkeypatch):
+def test_a_word_said_everywhere_still_ranks_and_pages(db, seed, monkeypatch):
     monkeypatch.setattr(search, "BM25_MAX_MATCHES", 3)  # take the path for very common words
     for n in range(6):
-        add_episode(db, f"Ep {n}", [(i * 2.0, i * 2.0 + 2, "radio talk") for i in range(n + 1)])
+        add_episode(seed, f"Ep {n}", [(i * 2.0, i * 2.0 + 2, "radio talk") for i in range(n + 1)])
     results = search.search(db, "radio", per_page=4)
     assert results.total == 6
     assert [e.title for e in results.episodes] == ["Ep 5", "Ep 4", "Ep 3", "Ep 2"]
 
 
-def test_a_hit_starts_at_the_word_not_the_sentence(db):
-    import json
-
-    episode_id = add_episode(db, "Timed", [])
-    words = [[10.0, 10.4, " Ask", 0.9], [10.4, 10.6, " not", 0.9], [12.3, 12.9, " country", 0.9]]
-    db["segments"].insert(
-        {
-            "episode_id": episode_id,
-            "idx": 0,
-            "start": 10.0,
-            "end": 13.0,
-            "text": "Ask not country",
-            "words": json.dumps(words),
-        }
-    )
+def test_a_hit_starts_at_the_word_not_the_sentence(db, seed):
+    words = timed_words([(10.0, 10.4, " Ask"), (10.4, 10.6, " not"), (12.3, 12.9, " country")])
+    add_episode(seed, "Timed", [Segment(10.0, 13.0, "Ask not country", words)])
     (hit,) = search.search(db, "country").episodes[0].hits
     assert hit.start == 10.0 and hit.time == 12.3
 

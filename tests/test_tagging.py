@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import click
@@ -27,9 +26,9 @@ from radio.data.tags import (
     topic_filter_sql,
 )
 from radio.data.tags import chapters as stored_chapters
-from radio.db import utcnow
 from radio.jobs.context import Context, StepError
 from radio.jobs.topics import moments_for_topic, retag, topics_step
+from tests.archive import Seeder
 from tests.test_topics import joined
 
 STATION_TAXONOMY = """\
@@ -45,34 +44,15 @@ en = ["phone", "call", "dial", "number", "extension", "operator", "press", "agen
 """
 
 
-def add_episode(
-    db: sqlite_utils.Database, subjects: tuple[str, ...] = ("printing", "phone", "austen")
-) -> int:
+def add_episode(seed: Seeder, subjects: tuple[str, ...] = ("printing", "phone", "austen")) -> int:
     """A ready, public episode whose transcript is the test clips' reference transcripts."""
     segments, _ = joined(subjects)
-    episode_id = (
-        db["episodes"]
-        .insert(
-            {
-                "guid": str(uuid.uuid4()),
-                "title": " and ".join(subjects),
-                "status": "ready",
-                "visibility": "public",
-                "source_sha256": uuid.uuid4().hex,
-                "language": "en",
-                "transcript_language": "en",
-                "duration": segments[-1].end,
-                "created_at": utcnow(),
-                "published_at": utcnow(),
-            }
-        )
-        .last_pk
+    return seed.episode(
+        " and ".join(subjects),
+        segments,
+        transcript_language="en",
+        duration=segments[-1].end,
     )
-    db["segments"].insert_all(
-        {"episode_id": episode_id, "idx": i, "start": s.start, "end": s.end, "text": s.text}
-        for i, s in enumerate(segments)
-    )
-    return episode_id
 
 
 def run_step(app: Flask, db: sqlite_utils.Database, episode_id: int) -> None:
@@ -98,9 +78,9 @@ def station(app: Flask, home: Path) -> Path:
 
 
 def test_the_step_stores_topics_keyphrases_and_chapters(
-    app: Flask, db: sqlite_utils.Database, station: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, station: Path
 ) -> None:
-    episode_id = add_episode(db)
+    episode_id = add_episode(seed)
     run_step(app, db, episode_id)
     rows = episode_tags(db, episode_id)
     by_slug = {r.slug: r for r in rows}
@@ -126,9 +106,9 @@ def test_the_step_stores_topics_keyphrases_and_chapters(
 
 
 def test_manual_decisions_survive_retag(
-    app: Flask, db: sqlite_utils.Database, station: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, station: Path
 ) -> None:
-    episode_id = add_episode(db)
+    episode_id = add_episode(seed)
     run_step(app, db, episode_id)
     taxonomy = load_station_taxonomy(station)
     tag_episode(db, episode_id, add=["market day"], remove=["telephone service"], taxonomy=taxonomy)
@@ -147,9 +127,9 @@ def test_manual_decisions_survive_retag(
 
 
 def test_editors_names_resolve_to_taxonomy_topics(
-    app: Flask, db: sqlite_utils.Database, home: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, home: Path
 ) -> None:
-    episode_id = add_episode(db, ("austen",))
+    episode_id = add_episode(seed, ("austen",))
     rows = tag_episode(db, episode_id, add=["water", "Health"], remove=["culture"])
     tags = {r.slug: (r.kind, r.removed) for r in rows}
     assert tags == {
@@ -166,11 +146,11 @@ def test_editors_names_resolve_to_taxonomy_topics(
 
 
 def test_queries_for_topic_pages_search_and_feeds(
-    app: Flask, db: sqlite_utils.Database, station: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, station: Path
 ) -> None:
-    both = add_episode(db)
-    printing_only = add_episode(db, ("printing",))
-    hidden = add_episode(db, ("phone",))
+    both = add_episode(seed)
+    printing_only = add_episode(seed, ("printing",))
+    hidden = add_episode(seed, ("phone",))
     db["episodes"].update(hidden, {"visibility": "private"})
     for episode_id in (both, printing_only, hidden):
         run_step(app, db, episode_id)
@@ -203,16 +183,16 @@ def test_queries_for_topic_pages_search_and_feeds(
 
 
 def test_a_broken_station_taxonomy_fails_the_step_with_its_line(
-    app: Flask, db: sqlite_utils.Database, home: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, home: Path
 ) -> None:
     (home / "taxonomy.toml").write_text('[topics.health]\nlabel = "Health\n', encoding="utf-8")
-    episode_id = add_episode(db, ("austen",))
+    episode_id = add_episode(seed, ("austen",))
     with pytest.raises(StepError, match=r"taxonomy.toml, line 2: not valid TOML"):
         run_step(app, db, episode_id)
 
 
-def test_bad_settings_say_which_to_fix(app: Flask, db: sqlite_utils.Database) -> None:
-    episode_id = add_episode(db, ("austen",))
+def test_bad_settings_say_which_to_fix(seed: Seeder, app: Flask, db: sqlite_utils.Database) -> None:
+    episode_id = add_episode(seed, ("austen",))
     for key, value in [("TOPIC_THRESHOLD", "lots"), ("TOPIC_THRESHOLD", 2), ("CHAPTER_PENALTY", 0)]:
         config = {**app.config, key: value}
         with pytest.raises(StepError, match="TOPIC_THRESHOLD|chapter settings"):
@@ -220,9 +200,9 @@ def test_bad_settings_say_which_to_fix(app: Flask, db: sqlite_utils.Database) ->
 
 
 def test_cli_tag_retag_topics_and_chapters(
-    app: Flask, db: sqlite_utils.Database, runner, home: Path
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, runner, home: Path
 ) -> None:
-    episode_id = str(add_episode(db))
+    episode_id = str(add_episode(seed))
     result = invoke(home, retag_command, "--all")
     assert result.exit_code == 0, result.output
     assert "Retagged 1 episode(s)" in result.output
