@@ -5,7 +5,8 @@ import json
 import click
 import pytest
 
-from radio.cli import main, parse_clock
+from radio.cli import main
+from radio.cli.episodes import parse_clock
 from tests.conftest import clip
 
 

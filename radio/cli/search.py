@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import click
 
-from radio.cli.common import clock, lookup
+from radio.cli.common import AppState, clock, pass_state
+from radio.cli.errors import ArchiveCommand
+from radio.data.episodes import get_episode
+from radio.data.search import Hit, Results, highlight, search
+from radio.data.transcripts import load_segments
+from transcription.formats import FORMATS
+from transcription.models import find_models
 
 
-@click.command("search")
+@click.command("search", cls=ArchiveCommand)
 @click.argument("query")
 @click.option("--show", help="Only this show (its slug, e.g. morning-talk).")
 @click.option("--language", help="Only this language code.")
@@ -20,19 +27,13 @@ from radio.cli.common import clock, lookup
 @click.option("--to", "date_to", help="Recorded on or before YYYY-MM-DD.")
 @click.option("--page", default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def search_command(state: Any, query: str, as_json: bool, page: int, **filters: Any) -> None:
+@pass_state
+def search_command(state: AppState, query: str, as_json: bool, page: int, **filters: Any) -> None:
     """Search what was said; prints episode, time and snippet.
 
     Example: radio search '"water committee" farm*' --from 2026-01-01
     """
-    from radio.data.search import BadQuery, highlight, search
-
-    db = state.db()
-    try:
-        results = search(db, query, page=page, **filters)
-    except BadQuery as e:
-        raise click.ClickException(str(e)) from None
+    results = search(state.db, query, page=page, **filters)
     if as_json:
         click.echo(json.dumps(_results_json(results), indent=2, ensure_ascii=False))
         return
@@ -52,15 +53,11 @@ def _tty() -> bool:
     return sys.stdout.isatty()
 
 
-def _plain(hit: Any) -> str:
-    from radio.data.search import highlight
-
+def _plain(hit: Hit) -> str:
     return highlight(hit.snippet, "", "")
 
 
-def _results_json(results: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
+def _results_json(results: Results) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
@@ -73,28 +70,24 @@ def _results_json(results: Any) -> dict[str, Any]:
     }
 
 
-@click.command()
+@click.command(cls=ArchiveCommand)
 @click.argument("episode")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["vtt", "srt", "json", "txt"]),
+    type=click.Choice(list(FORMATS)),
     default="txt",
     show_default=True,
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file.")
-@click.pass_obj
-def transcript(state: Any, episode: str, fmt: str, output: str | None) -> None:
+@pass_state
+def transcript(state: AppState, episode: str, fmt: str, output: str | None) -> None:
     """Print or save an episode's transcript as WebVTT, SRT, Podcasting 2.0 JSON or text.
 
     Example: radio transcript 12 --format vtt -o show.vtt
     """
-    from radio.data.transcripts import load_segments
-    from transcription.formats import FORMATS
-
-    db = state.db()
-    row = lookup(db, episode)
-    segments = load_segments(db, row.id)
+    row = get_episode(state.db, episode)
+    segments = load_segments(state.db, row.id)
     if not segments:
         raise click.ClickException(
             f"Episode {row.id} has no transcript yet (status: {row.status})."
@@ -107,20 +100,14 @@ def transcript(state: Any, episode: str, fmt: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-@click.command()
-@click.pass_obj
-def models(state: Any) -> None:
+@click.command(cls=ArchiveCommand)
+@pass_state
+def models(state: AppState) -> None:
     """List the Whisper models found on disk, in the order they are chosen.
 
     Example: RADIO_WHISPER_MODEL=/media/usb/whisper-small radio models
     """
-    from transcription.models import ModelNotFoundError, find_models
-
-    app = state.app
-    try:
-        found = find_models(app.config.get("WHISPER_MODEL"), Path(app.config["HOME"]))
-    except ModelNotFoundError as e:
-        raise click.ClickException(str(e)) from None
+    found = find_models(state.app.config.get("WHISPER_MODEL"), state.data_folder)
     if not found:
         raise click.ClickException("No Whisper model found. Reinstall: pip install radio-archive")
     for i, m in enumerate(found):

@@ -1,44 +1,25 @@
-"""``radio tag``, ``radio retag``, ``radio topics`` and ``radio chapters``: thin over tagging."""
+"""``radio tag``, ``radio retag``, ``radio topics`` and ``radio chapters``: thin over
+``radio.data.tags`` and ``radio.jobs.topics``."""
 
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import asdict
-from typing import Any
 
 import click
 
+from radio.cli.common import AppState, pass_state
+from radio.cli.errors import ArchiveCommand
 from radio.config import load_station_taxonomy
-from radio.data.episodes import Episode, EpisodeNotFound, get_episode
-from radio.data.tags import (
-    TagError,
-    episode_tags,
-    list_topics,
-    tag_episode,
-)
+from radio.data.episodes import get_episode
+from radio.data.tags import EpisodeTag, episode_tags, list_topics, tag_episode
 from radio.data.tags import chapters as chapters_of
 from radio.data.transcripts import transcribed_episode_ids
-from radio.jobs.context import StepError
 from radio.jobs.topics import retag
-from transcription.taxonomy import TaxonomyError
 
 
-def _taxonomy(home: str):  # noqa: ANN202 - Taxonomy
-    try:
-        return load_station_taxonomy(home)
-    except TaxonomyError as e:
-        raise click.ClickException(str(e)) from None
-
-
-def _episode(db: Any, ref: str) -> Episode:
-    try:
-        return get_episode(db, ref)
-    except EpisodeNotFound as e:
-        raise click.ClickException(str(e)) from None
-
-
-def _print_tags(rows: list[dict[str, Any]]) -> None:
+def _print_tags(rows: list[EpisodeTag]) -> None:
     if not rows:
         click.echo("No tags.")
     for row in rows:
@@ -47,11 +28,11 @@ def _print_tags(rows: list[dict[str, Any]]) -> None:
         click.echo(f"  {row.slug:<32} {score:>6}  {state:<10}  {row.label}")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@click.command(cls=ArchiveCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("episode")
 @click.argument("changes", nargs=-1, type=click.UNPROCESSED)
-@click.pass_obj
-def tag(state: Any, episode: str, changes: tuple[str, ...]) -> None:
+@pass_state
+def tag(state: AppState, episode: str, changes: tuple[str, ...]) -> None:
     """Add (+name) and remove (-name) an episode's tags, or list them.
 
     Names are taxonomy topics ("water" finds water-and-sanitation) or any words; quote a
@@ -59,25 +40,22 @@ def tag(state: Any, episode: str, changes: tuple[str, ...]) -> None:
 
     Example: radio tag 12 +water -health "+market day"
     """
-    app = state.app
-    db = state.db()
-    row = _episode(db, episode)
+    db = state.db
+    row = get_episode(db, episode)
     add = [c[1:] if c.startswith("+") else c for c in changes if not c.startswith("-")]
     remove = [c[1:] for c in changes if c.startswith("-")]
     if add or remove:
-        try:
-            tag_episode(db, row.id, add, remove, taxonomy=_taxonomy(app.config["HOME"]))
-        except TagError as e:
-            raise click.ClickException(str(e)) from None
+        taxonomy = load_station_taxonomy(state.data_folder)
+        tag_episode(db, row.id, add, remove, taxonomy=taxonomy)
     click.echo(f"Episode {row.id}  {row.title}")
     _print_tags(episode_tags(db, row.id, include_removed=True))
 
 
-@click.command("retag")
+@click.command("retag", cls=ArchiveCommand)
 @click.argument("episodes", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Every episode with a transcript.")
-@click.pass_obj
-def retag_command(state: Any, episodes: tuple[str, ...], all_: bool) -> None:
+@pass_state
+def retag_command(state: AppState, episodes: tuple[str, ...], all_: bool) -> None:
     """Recompute topics, keyphrases and chapters, say after editing taxonomy.toml.
 
     Editors' tags (added or removed) are never changed.
@@ -87,25 +65,22 @@ def retag_command(state: Any, episodes: tuple[str, ...], all_: bool) -> None:
     if all_ == bool(episodes):
         raise click.UsageError("Name episodes or give --all, e.g. radio retag 12 14.")
     app = state.app
-    db = state.db()
-    taxonomy = _taxonomy(app.config["HOME"])
-    ids = transcribed_episode_ids(db) if all_ else [_episode(db, e).id for e in episodes]
+    db = state.db
+    taxonomy = load_station_taxonomy(state.data_folder)
+    ids = transcribed_episode_ids(db) if all_ else [get_episode(db, e).id for e in episodes]
     with click.progressbar(length=len(ids), label="Retagging", file=sys.stderr) as bar:
-        try:
-            done = retag(db, app.config, ids, taxonomy=taxonomy, progress=lambda _: bar.update(1))
-        except StepError as e:
-            raise click.ClickException(str(e)) from None
+        done = retag(db, app.config, ids, taxonomy=taxonomy, progress=lambda _: bar.update(1))
     click.echo(
         f"Retagged {done} episode(s) with {len(taxonomy.topics)} topics from {taxonomy.source}."
     )
 
 
-@click.command()
+@click.command(cls=ArchiveCommand)
 @click.option("--check", is_flag=True, help="Only check the taxonomy file and list its topics.")
 @click.option("--all", "show_all", is_flag=True, help="Count draft and private episodes too.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_obj
-def topics(state: Any, check: bool, show_all: bool, as_json: bool) -> None:
+@pass_state
+def topics(state: AppState, check: bool, show_all: bool, as_json: bool) -> None:
     """List the topics and how many episodes each has, or check the taxonomy file.
 
     The station's topics are in taxonomy.toml in the data folder (the shipped default
@@ -113,15 +88,14 @@ def topics(state: Any, check: bool, show_all: bool, as_json: bool) -> None:
 
     Example: radio topics --check
     """
-    app = state.app
-    taxonomy = _taxonomy(app.config["HOME"])
+    taxonomy = load_station_taxonomy(state.data_folder)
     if check:
         click.echo(f"{taxonomy.source}: {len(taxonomy.topics)} topics, OK")
         for t in taxonomy.topics:
             langs = ", ".join(f"{lang} {len(words)}" for lang, words in t.keywords.items())
             click.echo(f"  {t.slug:<28} {t.label:<28} keywords: {langs}")
         return
-    rows = list_topics(state.db(), public_only=not show_all)
+    rows = list_topics(state.db, public_only=not show_all)
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
         return
@@ -131,17 +105,17 @@ def topics(state: Any, check: bool, show_all: bool, as_json: bool) -> None:
         click.echo(f"  {row.episodes:>4}  {row.slug:<32} {row.kind:<10} {row.label}")
 
 
-@click.command()
+@click.command(cls=ArchiveCommand)
 @click.argument("episode")
 @click.option("--json", "as_json", is_flag=True, help="Print Podcasting 2.0 chapters JSON.")
-@click.pass_obj
-def chapters(state: Any, episode: str, as_json: bool) -> None:
+@pass_state
+def chapters(state: AppState, episode: str, as_json: bool) -> None:
     """List an episode's chapters (start time and title).
 
     Example: radio chapters 12 --json
     """
-    db = state.db()
-    row = _episode(db, episode)
+    db = state.db
+    row = get_episode(db, episode)
     found = chapters_of(db, row.id)
     if as_json:
         doc = {

@@ -1,0 +1,247 @@
+"""``radio ingest``, ``radio status``, ``radio retry`` and ``radio clip``: episodes in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+from flask import Flask
+
+from radio.cli.common import AppState, clock, pass_state
+from radio.cli.errors import ArchiveCommand
+from radio.data.episodes import Episode, EpisodeStatus, Visibility, get_episode, list_episodes
+from radio.data.renditions import rendition_file, renditions
+from radio.data.transcripts import segment_count
+from radio.jobs import tasks
+from radio.jobs.errors import IngestError
+from radio.jobs.ingest import IngestResult, Limits, Metadata, ingest_file
+from radio.media import store
+
+STATUS_COLOURS = {EpisodeStatus.READY: "green", EpisodeStatus.FAILED: "red"}
+SUMMARY_KEYS = (
+    "id",
+    "guid",
+    "title",
+    "status",
+    "step",
+    "progress",
+    "error",
+    "duration",
+    "recorded_at",
+    "published_at",
+    "language",
+    "visibility",
+    "loudness_before",
+    "true_peak_before",
+    "loudness_after",
+    "true_peak_after",
+    "source_path",
+)
+
+
+@click.command(cls=ArchiveCommand)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--show", help='Show the recording belongs to, e.g. "Morning Talk".')
+@click.option("--title", help="Episode title (default: from the file name).")
+@click.option("--description", default="", help="Episode description.")
+@click.option("--recorded-at", help="Recording date, YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
+@click.option("--language", help="Language code hint for transcription, e.g. en, es, sw.")
+@click.option("--speakers", help='Names for a two-party call, left channel first: "Amina,Joseph".')
+@click.option(
+    "--visibility",
+    type=click.Choice([v.value for v in Visibility]),
+    default=Visibility.PUBLIC.value,
+)
+@click.option("--wait", is_flag=True, help="Process now and return when ready (exit 1 if failed).")
+@pass_state
+def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) -> None:
+    """Take recordings into the archive.
+
+    Example: radio ingest show.mp3 --show "Morning Talk" --title "Water committee"
+    --recorded-at 2026-11-02 --wait
+    """
+    speakers = tuple(s.strip() for s in (options.pop("speakers") or "").split(",") if s.strip())
+    meta = Metadata(speakers=speakers, **options)
+    failures = 0
+    for name in files:
+        # One refused file doesn't stop the others; the exit status says some were refused.
+        try:
+            result = _ingest_one(state, Path(name), meta, queue=not wait)
+        except IngestError as e:
+            click.secho(f"Refused {e}", fg="red", err=True)
+            failures += 1
+            continue
+        verb = "Added" if result.created else "Already in the archive:"
+        click.echo(f"{verb} {name} as episode {result.episode_id} ({result.guid})")
+        if wait:
+            status = _process_with_bar(state, result.episode_id)
+            _print_episode(state, get_episode(state.db, result.episode_id))
+            failures += status != EpisodeStatus.READY
+    if failures:
+        raise SystemExit(1)
+
+
+def _ingest_one(state: AppState, path: Path, meta: Metadata, queue: bool) -> IngestResult:
+    app = state.app
+    size = path.stat().st_size if path.is_file() else 0
+    with click.progressbar(length=size, label=f"Storing {path.name}", file=sys.stderr) as bar:
+        return ingest_file(
+            state.db,
+            state.data_folder,
+            path,
+            meta,
+            Limits.from_config(app.config),
+            enqueue=(lambda eid: tasks.enqueue(eid, app)) if queue else None,
+            progress=bar.update,
+        )
+
+
+def _process_with_bar(state: AppState, episode_id: int) -> str:
+    """Run the pipeline in a thread and show its progress, polled from the database."""
+    app: Flask = state.app
+    outcome: dict[str, str] = {}
+    worker = threading.Thread(
+        target=lambda: outcome.setdefault("status", tasks.run_episode(app, episode_id)),
+        daemon=True,
+    )
+    worker.start()
+    with click.progressbar(length=1000, label="Processing", file=sys.stderr) as bar:
+        shown = 0
+        while worker.is_alive():
+            worker.join(0.5)
+            row = get_episode(state.db, episode_id)
+            target = int((row.progress or 0) * 1000)
+            if target > shown:
+                bar.update(target - shown)
+                shown = target
+        bar.update(1000 - shown)
+    return outcome.get("status", EpisodeStatus.FAILED)
+
+
+def _episode_summary(db: sqlite_utils.Database, row: Episode) -> dict[str, Any]:
+    summary = {key: getattr(row, key) for key in SUMMARY_KEYS}
+    summary["renditions"] = renditions(db, row.id)
+    summary["segments"] = segment_count(db, row.id)
+    return summary
+
+
+def _print_episode(state: AppState, row: Episode) -> None:
+    s = _episode_summary(state.db, row)
+    colour = STATUS_COLOURS.get(s["status"], "yellow")
+    click.echo(f"Episode {s['id']}  {s['title']}")
+    click.echo("  status:   " + click.style(s["status"], fg=colour) + _progress_text(s))
+    if s["error"]:
+        click.echo(f"  error:    {s['error']}")
+    if s["duration"]:
+        click.echo(f"  duration: {clock(s['duration'])}")
+    if s["loudness_before"] is not None and s["loudness_after"] is not None:
+        click.echo(
+            f"  loudness: {s['loudness_before']:.1f} LUFS -> {s['loudness_after']:.1f} LUFS, "
+            f"true peak {s['true_peak_after']:.1f} dBTP"
+        )
+    media = store.media_root(state.data_folder)
+    for r in s["renditions"]:
+        click.echo(
+            f"  {r['kind']:<5} {r['bitrate'] // 1000} kbps  {r['bytes'] / 1e6:.2f} MB  "
+            f"{media / r['path']}"
+        )
+
+
+def _progress_text(s: dict[str, Any]) -> str:
+    if s["status"] != EpisodeStatus.PROCESSING:
+        return ""
+    return f" ({s['step']}, {100 * (s['progress'] or 0):.0f}%)"
+
+
+@click.command(cls=ArchiveCommand)
+@click.argument("episode", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", default=50, show_default=True, help="How many episodes to list.")
+@pass_state
+def status(state: AppState, episode: str | None, as_json: bool, limit: int) -> None:
+    """Show one episode's processing state, or list the latest episodes.
+
+    Example: radio status 12 --json
+    """
+    db = state.db
+    rows = [get_episode(db, episode)] if episode else list_episodes(db, limit=limit)
+    if as_json:
+        data = [_episode_summary(db, row) for row in rows]
+        click.echo(json.dumps(data[0] if episode else data, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("No episodes yet. Add one with: radio ingest FILE")
+    for row in rows:
+        _print_episode(state, row)
+
+
+@click.command(cls=ArchiveCommand)
+@click.argument("episode")
+@click.option("--wait", is_flag=True, help="Process now instead of queueing.")
+@pass_state
+def retry(state: AppState, episode: str, wait: bool) -> None:
+    """Run a failed episode's unfinished steps again.
+
+    Example: radio retry 12 --wait
+    """
+    # Imported here, not at the top: the pipeline and clips bring in PyAV, which `radio serve`
+    # (the web process, started through this package) must not load.
+    from radio.jobs import pipeline
+
+    row = get_episode(state.db, episode)
+    pipeline.retry(state.db, row.id)
+    if wait:
+        outcome = _process_with_bar(state, row.id)
+        _print_episode(state, get_episode(state.db, row.id))
+        if outcome != EpisodeStatus.READY:
+            raise SystemExit(1)
+    else:
+        tasks.enqueue(row.id, state.app)
+        click.echo(f"Episode {row.id} queued again.")
+
+
+def parse_clock(value: str) -> float:
+    """'12:30', '1:02:03', '75' or '75.5' -> seconds."""
+    try:
+        parts = [float(p) for p in value.split(":")]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time; use mm:ss or hh:mm:ss.") from None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
+@click.command(cls=ArchiveCommand)
+@click.argument("episode")
+@click.option("--from", "start", required=True, help="Start, mm:ss or hh:mm:ss.")
+@click.option("--to", "end", required=True, help="End, mm:ss or hh:mm:ss.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write (.mp3, .opus, .m4a, .wav).",
+)
+@pass_state
+def clip(state: AppState, episode: str, start: str, end: str, output: str) -> None:
+    """Cut a short clip with a fade in and out, to share on a messaging app.
+
+    Example: radio clip 12 --from 12:30 --to 13:45 -o clip.mp3
+    """
+    from radio.media import clips  # PyAV and pydub: see retry
+
+    row = get_episode(state.db, episode)
+    mp3 = rendition_file(state.db, row.id, "mp3")
+    # The normalised rendition sounds like the feed; the original serves before it exists.
+    source = store.resolve(state.data_folder, mp3[0] if mp3 else row.source_path)
+    path = clips.make_clip(source, Path(output), parse_clock(start), parse_clock(end))
+    click.echo(f"Wrote {path} ({path.stat().st_size / 1024:.0f} KB)")
+
+
+COMMANDS = [ingest, status, retry, clip]

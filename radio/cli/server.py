@@ -1,0 +1,102 @@
+"""``radio init``, ``radio serve`` and ``radio worker``: the archive's long-running processes,
+and the waitress server ``serve`` runs (tests and the web bench run the same one)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import click
+from flask import Flask
+
+from radio.cli.common import AppState, pass_state
+from radio.cli.errors import ArchiveCommand
+from radio.jobs import tasks
+from radio.web import lan
+
+# waitress reads a file in pieces the size of the socket's send buffer: a large buffer
+# sends media in a few big writes instead of many 16 KB ones.
+SEND_BUFFER = 1024 * 1024
+
+
+@click.command(cls=ArchiveCommand)
+@pass_state
+def init(state: AppState) -> None:
+    """Create the data folder and database (commands also do this on first use).
+
+    Example: radio --home /srv/radio init
+    """
+    click.echo(f"Archive ready in {state.data_folder}")
+
+
+@click.command(cls=ArchiveCommand)
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option("--no-worker", is_flag=True, help="Don't process episodes in this process.")
+@click.option("--threads", default=8, show_default=True, help="Web server threads.")
+@click.option("--no-qr", is_flag=True, help="Don't print the QR code.")
+@pass_state
+def serve(
+    state: AppState, host: str, port: int, no_worker: bool, threads: int, no_qr: bool
+) -> None:
+    """Serve the archive on the local network, with a worker in the same process.
+
+    Prints the addresses phones on the same Wi-Fi can open, and a QR code for the first.
+
+    Example: radio serve --port 8080
+    """
+    app = state.app
+    if not no_worker:
+        tasks.start_in_process(app, int(app.config.get("WORKERS") or 1))
+    urls = lan.urls(host, port)
+    click.echo(f"Archive data: {state.data_folder}")
+    click.echo("Open the archive on this network at:")
+    for url in urls:
+        click.echo(f"  {url}")
+    if urls and not no_qr:
+        click.echo(f"Scan with a phone to open {urls[0]}")
+        click.echo(lan.qr_text(urls[0]), nl=False)
+    click.echo("Ctrl-C stops the archive.")
+    make_server(app, host, port, threads).run()
+
+
+@click.command(cls=ArchiveCommand)
+@click.option("--workers", default=1, show_default=True, help="Episodes processed at once.")
+@pass_state
+def worker(state: AppState, workers: int) -> None:
+    """Process queued episodes until stopped (Ctrl-C); run several to scale out.
+
+    Example: radio worker --workers 2
+    """
+    click.echo(f"Worker for {state.data_folder} started; Ctrl-C stops it.")
+    tasks.run_worker(state.app, workers)
+
+
+def server_options(app: Flask, host: str, port: int, threads: int) -> dict[str, Any]:
+    """waitress settings: uploads up to the archive's limit (plus form overhead), and large
+    socket writes so media goes out in few system calls."""
+    return {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "ident": "radio",
+        "max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"]) + 16 * 1024 * 1024,
+        "outbuf_overflow": 16 * 1024 * 1024,
+        "outbuf_high_watermark": 64 * 1024 * 1024,
+        "channel_timeout": 300,
+    }
+
+
+def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
+    """The waitress server ``radio serve`` runs (tests and the web bench run the same)."""
+    from waitress.server import create_server  # only serve needs it; other commands start faster
+
+    server = create_server(app, **server_options(app, host, port, threads))
+    server.adj.socket_options = [
+        *server.adj.socket_options,
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER),
+    ]
+    return server
+
+
+COMMANDS = [init, serve, worker]
