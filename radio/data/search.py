@@ -21,6 +21,7 @@ import sqlite_utils
 from radio.data.episodes import public_sql
 from radio.data.errors import Invalid
 from radio.data.segment_map import int_list, segment_map
+from radio.data.tags import topic_filter_sql
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 24
@@ -141,10 +142,7 @@ def _filters(
         "topic": topic,
     }
     if topic:
-        clauses.append(
-            "exists (select 1 from episode_tags et join tags t on t.id = et.tag_id "
-            "where et.episode_id = e.id and not et.removed and t.slug = :topic)"
-        )
+        clauses.append(topic_filter_sql("e", ":topic"))
     if show:
         clauses.append("sh.slug = :show")
     if language:

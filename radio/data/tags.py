@@ -251,12 +251,12 @@ def topic_labels(db: sqlite_utils.Database, episode_ids: list[int]) -> dict[int,
 # -- pages, search and feeds ----------------------------------------------------------------
 
 
-def topic_filter_sql(alias: str = "e") -> str:
-    """SQL for "episode ``alias`` has the topic whose slug is the next ``?`` parameter";
+def topic_filter_sql(alias: str = "e", param: str = "?") -> str:
+    """SQL for "episode ``alias`` has the topic whose slug is the parameter ``param``";
     the one such rule for pages, search and feeds: a tag an editor removed doesn't count."""
     return (
         "exists (select 1 from episode_tags et join tags t_f on t_f.id = et.tag_id "
-        f"where et.episode_id = {alias}.id and {_LIVE} and t_f.slug = ?)"
+        f"where et.episode_id = {alias}.id and {_LIVE} and t_f.slug = {param})"
     )
 
 
