@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from transcription.scripts import CHINESE_SCRIPTS
 from transcription.taxonomy import Taxonomy, load_default_taxonomy, load_taxonomy
 
 TAXONOMY_FILE = "taxonomy.toml"
@@ -53,6 +54,7 @@ def defaults() -> dict[str, Any]:
         "FEED_LOCKED": True,
         "FEED_IMAGE_URL": None,
         "FEED_CATEGORY": "Society & Culture",
+        "CHINESE_SCRIPT": "simplified",  # or traditional; empty: as the model writes it
     }
 
 
@@ -101,6 +103,12 @@ def check(config: dict[str, Any]) -> None:
         if config[key] <= 0:
             raise ConfigError(f"{key} must be above zero, not {config[key]!r}.")
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_UPLOAD_MB"] * 1024 * 1024)
+    script = (config.get("CHINESE_SCRIPT") or "").strip().lower()
+    if script not in ("", *CHINESE_SCRIPTS):
+        raise ConfigError(
+            f"CHINESE_SCRIPT must be simplified or traditional (or empty), not {script!r}."
+        )
+    config["CHINESE_SCRIPT"] = script or None
 
 
 def load_station_taxonomy(home: str | Path) -> Taxonomy:

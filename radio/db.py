@@ -18,6 +18,8 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from transcription import scripts
+
 logger = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -43,6 +45,9 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; a power cut loses at most a commit
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    # The unsegmented-script index (migration 0008) is kept by triggers that call these.
+    conn.create_function("radio_has_unsegmented", 1, scripts.has_unsegmented, deterministic=True)
+    conn.create_function("radio_index_text", 1, scripts.index_text, deterministic=True)
     return sqlite_utils.Database(conn)
 
 
@@ -353,4 +358,47 @@ def _segment_deletions(db: sqlite_utils.Database) -> None:
     db.execute(
         "create trigger if not exists segments_count_deletions after delete on segments "
         "begin update counters set n = n + 1 where name = 'segments_deleted'; end"
+    )
+
+
+@migration("0008_unsegmented_scripts")
+def _unsegmented_scripts(db: sqlite_utils.Database) -> None:
+    # Chinese, Japanese and Korean are written without spaces between words, so the word
+    # index (0002) holds a whole sentence as one word. A second index holds only the
+    # segments and episodes with such text, every character a token of its own
+    # (transcription.scripts.index_text); data.search queries it for such words.
+    tokenize = "tokenize='unicode61 remove_diacritics 2'"
+    db.execute(f"create virtual table segments_scripts using fts5(text, {tokenize})")
+    db.execute(f"create virtual table episodes_scripts using fts5(title, description, {tokenize})")
+    for table, columns in (("segments", ("text",)), ("episodes", ("title", "description"))):
+        _script_triggers(db, table, columns)
+        _fill_script_index(db, table, columns)
+
+
+def _script_triggers(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
+    index = f"{table}_scripts"
+    cols = ", ".join(columns)
+    values = ", ".join(f"radio_index_text(new.{c})" for c in columns)
+    has = " or ".join(f"radio_has_unsegmented(new.{c})" for c in columns)
+    db.execute(
+        f"create trigger {index}_ai after insert on {table} when {has} begin "
+        f"insert into {index}(rowid, {cols}) values (new.id, {values}); end"
+    )
+    db.execute(
+        f"create trigger {index}_ad after delete on {table} begin "
+        f"delete from {index} where rowid = old.id; end"
+    )
+    db.execute(
+        f"create trigger {index}_au after update of {cols} on {table} begin "
+        f"delete from {index} where rowid = old.id; "
+        f"insert into {index}(rowid, {cols}) select new.id, {values} where {has}; end"
+    )
+
+
+def _fill_script_index(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
+    cols = ", ".join(columns)
+    values = ", ".join(f"radio_index_text({c})" for c in columns)
+    has = " or ".join(f"radio_has_unsegmented({c})" for c in columns)
+    db.execute(
+        f"insert into {table}_scripts(rowid, {cols}) select id, {values} from {table} where {has}"
     )

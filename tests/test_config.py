@@ -55,3 +55,14 @@ def test_a_test_config_reads_no_environment(tmp_path: Path, monkeypatch: pytest.
     config = create_app({"HOME": str(tmp_path)}).config
     assert config["WHISPER_MODEL"] is None
     assert config["STATION_NAME"] == "Community Radio Archive"
+
+
+def test_the_chinese_script_is_checked(tmp_path: Path):
+    assert create_app({"HOME": str(tmp_path)}).config["CHINESE_SCRIPT"] == "simplified"
+    app = create_app({"HOME": str(tmp_path), "CHINESE_SCRIPT": " Traditional "})
+    assert app.config["CHINESE_SCRIPT"] == "traditional"
+    assert (
+        create_app({"HOME": str(tmp_path), "CHINESE_SCRIPT": ""}).config["CHINESE_SCRIPT"] is None
+    )
+    with pytest.raises(ConfigError, match="CHINESE_SCRIPT must be simplified or traditional"):
+        create_app({"HOME": str(tmp_path), "CHINESE_SCRIPT": "pinyin"})

@@ -203,3 +203,97 @@ def test_the_common_word_path_filters_and_counts_like_the_ranked_one(db, archive
     (hit,) = common.episodes[0].hits
     assert "\x02water\x03" in hit.snippet and hit.start == 0.0
     assert search.search(db, "the", show="book-club").total == 1
+
+
+# -- scripts written without spaces (#11) --------------------------------------------------
+
+SENTENCES = {
+    "zh-hans": "我们的国家很大，今天我们说中文。",
+    "zh-hant": "我們的國家很大，今天我們說中文。",
+    "ja": "私は毎日日本語を話します。",
+    "ko": "저는 요즘 한국어를 배워요.",
+}
+
+
+@pytest.fixture
+def scripts(seed):
+    return {
+        key: seed.episode(f"Script {key}", [(5.0, 9.0, text)], language=key[:2])
+        for key, text in SENTENCES.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("国家", {"zh-hans", "zh-hant"}),  # simplified finds both scripts
+        ("國家", {"zh-hans", "zh-hant"}),  # and so does traditional
+        ("中文", {"zh-hans", "zh-hant"}),
+        ("日本語", {"ja"}),
+        ("にほんご", set()),
+        ("한국어", {"ko"}),
+        ("국어", {"ko"}),  # a part of a word, as a listener may type it
+        ('"说中文"', {"zh-hans", "zh-hant"}),
+    ],
+)
+def test_words_inside_sentences_of_unsegmented_scripts(db, scripts, query, found):
+    results = search.search(db, query)
+    ids = {e.episode_id for e in results.episodes}
+    assert ids == {scripts[key] for key in found}
+
+
+def test_a_hit_in_chinese_is_marked_and_starts_at_the_word(db, seed):
+    words = timed_words([(5.0, 5.6, "我们的"), (5.6, 6.2, "国家"), (6.2, 7.0, "很大")])
+    seed.episode("Timed zh", [Segment(5.0, 7.0, "我们的国家很大", words)], language="zh")
+    (hit,) = search.search(db, "國家").episodes[0].hits
+    assert "\u200b" not in hit.snippet
+    assert search.highlight(hit.snippet, "[", "]") == "我们的[国家]很大"
+    assert hit.time == 5.6
+
+
+def test_an_edited_segment_is_searched_by_its_new_words(db, seed):
+    episode_id = seed.episode("Edited", [(0.0, 2.0, "今天说中文")], language="zh")
+    db.execute("update segments set text = ? where episode_id = ?", ["今天说日语", episode_id])
+    assert search.search(db, "中文").total == 0
+    assert search.search(db, "日语").total == 1
+
+
+def test_mixed_queries_and_titles_in_these_scripts(db, seed):
+    seed.episode("农民的广播", [(0.0, 2.0, "market day: water 电台")], language="zh")
+    assert search.search(db, "广播").total == 1  # the title
+    assert search.search(db, "water 电台").total == 1  # both words in what was said
+
+
+@pytest.mark.parametrize(
+    "filters, message",
+    [
+        ({"date_from": "yesterday"}, "from date must look like 2026-11-02"),
+        ({"date_to": "2026-13-01"}, "to date must look like 2026-11-02"),
+        ({"language": "../../etc"}, "language must be a code like en"),
+    ],
+)
+def test_a_bad_filter_is_an_error_that_shows_the_format(db, archive, filters, message):
+    with pytest.raises(search.BadQuery, match=message):
+        search.search(db, "water", **filters)
+
+
+def test_a_month_or_a_year_filters_to_its_end(db, archive):
+    assert search.search(db, "country", date_to="2026-11").total == 1
+    assert search.search(db, "country", date_to="2026-10").total == 0
+    assert search.search(db, "country", date_from="2026").total == 1
+
+
+def test_the_cli_searches_in_every_script_and_names_a_bad_filter(app, seed, runner):
+    seed.episode("Radio zh", [(3.0, 6.0, "我們的國家很大")], language="zh")
+    found = runner("search", "国家")
+    assert found.exit_code == 0 and "我們的國家很大" in found.output
+    bad = runner("search", "water", "--from", "yesterday")
+    assert bad.exit_code == 1 and "2026-11-02" in bad.output and "Error" not in bad.output[:0]
+
+
+def test_the_web_searches_in_every_script_and_names_a_bad_filter(client, seed):
+    seed.episode("Radio ja", [(3.0, 6.0, "私は毎日日本語を話します")], language="ja")
+    page = client.get("/search", query_string={"q": "日本語"})
+    assert page.status_code == 200 and "Radio ja" in page.get_data(as_text=True)
+    bad = client.get("/search", query_string={"q": "water", "language": "x" * 50})
+    assert bad.status_code == 400 and "a code like en" in bad.get_data(as_text=True)

@@ -1,9 +1,8 @@
 """Search what was said: FTS5 over transcript segments and episode titles and descriptions.
 
-People type queries, not FTS5 syntax, so a query is parsed here into quoted FTS5
-terms: words, "quoted phrases", prefixes (``farm*``), ``OR`` between terms and
-``-word`` to exclude. Whatever is typed, FTS5 only ever sees well-formed input, so
-a stray quote or operator gives results or a clear ``BadQuery``, never an error.
+A query (parsed by ``radio.data.query``) goes to the word index, or, when it has words of
+a script written without spaces, to the index that holds each of their characters as a
+token (migration 0008). Both are ranked and shown the same way.
 """
 
 from __future__ import annotations
@@ -19,20 +18,21 @@ import numpy as np
 import sqlite_utils
 
 from radio.data.episodes import public_sql
-from radio.data.errors import Invalid
+from radio.data.query import (
+    WORD,
+    BadQuery,
+    checked_date,
+    checked_language,
+    parse_query,
+    uses_script_index,
+)
 from radio.data.segment_map import int_list, segment_map
 from radio.data.tags import topic_filter_sql
+from transcription.scripts import SEPARATOR, has_unsegmented
 
-MAX_QUERY_CHARS = 500
-MAX_TERMS = 24
+__all__ = ["BadQuery", "EpisodeResult", "Hit", "Results", "highlight", "parse_query", "search"]
+
 MARK_START, MARK_END = "\x02", "\x03"  # snippet highlight markers, escaped later per output
-
-_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-class BadQuery(Invalid):
-    """The query cannot be searched; the message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -83,48 +83,6 @@ def highlight(snippet: str, start: str, end: str, *, escape: bool = False) -> st
     return text.replace(MARK_START, start).replace(MARK_END, end)
 
 
-def _quote(words: list[str]) -> str:
-    return '"' + " ".join(words) + '"'
-
-
-def parse_query(text: str) -> str:
-    """Turn what a person typed into a safe FTS5 expression (``""`` if nothing searchable)."""
-    if len(text) > MAX_QUERY_CHARS:
-        raise BadQuery(f"The search is too long; use at most {MAX_QUERY_CHARS} characters.")
-    positive: list[str] = []
-    negative: list[str] = []
-    pending_or = False
-    for m in _TOKEN.finditer(text):
-        minus, phrase, bare = m.group(1), m.group(2), m.group(3)
-        if bare == "OR":
-            pending_or = bool(positive)
-            continue
-        if phrase is not None:
-            words, prefix, exclude = _WORD.findall(phrase), False, bool(minus)
-        else:
-            exclude = bare.startswith("-") and len(bare) > 1
-            prefix = bare.endswith("*")
-            words = _WORD.findall(bare)
-        if not words:
-            continue
-        term = _quote(words) + ("*" if prefix and len(words[-1]) >= 2 else "")
-        if exclude:
-            negative.append(term)
-        elif pending_or:
-            positive[-1] = f"({positive[-1]} OR {term})"
-            pending_or = False
-        else:
-            positive.append(term)
-    if len(positive) + len(negative) > MAX_TERMS:
-        raise BadQuery(f"The search has too many words; use at most {MAX_TERMS}.")
-    if not positive:
-        return ""
-    expression = " AND ".join(positive)
-    for term in negative:
-        expression = f"({expression}) NOT {term}"
-    return expression
-
-
 def _filters(
     show: str | None,
     language: str | None,
@@ -136,21 +94,21 @@ def _filters(
     clauses = [] if include_hidden else [public_sql("e")]
     params = {
         "show": show,
-        "language": language,
-        "date_from": date_from,
-        "date_to": date_to,
+        "language": checked_language(language),
+        "date_from": checked_date(date_from, "from"),
+        "date_to": checked_date(date_to, "to"),
         "topic": topic,
     }
     if topic:
         clauses.append(topic_filter_sql("e", ":topic"))
     if show:
         clauses.append("sh.slug = :show")
-    if language:
-        clauses.append("coalesce(e.transcript_language, e.language) = :language")
-    if date_from:
+    if params["language"]:
+        clauses.append("lower(coalesce(e.transcript_language, e.language)) = :language")
+    if params["date_from"]:
         clauses.append("substr(e.recorded_at, 1, 10) >= :date_from")
-    if date_to:
-        clauses.append("substr(e.recorded_at, 1, 10) <= :date_to")
+    if params["date_to"]:  # a month or a year runs to its end
+        clauses.append("substr(e.recorded_at, 1, length(:date_to)) <= :date_to")
     return (" and ".join(clauses) or "1"), params
 
 
@@ -162,16 +120,26 @@ BM25_MAX_MATCHES = 4_000
 _K1, _B = 1.2, 0.75
 _TITLE_BONUS = 1.0  # a title or description match lifts an episode a band up
 
+
+@dataclass(frozen=True)
+class Index:
+    segments: str
+    episodes: str
+
+
+WORDS = Index("segments_fts", "episodes_fts")  # words as unicode61 splits them
+SCRIPTS = Index("segments_scripts", "episodes_scripts")  # unsegmented scripts, per character
+
 _RANKED = """
 with f as materialized (
-    select rowid, bm25(segments_fts) as rank from segments_fts where segments_fts match :q
+    select rowid, bm25({seg}) as rank from {seg} where {seg} match :q
 ), seg as (
     select s.episode_id, min(f.rank) as best, count(*) as n
     from f join segments s on s.id = f.rowid group by s.episode_id
 ), ttl as materialized (
     -- a title match ranks like a strong transcript match
-    select rowid as episode_id, bm25(episodes_fts, 5.0, 1.0) * 2 as best, 0 as n
-    from episodes_fts where episodes_fts match :q
+    select rowid as episode_id, bm25({ep}, 5.0, 1.0) * 2 as best, 0 as n
+    from {ep} where {ep} match :q
 ), ranked as (
     select episode_id, min(best) as best, sum(n) as n
     from (select * from seg union all select * from ttl) group by episode_id
@@ -198,17 +166,18 @@ def search(
     include_hidden: bool = False,
 ) -> Results:
     """Episodes matching ``text``, best first, each with its best moments."""
-    fts = parse_query(text)
+    where, params = _filters(show, language, date_from, date_to, topic, include_hidden)
+    index = SCRIPTS if uses_script_index(text) else WORDS
+    fts = parse_query(text, unsegmented=index is SCRIPTS)
     page = max(1, page)
     if not fts:
         return Results(text, fts, 0, page, per_page, [])
-    where, params = _filters(show, language, date_from, date_to, topic, include_hidden)
     matches = db.execute(
-        "select count(*) from segments_fts where segments_fts match ?", [fts]
+        f"select count(*) from {index.segments} where {index.segments} match ?", [fts]
     ).fetchone()[0]
     common = matches > BM25_MAX_MATCHES
     rank = _rank_common if common else _rank_bm25
-    rows, total = rank(db, {"q": fts, **params}, where, page, per_page)
+    rows, total = rank(db, index, {"q": fts, **params}, where, page, per_page)
     episodes = [
         EpisodeResult(
             episode_id=r[0],
@@ -221,7 +190,7 @@ def search(
             recorded_at=r[7],
             language=r[8],
             duration=r[9],
-            hits=_hits(db, fts, r[0], hits_per_episode, common),
+            hits=_hits(db, index, fts, r[0], hits_per_episode, common),
         )
         for r in rows
     ]
@@ -232,11 +201,17 @@ Row = tuple[Any, ...]  # episode id, score, matches, then the _COLUMNS
 
 
 def _rank_bm25(
-    db: sqlite_utils.Database, named: dict[str, Any], where: str, page: int, per_page: int
+    db: sqlite_utils.Database,
+    index: Index,
+    named: dict[str, Any],
+    where: str,
+    page: int,
+    per_page: int,
 ) -> tuple[list[Row], int]:
     """One page of episodes ranked by their best segment's bm25, and the total."""
     sql = (
-        f"{_RANKED} select {{cols}} from ranked r join episodes e on e.id = r.episode_id "
+        _RANKED.format(seg=index.segments, ep=index.episodes)
+        + "select {cols} from ranked r join episodes e on e.id = r.episode_id "
         f"left join shows sh on sh.id = e.show_id where {where}"
     )
     rows = db.execute(
@@ -252,7 +227,12 @@ def _rank_bm25(
 
 
 def _rank_common(
-    db: sqlite_utils.Database, named: dict[str, Any], where: str, page: int, per_page: int
+    db: sqlite_utils.Database,
+    index: Index,
+    named: dict[str, Any],
+    where: str,
+    page: int,
+    per_page: int,
 ) -> tuple[list[Row], int]:
     """Episodes ranked by BM25 over their match counts, for words said nearly everywhere.
 
@@ -261,7 +241,8 @@ def _rank_common(
     """
     rowids = int_list(
         db.execute(
-            "select group_concat(rowid) from segments_fts where segments_fts match :q", named
+            f"select group_concat(rowid) from {index.segments} where {index.segments} match :q",
+            named,
         ).fetchone()[0]
     )
     smap = segment_map(db)
@@ -275,7 +256,7 @@ def _rank_common(
         int(e): float(counts[e] * (_K1 + 1) / (counts[e] + norm[e])) for e in np.flatnonzero(counts)
     }
     titled = db.execute(
-        "select rowid from episodes_fts where episodes_fts match :q", named
+        f"select rowid from {index.episodes} where {index.episodes} match :q", named
     ).fetchall()
     for (episode_id,) in titled:
         scores[episode_id] = scores.get(episode_id, 0.0) + _TITLE_BONUS
@@ -294,7 +275,12 @@ def _rank_common(
 
 
 def _hits(
-    db: sqlite_utils.Database, fts: str, episode_id: int, limit: int, common: bool = False
+    db: sqlite_utils.Database,
+    index: Index,
+    fts: str,
+    episode_id: int,
+    limit: int,
+    common: bool = False,
 ) -> list[Hit]:
     """The episode's best-matching segments, shown in the order they are said.
 
@@ -308,14 +294,16 @@ def _hits(
     ).fetchone()
     if lo is None:
         return []
-    order = "segments_fts.rowid" if common else "bm25(segments_fts)"
+    fts_table = index.segments
+    order = f"{fts_table}.rowid" if common else f"bm25({fts_table})"
+    # Snippets of the script index carry its separators between characters: taken out.
     rows = db.execute(
         "select s.id, s.start, s.end, s.speaker, "
-        "snippet(segments_fts, 0, char(2), char(3), '…', 16) "
-        "from segments_fts join segments s on s.id = segments_fts.rowid "
-        "where segments_fts match ? and segments_fts.rowid between ? and ? "
+        f"replace(snippet({fts_table}, 0, char(2), char(3), '…', 16), ?, '') "
+        f"from {fts_table} join segments s on s.id = {fts_table}.rowid "
+        f"where {fts_table} match ? and {fts_table}.rowid between ? and ? "
         f"and s.episode_id = ? order by {order} limit ?",
-        [fts, lo, hi, episode_id, limit],
+        [SEPARATOR, fts, lo, hi, episode_id, limit],
     ).fetchall()
     words = _segment_words(db, [r[0] for r in rows])
     hits = [
@@ -344,8 +332,10 @@ def _segment_words(db: sqlite_utils.Database, ids: list[int]) -> dict[int, list[
 def _word_time(snippet: str, words: list[list] | None, start: float) -> float:
     """When the first word the snippet marks is said. A segment can last half a minute;
     the words' own timings let a player start at the word, not the sentence."""
-    marked = {fold(t) for m in _MARKED.findall(snippet) for t in _WORD.findall(m)}
+    marked = {fold(t) for m in _MARKED.findall(snippet) for t in WORD.findall(m)}
     for word_start, _end, word, *_ in words or []:
-        if marked & set(_WORD.findall(fold(word))):
+        said = set(WORD.findall(fold(word)))
+        # A character of an unsegmented script is marked alone; Whisper's word holds it.
+        if marked & said or any(has_unsegmented(m) and m in fold(word) for m in marked):
             return float(word_start)
     return start

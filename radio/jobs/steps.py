@@ -14,6 +14,7 @@ from radio.jobs.context import Context, Step, StepError
 from radio.jobs.topics import topics_step
 from radio.media import audio, renditions, store
 from transcription.errors import TranscriptionError
+from transcription.scripts import to_chinese_script
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ def transcribe_step(ctx: Context) -> None:
             speaker_names=episode.speaker_names or None,
             progress=lambda done, total: ctx.report(done / total if total else 0.0),
         )
+        script = ctx.config.get("CHINESE_SCRIPT")
+        if script and info.language == "zh":  # Whisper mixes scripts; the station reads one
+            segments = (to_chinese_script(s, script) for s in segments)
         transcripts.add_segments(db, episode.id, segments, next_idx)
     except TranscriptionError as e:
         raise StepError(str(e)) from e
