@@ -150,3 +150,40 @@ def test_spanish_with_the_multilingual_model(tmp_path_factory: pytest.TempPathFa
     assert info.language == "es" and info.language_probability > 0.5
     text = BasicTextNormalizer()(" ".join(s.text for s in segments))
     assert "sorpresa" in text and "labios" in text
+
+
+SAMPLING_RUN = """
+import json, sys
+from pathlib import Path
+from transcription import transcribe
+from transcription.models import describe
+transcribe.DECODE_OPTIONS["temperature"] = (1.0,)  # always sample, as a fallback would
+model = describe(Path(sys.argv[1]), "test")
+segments, _ = transcribe.Transcriber(model, threads=2).transcribe(Path(sys.argv[2]))
+print(json.dumps([[s.start, s.end, s.text] for s in segments]))
+"""
+
+
+def test_a_clean_run_gives_the_same_transcript_every_time_even_when_whisper_samples() -> None:
+    """Two fresh processes, each sampling at temperature 1.0 (as Whisper's temperature
+    fallback does): CTranslate2's generators are seeded, so both write the same words."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import TINY_EN
+
+    clip = DATA / "sense_and_sensibility_01_austen_64kb-0870.wav"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", SAMPLING_RUN, str(TINY_EN), str(clip)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=Path(__file__).parent.parent,
+        )
+        for _ in range(2)
+    ]
+    assert all(run.returncode == 0 for run in runs), runs[0].stderr
+    first, second = (json.loads(run.stdout.strip().splitlines()[-1]) for run in runs)
+    assert first and first == second

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import _LANGUAGE_CODES
@@ -50,6 +51,7 @@ BLOCK_SECONDS = 240.0  # audio per block: a few MB of samples, ~40 MB of spectro
 MAX_BLOCK_SECONDS = 480.0  # past this, cut even mid-speech (a call where nobody ever pauses)
 CUT_MARGIN_SECONDS = 1.0  # the VAD can't judge the last moments of a buffer: never cut there
 DETECT_SECONDS = 30.0  # Whisper detects the language from one 30 s window
+RANDOM_SEED = 20261102
 
 ProgressFn = Callable[[float, float], None]
 
@@ -70,6 +72,10 @@ def load_whisper(model: ModelInfo, threads: int = 0, compute_type: str = "int8")
                     "Whisper model beside its model.bin."
                 )
             logger.info("loading Whisper %s from %s", model.name, model.path)
+            # Whisper samples when it falls back to a higher temperature. CTranslate2 seeds
+            # each of its threads' generators once, from this, when the thread first samples:
+            # so a fresh process gives the same transcript of a file on every run.
+            ctranslate2.set_random_seed(RANDOM_SEED)
             _models[key] = WhisperModel(
                 str(model.path),
                 device="cpu",
