@@ -40,10 +40,12 @@ from waitress import create_server  # noqa: E402
 
 from feeds.build import build_rss  # noqa: E402
 from radio import create_app  # noqa: E402
-from radio.data.feeds import FeedSpec, Urls, load_feed  # noqa: E402
+from radio.data.feeds import FeedSpec  # noqa: E402
 from radio.db import connect, database_path  # noqa: E402
 from radio.jobs import pipeline  # noqa: E402
 from radio.jobs.ingest import Limits, Metadata, ingest_file  # noqa: E402
+from radio.web.feed_items import load_feed  # noqa: E402
+from radio.web.urls import Urls  # noqa: E402
 
 LINES = [
     "And so my fellow Americans, ask not what your country can do for you.",
@@ -104,7 +106,7 @@ def time_build(app, db, limit: int, runs: int) -> tuple[float, int, int]:
     times, size, items = [], 0, 0
     for _ in range(runs):
         started = time.perf_counter()
-        data = load_feed(db, app.config, Urls("http://radio.local"), FeedSpec("all"))
+        data = load_feed(db, app.config, Urls("http://radio.local", app.url_map), FeedSpec("all"))
         body = build_rss(data.info, data.items)
         times.append(time.perf_counter() - started)
         size, items = len(body), len(data.items)

@@ -44,11 +44,24 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
 
     from radio import db
     from radio.jobs import tasks
+    from radio.web import errors, register_blueprints, templating
+    from radio.web.http import compress, csrf
+    from radio.web.http.mediacache import PublicMedia
+    from radio.web.http.uploads import SpoolingRequest
 
     db.init_app(app)
     tasks.init_app(app)
-
-    from radio.web import register_blueprints
-
+    # The web side, all of it here. Uploads spool to media/incoming in the data folder,
+    # never to a global temp folder.
+    app.request_class = SpoolingRequest
+    templating.init_app(app)  # filters and enums for templates
+    # Then, in the order a request meets them: the routes (auth loads the logged-in user
+    # first, as in flaskr), the CSRF check of unsafe requests, the response rules (gzip,
+    # static caching, safety headers) and one translation of every error.
     register_blueprints(app)
+    csrf.init_app(app)
+    compress.init_app(app)
+    errors.init_app(app)
+    # In front of all that, a WSGI layer answers listeners' requests for public media.
+    app.wsgi_app = PublicMedia(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

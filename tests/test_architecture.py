@@ -18,9 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from importlinter.cli import lint_imports
-
 from tests.conftest import TINY_EN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,18 +25,24 @@ PACKAGES = ("radio", "transcription", "feeds")
 HEAVY = ("faster_whisper", "ctranslate2", "av")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
+SCHEMA_FILES = (Path("radio/db.py"), Path("radio/migrations.py"))
 
 
 def source_files() -> list[Path]:
     return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
 
 
-def test_import_contracts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    exit_code = lint_imports(
-        config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True
+def test_import_contracts_hold() -> None:
+    # In a process of its own: import-linter sets up logging as a command does, which
+    # would silence the loggers of the tests that run after it.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--no-logo"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
     )
-    assert exit_code == 0, "an import breaks a contract in pyproject.toml; see the output above"
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 WEB_PROCESS = """
@@ -97,11 +100,11 @@ SQL = re.compile(
 
 
 def test_every_sql_statement_lives_in_the_data_layer() -> None:
-    """One way into each table: its data/ module (and migrations in radio/db.py)."""
+    """One way into each table: its data/ module (and the schema in radio/migrations.py)."""
     offenders = []
     for path in source_files():
         relative = path.relative_to(ROOT)
-        if relative.parts[:2] == ("radio", "data") or relative == Path("radio/db.py"):
+        if relative.parts[:2] == ("radio", "data") or relative in SCHEMA_FILES:
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)

@@ -1,6 +1,7 @@
 import threading
 
-from radio.db import MIGRATIONS, connect, database_path, migrate
+from radio.db import connect, database_path, migrate
+from radio.migrations import MIGRATIONS
 
 
 def test_migrations_are_recorded_and_rerun_safely(app, db):

@@ -11,7 +11,7 @@ import pytest
 
 from radio.db import connect, database_path
 from radio.web.http.fileserve import FileSnapshot, MappedRange
-from radio.web.media import PublicMedia
+from radio.web.http.mediacache import PublicMedia
 from tests.conftest import clip
 from tests.webserver import add_account, add_episode, live_server, log_in
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from radio.web.archive import seconds_text
+from radio.web.templating import seconds_text
 from tests.conftest import clip
 from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
 

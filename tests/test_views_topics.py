@@ -22,7 +22,7 @@ from radio.data.tags import chapters as stored_chapters
 from radio.data.tags import episode_tags, tag_episode
 from radio.db import connect, database_path
 from radio.jobs.topics import retag
-from radio.web.archive import seconds_text
+from radio.web.templating import seconds_text
 from tests.audiofiles import convert, join_clips
 from tests.conftest import DATA, clip, settings
 from tests.test_tagging import STATION_TAXONOMY

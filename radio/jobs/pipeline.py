@@ -30,6 +30,7 @@ from radio.jobs.steps import STEPS
 
 logger = logging.getLogger(__name__)
 
+
 def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
     """Run every unfinished step of one episode; return its final status.
 

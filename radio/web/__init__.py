@@ -1,6 +1,13 @@
-"""One blueprint per area of the archive (flaskr style): each module starts with ``bp``."""
+"""The web side: one blueprint per area (flaskr style, each module starts with ``bp``), the
+HTTP edge's error translation (``errors``), template helpers (``templating``), the URL
+builder (``urls``) and, under ``http/``, what every request goes through. ``create_app``
+installs all of it, visibly; registering a blueprint adds routes and nothing else app-wide
+(bar ``auth`` loading the logged-in user, as in flaskr).
+"""
 
 from __future__ import annotations
+
+from importlib import import_module
 
 from flask import Flask
 
@@ -8,10 +15,5 @@ AREAS = ("archive", "search", "upload", "auth", "media", "feeds", "topics")
 
 
 def register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-
-    from radio.web import errors
-
     for area in AREAS:
         app.register_blueprint(import_module(f"radio.web.{area}").bp)
-    errors.register(app)

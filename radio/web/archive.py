@@ -28,20 +28,31 @@ from radio.data import edits as editing
 from radio.data import episodes
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
+from radio.data.processing import StepName
 from radio.data.renditions import renditions
-from radio.data.transcripts import TranscriptLine, has_transcript, transcript_lines
+from radio.data.tags import TagKind
+from radio.data.transcripts import (
+    TranscriptLine,
+    has_transcript,
+    load_segments,
+    transcript_lines,
+)
+from radio.data.users import Role
 from radio.db import get_db
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
+from radio.web.templating import clock, seconds_text
+from transcription.formats import FORMATS
 from transcription.taxonomy import TaxonomyError
 
 bp = Blueprint("archive", __name__)
 
-TRANSCRIPT_FORMATS = ("vtt", "srt", "json", "txt")
-STEP_LABELS = {
+TRANSCRIPT_FORMATS = tuple(FORMATS)  # vtt, srt, json, txt
+STEP_LABELS: dict[StepName | None, str] = {
     None: "Waiting for a worker",
-    "audio": "Making the listening copies",
-    "transcribe": "Transcribing",
+    StepName.AUDIO: "Making the listening copies",
+    StepName.TRANSCRIBE: "Transcribing",
+    StepName.TOPICS: "Finding topics and chapters",
 }
 
 
@@ -57,36 +68,6 @@ def load_episode(guid: str) -> Episode:
     return episode
 
 
-@bp.app_template_filter("clock")
-def clock(seconds: float | None) -> str:
-    """1:02:03, or 2:03 under an hour."""
-    total = int(seconds or 0)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-@bp.app_template_filter("sec")
-def seconds_text(seconds: float) -> str:
-    """Seconds for a URL: ``12.5``, ``8``; the same text for a link and its target's id."""
-    return f"{seconds:.2f}".rstrip("0").rstrip(".")
-
-
-@bp.app_template_filter("day")
-def day(value: str | None) -> str:
-    return (value or "")[:10]
-
-
-@bp.app_template_filter("size")
-def size(n: int | float | None) -> str:
-    n = float(n or 0)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit in ("bytes", "KB") else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
 @bp.get("/")
 def index() -> str:
     db = get_db()
@@ -96,7 +77,7 @@ def index() -> str:
         latest=episodes.latest_episodes(db, include_hidden=hidden, page=page_number()),
         shows=episodes.shows(db, include_hidden=hidden),
         # the station's own topics: keyphrases are too many for the home page (see /topics)
-        topics=tagging.list_topics(db, public_only=not hidden, kind="taxonomy"),
+        topics=tagging.list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
     )
 
 
@@ -190,9 +171,6 @@ def transcript(guid: str, fmt: str) -> Response:
     ep = load_episode(guid)
     if fmt not in TRANSCRIPT_FORMATS:
         abort(404, f"Transcripts come as {', '.join(TRANSCRIPT_FORMATS)}, not {fmt}.")
-    from radio.data.transcripts import load_segments
-    from transcription.formats import FORMATS
-
     segments = load_segments(get_db(), ep.id)
     if not segments:
         abort(404, f"Episode {guid} has no transcript yet (status: {ep.status}).")
@@ -208,7 +186,7 @@ def transcript(guid: str, fmt: str) -> Response:
 
 
 @bp.route("/episodes/<guid>/edit", methods=["GET", "POST"])
-@login_required("editor")
+@login_required(Role.EDITOR)
 def edit(guid: str) -> str | Response | tuple[str, int]:
     ep = load_episode(guid)
     db = get_db()

@@ -1,7 +1,8 @@
 """Log in and out; who is asking, what they may do and which episodes they may see.
 
-Listeners never log in. Every request first loads the logged-in user (if any) and
-then checks the CSRF token of any form sent (``radio.web.http.csrf``).
+Listeners never log in. Every request first loads the logged-in user (if any), as in
+flaskr; the CSRF check of any form sent comes next (``radio.web.http.csrf``, installed in
+``create_app``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from flask import (
 from werkzeug import Response
 
 from radio.data.episodes import Episode
-from radio.data.users import User, authenticate, get_user
+from radio.data.users import Role, User, authenticate, get_user
 from radio.db import get_db
 from radio.web.errors import wants_json
 from radio.web.http import csrf
@@ -49,12 +50,9 @@ def load_user() -> None:
             session.pop("user_id", None)
 
 
-bp.before_app_request(csrf.protect)
-
-
 @bp.app_context_processor
 def template_globals() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "csrf_field": csrf.field}
+    return {"current_user": g.get("user")}
 
 
 def current_user() -> User | None:
@@ -79,7 +77,7 @@ def remember_upload(guid: str) -> None:
     session["uploads"] = [guid, *uploads][:MAX_REMEMBERED_UPLOADS]
 
 
-def login_required(role: str = "uploader") -> Callable[[F], F]:
+def login_required(role: Role = Role.UPLOADER) -> Callable[[F], F]:
     """Send people who aren't logged in to the login page, and refuse too low a role."""
 
     def decorate(view: F) -> F:

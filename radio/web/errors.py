@@ -1,15 +1,41 @@
-"""One error shape: an HTML page for browsers, ``{"error": {...}}`` for JSON clients.
+"""The HTTP edge's one error translation: every error becomes an HTML page for browsers or
+``{"error": {"status", "title", "detail"}}`` for JSON clients (``init_app``, in ``create_app``).
 
-``register`` is also where the app-wide response rules go on (gzip, static caching,
-server timing: ``radio.web.http.compress``), since it is the one per-app hook of the views.
+Views raise the archive's named errors (or ``abort``); this is the one place they turn into
+statuses. Every message was written for the person reading it; none names a Python class.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+import logging
 
-from radio.web.http import compress
+from flask import Flask, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    default_exceptions,
+)
+
+from feeds import FeedError
+from radio.data import errors as data_errors
+from radio.data.search import BadQuery
+from radio.jobs.errors import IngestError
+
+logger = logging.getLogger(__name__)
+
+UNEXPECTED = (
+    "Something went wrong on the archive's side; it has been noted in the log. "
+    "Try again in a moment, and tell the station's admin if it keeps happening."
+)
+# The archive's errors (the most specific class wins) and the status each one means.
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (data_errors.NotFound, 404),  # also a feed, show or topic that doesn't exist
+    (BadQuery, 400),  # a search the parser can't read: a malformed request, as before
+    (data_errors.Invalid, 422),  # a value that can't be stored as given
+    (IngestError, 400),  # a recording refused outright
+)
 
 
 def wants_json() -> bool:
@@ -27,15 +53,40 @@ def too_large_message() -> str:
     )
 
 
-def register(app: Flask) -> None:
-    compress.init_app(app)
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    for error, status in STATUSES:
+        app.register_error_handler(error, _as_status(status))
+    app.register_error_handler(FeedError, handle_feed_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)
 
-    @app.errorhandler(HTTPException)
-    def handle_http_error(e: HTTPException):  # noqa: ANN202 - Flask accepts several return shapes
-        description = e.description
-        if isinstance(e, RequestEntityTooLarge):
-            description = too_large_message()
-        if wants_json():
-            body = {"error": {"status": e.code, "title": e.name, "detail": description}}
-            return jsonify(body), e.code
-        return render_template("error.html", error=e, description=description), e.code
+
+def handle_http_error(e: HTTPException) -> ResponseReturnValue:
+    description = e.description
+    if isinstance(e, RequestEntityTooLarge):
+        description = too_large_message()
+    if wants_json():
+        body = {"error": {"status": e.code, "title": e.name, "detail": description}}
+        return jsonify(body), e.code
+    return render_template("error.html", error=e, description=description), e.code
+
+
+def _as_status(status: int):  # noqa: ANN202 - a Flask error handler
+    def handle(e: Exception) -> ResponseReturnValue:
+        return handle_http_error(default_exceptions[status](str(e)))
+
+    return handle
+
+
+def handle_feed_error(e: FeedError) -> ResponseReturnValue:
+    """A feed that can't be written is the archive's fault, not the podcast app's."""
+    logger.error("feed %s could not be written: %s", request.path, e, exc_info=e)
+    return handle_http_error(InternalServerError(str(e)))
+
+
+def handle_unexpected(e: InternalServerError) -> ResponseReturnValue:
+    """Any exception nothing above names (Flask has logged it with its traceback): a page
+    that says what to do, never the exception's class or text."""
+    if e.original_exception is not None:
+        e = InternalServerError(UNEXPECTED)
+    return handle_http_error(e)

@@ -1,14 +1,14 @@
-"""Podcast feeds (#5): thin over ``radio.data.feeds`` (queries) and ``feeds`` (XML).
+"""Podcast feeds (#5): thin over ``radio.web.feed_items`` (rows to items) and ``feeds`` (XML).
 
 - ``/feeds/all.xml``, ``/feeds/shows/<slug>.xml``, ``/feeds/topics/<slug>.xml``,
   ``/feeds/search.xml?q=water``; older episodes on ``?page=2`` (RFC 5005 links).
 - ``/feeds/chapters/<guid>.json``: Podcasting 2.0 chapters.
 
-Podcast apps poll feeds all day, so a feed is built once per change of the archive
-(``fingerprint``) and kept, plain and gzipped; the ETag is a hash of its bytes and
-a revalidation costs one small query. URLs are absolute, from ``BASE_URL``
-(``RADIO_BASE_URL``) when set, else from the host the request came to, so a phone on
-the LAN gets addresses it can reach.
+A feed is built once per change of the archive and kept, plain and gzipped
+(``radio.web.http.feedcache``); the ETag is a hash of its bytes. URLs are absolute, from
+``radio.web.urls`` (``BASE_URL`` when set, else the host the request came to). A show,
+topic or page that doesn't exist raises ``FeedNotFound``, a 404 at the edge
+(``radio.web.errors``), as does a search that can't be read (400).
 """
 
 from __future__ import annotations
@@ -16,93 +16,30 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import os
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request, url_for
 
-from feeds import FeedError
 from feeds.build import build_rss
 from feeds.chapters import CHAPTERS_MIME
+from feeds.chapters import Chapter as FeedChapter
 from feeds.chapters import to_json as chapters_json
-from radio.data.feeds import FeedNotFound, FeedSpec, Urls, load_chapters, load_feed
-from radio.data.search import BadQuery
+from radio.data.feeds import FeedKind, FeedSpec, public_chapters
 from radio.db import database_path, get_db
+from radio.web.feed_items import load_feed
+from radio.web.http.feedcache import Built, FeedCache, fingerprint
+from radio.web.urls import Urls, for_request
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 logger = logging.getLogger(__name__)
 
 RSS_MIME = "application/rss+xml"
-CACHE_ENTRIES = 64
-CACHE_SECONDS = 60  # rebuild at least this often, whatever the fingerprint says
 MAX_AGE = 60
-
-
-@dataclass(frozen=True)
-class Built:
-    token: str  # the archive's fingerprint when built
-    at: float
-    body: bytes
-    gzipped: bytes
-    etag: str
-    last_modified: datetime | None
-
-
-class FeedCache:
-    """The last few feeds built, by (spec, base URL); shared by the server's threads."""
-
-    def __init__(self, size: int = CACHE_ENTRIES) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple, Built] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple, token: str) -> Built | None:
-        with self.lock:
-            built = self.entries.get(key)
-            if built is None or built.token != token or time.time() - built.at > CACHE_SECONDS:
-                return None
-            self.entries.move_to_end(key)
-            return built
-
-    def put(self, key: tuple, built: Built) -> None:
-        with self.lock:
-            self.entries[key] = built
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-def fingerprint(path: str | os.PathLike[str]) -> str:
-    """A cheap token that changes whenever anything in the database at ``path`` may change.
-
-    It decides whether a cached feed can be reused, so it must never miss a change:
-    every commit writes the WAL (or, after a checkpoint, the main file), so their sizes
-    and modification times are that token, read with two ``stat`` calls and without
-    opening the database. Unrelated writes (a job's progress) change it too; that only
-    costs a rebuild, since the ETag is a hash of the feed's bytes, not this token.
-    """
-    parts = []
-    for name in (os.fspath(path), os.fspath(path) + "-wal"):
-        try:
-            st = os.stat(name)
-        except FileNotFoundError:
-            parts.append("-")
-            continue
-        parts.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
-    return "/".join(parts)
 
 
 def _cache() -> FeedCache:
     return current_app.extensions.setdefault("radio.feeds", FeedCache())
-
-
-def _urls() -> Urls:
-    return Urls(current_app.config.get("BASE_URL") or request.url_root)
 
 
 def _page() -> int:
@@ -113,17 +50,8 @@ def _page() -> int:
 
 
 def _build(spec: FeedSpec, urls: Urls, token: str) -> Built:
-    db = get_db()
-    try:
-        data = load_feed(db, current_app.config, urls, spec)
-        body = build_rss(data.info, data.items)
-    except FeedNotFound as e:
-        abort(404, str(e))
-    except BadQuery as e:
-        abort(400, str(e))
-    except FeedError as e:
-        logger.exception("feed %s could not be written", spec)
-        abort(500, str(e))
+    data = load_feed(get_db(), current_app.config, urls, spec)
+    body = build_rss(data.info, data.items)
     etag = hashlib.sha256(body).hexdigest()[:32]
     gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     logger.info("built feed %s (%d items, %d bytes)", spec, len(data.items), len(body))
@@ -131,7 +59,7 @@ def _build(spec: FeedSpec, urls: Urls, token: str) -> Built:
 
 
 def _feed_response(spec: FeedSpec) -> Response:
-    urls = _urls()
+    urls = for_request()
     key = (spec, urls.base, current_app.config.get("FEED_LIMIT"))
     token = fingerprint(database_path())  # no database connection for a 304
     cache = _cache()
@@ -160,33 +88,31 @@ def _public(response: Response) -> None:
 
 @bp.get("/all.xml")
 def all_episodes() -> Response:
-    return _feed_response(FeedSpec("all", "", _page()))
+    return _feed_response(FeedSpec(FeedKind.ALL, "", _page()))
 
 
 @bp.get("/shows/<slug>.xml")
 def show(slug: str) -> Response:
-    return _feed_response(FeedSpec("show", slug, _page()))
+    return _feed_response(FeedSpec(FeedKind.SHOW, slug, _page()))
 
 
 @bp.get("/topics/<slug>.xml")
 def topic(slug: str) -> Response:
-    return _feed_response(FeedSpec("topic", slug, _page()))
+    return _feed_response(FeedSpec(FeedKind.TOPIC, slug, _page()))
 
 
 @bp.get("/search.xml")
 def saved_search() -> Response:
     query = request.args.get("q", "").strip()
     if not query:
-        abort(400, "Say what to follow: /feeds/search.xml?q=water")
-    return _feed_response(FeedSpec("search", query, _page()))
+        abort(400, f"Say what to follow: {url_for('feeds.saved_search', q='water')}")
+    return _feed_response(FeedSpec(FeedKind.SEARCH, query, _page()))
 
 
 @bp.get("/chapters/<guid>.json")
 def chapters(guid: str) -> Response:
-    try:
-        title, show_title, items = load_chapters(get_db(), guid)
-    except FeedNotFound as e:
-        abort(404, str(e))
+    title, show_title, stored = public_chapters(get_db(), guid)
+    items = [FeedChapter(start=c.start, title=c.title, end=c.end) for c in stored]
     body = chapters_json(items, title=title, podcast_name=show_title)
     response = Response(body, mimetype=CHAPTERS_MIME)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])

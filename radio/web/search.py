@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from radio.data import episodes
 from radio.data.search import BadQuery, Results, search
-from radio.data.tags import TopicNotFound, get_topic, list_topics
+from radio.data.tags import TagKind, TopicNotFound, get_topic, list_topics
 from radio.db import get_db
 from radio.web.auth import sees_hidden
 
@@ -61,7 +61,7 @@ def search_page() -> tuple[str, int]:
 def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str]]:
     """The station's topics for the filter, and the chosen topic if it is another tag (a
     topic page's "search within" sends any tag)."""
-    rows = list_topics(db, public_only=not hidden, kind="taxonomy")
+    rows = list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY)
     choices = [{"slug": t.slug, "label": t.label} for t in rows]
     if chosen and all(c["slug"] != chosen for c in choices):
         try:

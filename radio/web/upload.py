@@ -1,8 +1,9 @@
 """Upload recordings from a browser: several files at once, each checked like `radio ingest`.
 
 The request body never sits in memory: waitress spools it to disk, and werkzeug
-writes each file part to a temporary file as it parses; ``ingest_stream`` then
-streams that into the archive while hashing it. Each file gets its own answer
+writes each file part to a temporary file in ``media/incoming`` as it parses
+(``radio.web.http.uploads``); ``ingest_stream`` then streams that into the archive while
+hashing it. Each file gets its own answer
 (added, already here, refused and why), shown next to its name.
 """
 
@@ -16,7 +17,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.datastructures import FileStorage
 
 from radio.data import episodes
-from radio.data.episodes import VISIBILITIES
+from radio.data.episodes import VISIBILITIES, Visibility
+from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import tasks
 from radio.web.auth import login_required, remember_upload, sees_hidden
@@ -37,11 +39,11 @@ class FileResult:
 
 
 @bp.route("/upload", methods=["GET", "POST"])
-@login_required("uploader")
+@login_required(Role.UPLOADER)
 def upload() -> tuple[str | Response, int]:
     form = {key: (request.form.get(key) or "").strip() for key in FIELDS}
     form["recorded_at"] = form["recorded_at"] or date.today().isoformat()
-    form["visibility"] = form["visibility"] or "public"
+    form["visibility"] = form["visibility"] or Visibility.PUBLIC
     results: list[FileResult] = []
     status = 200
     if request.method == "POST":

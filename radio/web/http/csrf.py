@@ -2,7 +2,8 @@
 
 The token lives in the (signed) session cookie and goes out in a hidden field of
 every form (``{{ csrf_field() }}``) or, for scripts, in the ``X-CSRF-Token`` header.
-A POST without the matching token is refused with 400 before any view runs.
+A POST without the matching token is refused with 400 before any view runs
+(``init_app``, in ``create_app``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import abort, request, session
+from flask import Flask, abort, request, session
 from markupsafe import Markup
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(protect)
+    app.jinja_env.globals["csrf_field"] = field
 
 
 def token() -> str:

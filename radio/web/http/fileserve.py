@@ -1,11 +1,11 @@
 """Send a file over WSGI as RFC 9110 wants it: validators, 304, one byte range, 416.
 
-No Flask here: ``radio.web.media`` uses it from a Flask view and from the WSGI layer
-that answers listeners. A file is served from a ``FileSnapshot``: its size and
-validators and a read-only memory map, taken together when it is opened, so a
-rendition replaced mid-download (``radio retry``) keeps sending the old bytes that its
-ETag names. Under waitress the body is its ``wsgi.file_wrapper`` around a
-``MappedRange``: waitress sends the range straight from the page cache.
+No Flask here: the Flask view ``radio.web.media`` and the WSGI layer that answers
+listeners (``radio.web.http.mediacache``) both send files with it. A file is served from
+a ``FileSnapshot``: its size and validators and a read-only memory map, taken together
+when it is opened, so a rendition replaced mid-download (``radio retry``) keeps sending
+the old bytes that its ETag names. Under waitress the body is its ``wsgi.file_wrapper``
+around a ``MappedRange``: waitress sends the range straight from the page cache.
 """
 
 from __future__ import annotations
