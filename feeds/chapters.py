@@ -16,7 +16,9 @@ VERSION = "1.2.0"
 
 
 @dataclass(frozen=True)
-class Chapter:
+class ChapterMark:
+    """A chapter as a chapters file lists it: where it starts, its title, maybe a link."""
+
     start: float  # seconds from the start of the episode
     title: str
     end: float | None = None
@@ -29,7 +31,7 @@ def _seconds(value: float) -> float | int:
 
 
 def chapters_document(
-    chapters: Iterable[Chapter], *, title: str | None = None, podcast_name: str | None = None
+    chapters: Iterable[ChapterMark], *, title: str | None = None, podcast_name: str | None = None
 ) -> dict:
     """The chapters file as a dict, chapters in time order."""
     ordered = sorted(chapters, key=lambda c: c.start)
@@ -55,7 +57,7 @@ def chapters_document(
 
 
 def to_json(
-    chapters: Iterable[Chapter], *, title: str | None = None, podcast_name: str | None = None
+    chapters: Iterable[ChapterMark], *, title: str | None = None, podcast_name: str | None = None
 ) -> bytes:
     """The chapters file as UTF-8 JSON bytes (non-ASCII kept as is)."""
     doc = chapters_document(chapters, title=title, podcast_name=podcast_name)

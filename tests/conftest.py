@@ -83,6 +83,38 @@ def seed(app: Flask, db: sqlite_utils.Database):  # noqa: ANN201 - tests.archive
     return Seeder(app, db)
 
 
+class AuthActions:
+    """Log the test client in and out through the real forms (flaskr's ``auth`` fixture)."""
+
+    def __init__(self, app: Flask, client) -> None:  # noqa: ANN001 - FlaskClient
+        self.app, self.client = app, client
+
+    def login(self, name: str = "amina", role: str = "editor", password: str = "correct horse"):  # noqa: ANN201
+        """Make the account if it isn't there yet, then log in with it."""
+        from radio.data.users import find_user
+        from tests.webserver import add_account, log_in
+
+        db = connect(database_path(self.app))
+        try:
+            missing = find_user(db, name) is None
+        finally:
+            db.conn.close()
+        if missing:
+            add_account(self.app, name, role, password)
+        return log_in(self.client, name, password)
+
+    def logout(self):  # noqa: ANN201
+        from tests.webserver import csrf_token
+
+        token = csrf_token(self.client.get("/logout").get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(app: Flask, client) -> AuthActions:  # noqa: ANN001
+    return AuthActions(app, client)
+
+
 class Runner:
     """Invokes the real ``radio`` command on the test's data folder."""
 

@@ -21,7 +21,7 @@ from feeds.build import (
     build_rss,
     format_duration,
 )
-from feeds.chapters import Chapter, chapters_document, to_json
+from feeds.chapters import ChapterMark, chapters_document, to_json
 from feeds.podcast import podcast_guid
 
 NS = {
@@ -237,7 +237,7 @@ def test_duration_format():
 def test_chapters_json():
     doc = json.loads(
         to_json(
-            [Chapter(60.5, "Weather ☀️", 120), Chapter(0, "Intro & news <1>", 60.5)],
+            [ChapterMark(60.5, "Weather ☀️", 120), ChapterMark(0, "Intro & news <1>", 60.5)],
             title="Morning",
             podcast_name="Café ñ",
         )

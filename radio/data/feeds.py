@@ -21,7 +21,7 @@ import sqlite_utils
 from radio.data import tags
 from radio.data.episodes import get_show, names_from_json, public_sql
 from radio.data.errors import NotFound
-from radio.data.search import parse_query
+from radio.data.search import matching_episodes_sql
 from transcription.segments import Chapter
 
 MAIN_RENDITION = "mp3"  # the renditions.kind every podcast app can play: the enclosure
@@ -121,15 +121,10 @@ def _selection(db: sqlite_utils.Database, spec: FeedSpec) -> tuple[str, list[Any
             raise FeedNotFound(f"There is no topic {spec.key!r}; {_ELSEWHERE}") from None
         return tags.topic_filter_sql("e"), [topic.slug], Subject(topic.label), 0
     if spec.kind == FeedKind.SEARCH:
-        fts = parse_query(spec.key)  # raises BadQuery with a message for the listener
-        if not fts:
+        found = matching_episodes_sql(spec.key)  # BadQuery says what to fix
+        if found is None:
             raise FeedNotFound("Say what to follow: /feeds/search.xml?q=water")
-        condition = (
-            "e.id in (select s.episode_id from segments_fts join segments s "
-            "on s.id = segments_fts.rowid where segments_fts match ? "
-            "union select rowid from episodes_fts where episodes_fts match ?)"
-        )
-        return condition, [fts, fts], Subject(spec.key), 0
+        return found[0], found[1], Subject(spec.key), 0
     return "1", [], Subject(), 0
 
 

@@ -197,6 +197,21 @@ def search(
     return Results(text, fts, total, page, per_page, episodes)
 
 
+def matching_episodes_sql(text: str) -> tuple[str, list[str]] | None:
+    """SQL for "episode ``e`` is found by ``text``" and its parameters (a saved search's
+    feed), or None when the text has nothing to search for."""
+    index = SCRIPTS if uses_script_index(text) else WORDS
+    fts = parse_query(text, unsegmented=index is SCRIPTS)
+    if not fts:
+        return None
+    seg, ep = index.segments, index.episodes
+    condition = (
+        f"e.id in (select s.episode_id from {seg} join segments s on s.id = {seg}.rowid "
+        f"where {seg} match ? union select rowid from {ep} where {ep} match ?)"
+    )
+    return condition, [fts, fts]
+
+
 Row = tuple[Any, ...]  # episode id, score, matches, then the _COLUMNS
 
 

@@ -21,8 +21,7 @@ import time
 from flask import Blueprint, Response, abort, current_app, request, url_for
 
 from feeds.build import build_rss
-from feeds.chapters import CHAPTERS_MIME
-from feeds.chapters import Chapter as FeedChapter
+from feeds.chapters import CHAPTERS_MIME, ChapterMark
 from feeds.chapters import to_json as chapters_json
 from radio.data.feeds import FeedKind, FeedSpec, public_chapters
 from radio.db import database_path, get_db
@@ -112,7 +111,7 @@ def saved_search() -> Response:
 @bp.get("/chapters/<guid>.json")
 def chapters(guid: str) -> Response:
     title, show_title, stored = public_chapters(get_db(), guid)
-    items = [FeedChapter(start=c.start, title=c.title, end=c.end) for c in stored]
+    items = [ChapterMark(start=c.start, title=c.title, end=c.end) for c in stored]
     body = chapters_json(items, title=title, podcast_name=show_title)
     response = Response(body, mimetype=CHAPTERS_MIME)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])

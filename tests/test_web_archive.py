@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 
 from radio.web.templating import seconds_text
 from tests.conftest import clip
-from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
+from tests.webserver import add_episode, csrf_token, write_transcript
 
 GZIP = {"Accept-Encoding": "gzip"}
 
@@ -87,10 +87,9 @@ def test_a_time_in_the_url_starts_the_player_there_without_javascript(client, ep
     assert now == ["t=24"]  # the segment being said at 25 s
 
 
-def test_progress_page_and_json(client, app, db):
+def test_progress_page_and_json(auth, client, app, db):
     queued = add_episode(app, clip("LJ001-0002.wav"), process=False)
-    add_account(app, "amina", "editor")
-    log_in(client, "amina")
+    auth.login("amina", "editor")
     guid = queued["guid"]
     assert client.get(f"/episodes/{guid}").headers["Location"] == f"/episodes/{guid}/progress"
     doc = page(client, f"/episodes/{guid}/progress")
@@ -127,7 +126,7 @@ def test_transcript_downloads(client, episode):
 
 
 @pytest.mark.parametrize("visibility", ["private", "draft"])
-def test_a_hidden_episode_is_404_everywhere(app, client, db, visibility):
+def test_a_hidden_episode_is_404_everywhere(auth, app, client, db, visibility):
     ep = add_episode(
         app, clip("jfk.flac"), title="Secret meeting", show="Closed Door", visibility=visibility
     )
@@ -156,8 +155,7 @@ def test_a_hidden_episode_is_404_everywhere(app, client, db, visibility):
         body = client.get(url).get_data(as_text=True)
         assert guid not in body and "Secret meeting" not in body, url
     # an editor sees it, marked as hidden
-    add_account(app, "amina", "editor")
-    log_in(client, "amina")
+    auth.login("amina", "editor")
     doc = page(client, f"/episodes/{guid}")
     assert visibility in doc.xpath("string(//p[@class='meta'])")
     assert client.get(f"/media/{guid}/audio.mp3").status_code == 200
@@ -165,9 +163,8 @@ def test_a_hidden_episode_is_404_everywhere(app, client, db, visibility):
     assert guid in client.get("/search?q=zanzibarquorum").get_data(as_text=True)
 
 
-def test_editors_edit_details_and_transcript(app, client, db, episode):
-    add_account(app, "amina", "editor")
-    log_in(client, "amina")
+def test_editors_edit_details_and_transcript(auth, app, client, db, episode):
+    auth.login("amina", "editor")
     guid = episode["guid"]
     edit_page = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
     token = csrf_token(edit_page)

@@ -29,7 +29,7 @@ from radio.data.tags import chapters as stored_chapters
 from radio.jobs.context import Context, StepError
 from radio.jobs.topics import moments_for_topic, retag, topics_step
 from tests.archive import Seeder
-from tests.test_topics import joined
+from tests.test_transcription_topics import joined
 
 STATION_TAXONOMY = """\
 [topics.printing]

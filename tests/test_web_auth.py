@@ -90,3 +90,10 @@ def test_too_many_wrong_passwords_make_that_device_wait(app, client):
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.0.0.9"  # the same person on another device
     assert log_in(other, "amina").status_code == 302
+
+
+def test_logging_out_ends_the_session(auth, client):
+    auth.login("amina", "uploader")
+    assert client.get("/upload").status_code == 200
+    auth.logout()
+    assert client.get("/upload").status_code in (302, 401)

@@ -13,9 +13,8 @@ from tests.webserver import add_account, csrf_token, log_in
 
 
 @pytest.fixture
-def uploader(app, client):
-    add_account(app, "joseph", "uploader")
-    log_in(client, "joseph")
+def uploader(auth, client):
+    auth.login("joseph", "uploader")
     return client
 
 

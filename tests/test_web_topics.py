@@ -25,8 +25,8 @@ from radio.jobs.topics import retag
 from radio.web.templating import seconds_text
 from tests.audiofiles import convert, join_clips
 from tests.conftest import DATA, clip, settings
-from tests.test_tagging import STATION_TAXONOMY
-from tests.test_views_archive import transfer_size
+from tests.test_jobs_topics import STATION_TAXONOMY
+from tests.test_web_archive import transfer_size
 from tests.webserver import add_account, add_episode, csrf_token, log_in, write_transcript
 
 PRINTING = [f"LJ001-000{i}.wav" for i in range(1, 9)]
