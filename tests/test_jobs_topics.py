@@ -30,6 +30,7 @@ from radio.jobs.context import Context, StepError
 from radio.jobs.topics import moments_for_topic, retag, topics_step
 from tests.archive import Seeder
 from tests.test_transcription_topics import joined
+from transcription.segments import Segment, Word
 
 STATION_TAXONOMY = """\
 [topics.printing]
@@ -257,3 +258,29 @@ def test_removing_a_keyphrase_tag_removes_that_tag_not_a_similar_topic(app, db, 
     tag_episode(db, episode_id, add=[], remove=["water"])
     kept = {t.slug: t.removed for t in episode_tags(db, episode_id, include_removed=True)}
     assert kept == {"water": 1, "water-and-sanitation": 0}
+
+
+def test_words_heard_without_confidence_never_become_tags(
+    seed: Seeder, app: Flask, db: sqlite_utils.Database, station: Path
+) -> None:
+    """A stretch the model was unsure of (a hallucinated "thanks for watching", music
+    taken for words) gives no topic and no keyphrase; the same words heard clearly do."""
+    segments, _ = joined(("printing",))
+
+    def heard(probability: float) -> list[Segment]:
+        return [
+            Segment(
+                s.start,
+                s.end,
+                s.text,
+                tuple(Word(s.start, s.end, w, probability) for w in s.text.split()),
+            )
+            for s in segments
+        ]
+
+    unsure = seed.episode("Unsure", heard(0.3), transcript_language="en")
+    sure = seed.episode("Sure", heard(0.9), transcript_language="en")
+    run_step(app, db, unsure)
+    run_step(app, db, sure)
+    assert tags_of(db, unsure) == {}
+    assert "printing" in tags_of(db, sure)

@@ -121,7 +121,10 @@ def test_keyphrases_leave_out_fillers_and_merge_variants() -> None:
         assert 0 < p.score <= 1
     assert len({p.key for p in phrases}) == len(phrases)
     words = next(p for p in phrases if p.key == "word")
-    assert words.count == 5  # "words" said five times, counted as one phrase
+    # "some words", then "words words words words": a run of one word said again at once
+    # counts once (#11), so "words" was said twice, and no phrase repeats a word.
+    assert words.count == 2
+    assert all(len(set(p.key.split())) == len(p.key.split()) for p in phrases)
 
 
 def test_keyphrases_merge_case_and_plural_variants() -> None:
@@ -275,3 +278,42 @@ def test_chapters_of_real_transcribed_speech(tmp_path: Path) -> None:
             chapter,
             subject,
         )
+
+
+# -- tags only from what was said (#11) ----------------------------------------------------
+
+
+def test_a_word_said_again_and_again_is_not_a_keyphrase():
+    loop = [Seg(i * 3.0, i * 3.0 + 3, "Words words words words.") for i in range(6)]
+    talk = [Seg(20.0 + i * 3, 23.0 + i * 3, text) for i, text in enumerate(MARKET_TALK)]
+    phrases = [k.text for k in extract_keyphrases(loop + talk, "en", n=5)]
+    assert not any("words" in p for p in phrases), phrases
+    assert any("market" in p or "maize" in p for p in phrases), phrases
+
+
+MARKET_TALK = [
+    "The maize price at the market went up again this week.",
+    "Farmers brought maize and beans to the market on Tuesday.",
+    "Traders say the market price of beans will fall after the harvest.",
+]
+
+
+def test_one_keyword_said_many_times_does_not_make_a_topic():
+    taxonomy = load_default_taxonomy()
+    calm = [
+        Seg(i * 6.0, i * 6.0 + 6, "We sat meditating in the water, breathing with the water.")
+        for i in range(8)
+    ]
+    assert "water-and-sanitation" not in {t.slug for t in score_topics(calm, taxonomy, "en")}
+    wash = [
+        Seg(i * 6.0, i * 6.0 + 6, text)
+        for i, text in enumerate(
+            [
+                "The borehole in the village gives clean water again.",
+                "Every family should have a latrine and wash hands with soap.",
+                "Handwashing after the latrine keeps the water safe.",
+            ]
+            * 3
+        )
+    ]
+    assert "water-and-sanitation" in {t.slug for t in score_topics(wash, taxonomy, "en")}

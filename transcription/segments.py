@@ -26,6 +26,13 @@ class Segment:
     words: tuple[Word, ...]
     speaker: str | None = None
 
+    @property
+    def confidence(self) -> float | None:
+        """The mean of the words' probabilities; None without word timings."""
+        if not self.words:
+            return None
+        return sum(w.probability for w in self.words) / len(self.words)
+
 
 @dataclass(frozen=True)
 class TranscriptInfo:

@@ -18,6 +18,7 @@ Pure: takes segments (anything with ``start``, ``end`` and ``text``, such as
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from transcription.taxonomy import Taxonomy
 
 DEFAULT_THRESHOLD = 0.05
 MIN_HITS = 2
+MIN_KEYWORDS = 2  # different keywords of a topic in one window of speech
 WINDOW_SECONDS = 90.0
 MIN_WINDOW_WORDS = 20  # short clips: two hits in three words is not 67 % of a subject
 CROSS_LANGUAGE_MIN_CHARS = 5  # shorter keywords of other languages are too often false friends
@@ -63,12 +65,22 @@ def extract_keyphrases(
     if not texts or n <= 0:
         return []
     lex = lexicon(language)
-    text = lex.strip_fillers(" ".join(t.strip() for t in texts))
+    text = collapse_repeats(lex.strip_fillers(" ".join(t.strip() for t in texts)))
     tokens = lex.tokens(text)
     if not any(t.content for t in tokens):
         return []
     candidates = _yake_candidates(text, lex, top=max(4 * n, 20))
     return _merge_variants(candidates, tokens, lex)[:n]
+
+
+_REPEAT = re.compile(r"\b(\w+(?:\s+\w+){0,2}?)(?:[\s,.;:!?]+\1\b)+", re.IGNORECASE)
+
+
+def collapse_repeats(text: str) -> str:
+    """One of each run of the same words said again at once ("words words words", "thank
+    you, thank you"): a stutter or a model's loop, which would otherwise look like what
+    the speech is about."""
+    return _REPEAT.sub(r"\1", text)
 
 
 def _yake_candidates(text: str, lex: Lexicon, top: int) -> list[tuple[str, float]]:
@@ -190,8 +202,11 @@ def score_topics(
         if not topic_hits:
             continue
         per_segment = Counter(seg for seg, _ in topic_hits)
+        said: dict[int, set[str]] = defaultdict(set)
+        for seg, keyword in topic_hits:
+            said[seg].add(keyword)
         best, qualifying = _dense_windows(
-            per_segment, windows, content, min_hits, topic.threshold or threshold
+            per_segment, said, windows, content, min_hits, topic.threshold or threshold
         )
         if not qualifying and not include_below:
             continue
@@ -222,19 +237,24 @@ def score_topics(
 
 def _dense_windows(
     per_segment: Counter,
+    said: dict[int, set[str]],
     windows: list[tuple[int, int]],
     content: list[int],
     min_hits: int,
     limit: float,
 ) -> tuple[float, list[tuple[int, int]]]:
-    """The best hit density over the windows, and the windows dense enough to qualify."""
+    """The best hit density over the windows, and the windows that qualify: dense enough,
+    and with at least ``MIN_KEYWORDS`` different keywords of the topic, because one word
+    said again and again has one sense only by chance ("meditating in the water" is not
+    about water and sanitation; "water", "well" and "latrine" together are)."""
     best, qualifying = 0.0, []
     for first, last in windows:
         n_hits = sum(per_segment[i] for i in range(first, last + 1))
         density = n_hits / max(sum(content[first : last + 1]), MIN_WINDOW_WORDS)
         if n_hits >= min_hits:
             best = max(best, density)
-            if density >= limit:
+            keywords = set().union(*(said.get(i, set()) for i in range(first, last + 1)))
+            if density >= limit and len(keywords) >= MIN_KEYWORDS:
                 qualifying.append((first, last))
     return best, qualifying
 

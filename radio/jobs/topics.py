@@ -36,6 +36,7 @@ SETTINGS_FIX = (
     "fix TOPIC_THRESHOLD, KEYPHRASE_TAGS, CHAPTER_MIN_SECONDS or CHAPTER_PENALTY in config.toml"
 )
 MOMENT_GAP = 60.0  # seconds: mentions closer than this are one moment
+MIN_CONFIDENCE = 0.5  # mean word probability of a segment whose words may become tags
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,12 @@ def analyse_episode(
 ) -> Analysis:
     segments = load_segments(db, episode.id)
     language = episode.spoken_language or "en"
+    # Tags come only from what the model heard with confidence: a hallucinated "thank you
+    # for watching" must not become a listener-facing topic. Chapters use every segment.
+    heard = [s for s in segments if s.confidence is None or s.confidence >= MIN_CONFIDENCE]
     return Analysis(
-        keyphrases=extract_keyphrases(segments, language, n=max(settings.keyphrase_tags, 1)),
-        topics=score_topics(segments, taxonomy, language, settings.threshold),
+        keyphrases=extract_keyphrases(heard, language, n=max(settings.keyphrase_tags, 1)),
+        topics=score_topics(heard, taxonomy, language, settings.threshold),
         chapters=split_chapters(
             segments, settings.chapter_min_seconds, language, penalty=settings.chapter_penalty
         ),
