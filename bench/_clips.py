@@ -171,3 +171,14 @@ def text_inside(
         if any(a <= mid <= b for a, b in intervals):
             found.append(text)
     return found
+
+
+def write_wav(path: Path, audio: np.ndarray) -> Path:
+    """(channels, samples) float32 at 16 kHz as a 16-bit WAV."""
+    pcm = np.clip(audio * 32768.0, -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(audio.shape[0])
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(pcm.T.tobytes())
+    return path

@@ -25,6 +25,8 @@ from faster_whisper.transcribe import restore_speech_timestamps
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .channels import SAMPLE_RATE, UnreadableAudio, channel_layout, detect_two_party, iter_pcm
+from .hallucination import hallucination
+from .leveller import level_channels
 from .models import ModelInfo, ModelNotFoundError, normalise_language
 from .segments import Segment, TranscriptInfo, Word
 
@@ -52,6 +54,8 @@ MAX_BLOCK_SECONDS = 480.0  # past this, cut even mid-speech (a call where nobody
 CUT_MARGIN_SECONDS = 1.0  # the VAD can't judge the last moments of a buffer: never cut there
 DETECT_SECONDS = 30.0  # Whisper detects the language from one 30 s window
 RANDOM_SEED = 20261102
+GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks starts a new decoding run
+SWITCH_CONFIDENCE = 0.7  # a block's own language wins over the show's when this sure
 
 ProgressFn = Callable[[float, float], None]
 
@@ -124,7 +128,8 @@ class Transcriber:
             prob,
             start_at,
         )
-        return self._segments(blocks, lang, labels, duration, progress), info
+        detect = self.whisper.model.is_multilingual and not _known_language(language)
+        return self._segments(blocks, lang, labels, duration, progress, detect), info
 
     def _language(
         self, blocks: Iterator[_Block], language: str | None
@@ -157,42 +162,86 @@ class Transcriber:
         labels: tuple[str, ...],
         duration: float,
         progress: ProgressFn | None,
+        detect: bool = False,
     ) -> Iterator[Segment]:
         report = progress or (lambda done, total: None)
         for block in blocks:
+            lang = self._block_language(block, language) if detect else language
             if len(block.audio) == 2:
                 # Each party alone, then in time order: both channels' segments of one block.
                 merged = [
-                    seg for ch in range(2) for seg in self._channel(block, ch, language, labels[ch])
+                    seg for ch in range(2) for seg in self._channel(block, ch, lang, labels[ch])
                 ]
                 yield from sorted(merged, key=lambda s: s.start)
             else:
                 speaker = labels[0] if labels else None
-                for seg in self._channel(block, 0, language, speaker):
+                for seg in self._channel(block, 0, lang, speaker):
                     yield seg
                     report(min(seg.end, duration), duration)
             report(min(float(block.end), duration), duration)
         report(duration, duration)
 
+    def _block_language(self, block: _Block, language: str) -> str:
+        """A long show may switch language: each block's own, when Whisper is sure of it."""
+        sample = _speech_sample(block)
+        if sample is None:
+            return language
+        found, prob, _ = self.whisper.detect_language(audio=sample)
+        if found != language and prob >= SWITCH_CONFIDENCE:
+            logger.info("from %.0f s the language is %s (%.2f)", block.offset, found, prob)
+            return found
+        return language
+
     def _channel(
         self, block: _Block, channel: int, language: str, speaker: str | None
     ) -> Iterator[Segment]:
-        chunks = block.speech[channel]
-        if not chunks:
-            return
         audio = block.audio[channel]
+        for group in _groups(block.speech[channel]):
+            yield from self._decode(audio, group, block.offset, language, speaker)
+
+    def _decode(
+        self,
+        audio: np.ndarray,
+        chunks: list[dict],
+        offset: float,
+        language: str,
+        speaker: str | None,
+    ) -> Iterator[Segment]:
+        """One run of Whisper over some speech chunks packed together, as faster-whisper's
+        own VAD filter does, with the timestamps put back where they were said."""
         speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
         raw, _ = self.whisper.transcribe(speech, language=language, **DECODE_OPTIONS)
         for seg in restore_speech_timestamps(raw, chunks, SAMPLE_RATE):
             text = seg.text.strip()
-            if not text:
+            if not text or hallucination(seg, offset):
                 continue
-            off = block.offset
+            off = offset
             words = tuple(
                 Word(_seconds(w.start, off), _seconds(w.end, off), w.word, float(w.probability))
                 for w in seg.words or ()
             )
             yield Segment(_seconds(seg.start, off), _seconds(seg.end, off), text, words, speaker)
+
+
+def _groups(chunks: list[dict]) -> Iterator[list[dict]]:
+    """Speech chunks in runs separated by pauses of ``GROUP_GAP_SECONDS`` or more.
+
+    Packing every chunk of a block into one stream made Whisper hear one sentence through
+    the one before it (a quiet caller's "ask" became "asked" after the host): a real pause
+    starts a new run, decoded on its own.
+    """
+    run: list[dict] = []
+    for chunk in chunks:
+        if run and chunk["start"] - run[-1]["end"] >= GROUP_GAP_SECONDS * SAMPLE_RATE:
+            yield run
+            run = []
+        run.append(chunk)
+    if run:
+        yield run
+
+
+def _known_language(language: str | None) -> bool:
+    return normalise_language(language) in _LANGUAGE_CODES
 
 
 def _seconds(t: float, offset: float) -> float:
@@ -231,20 +280,26 @@ def _blocks(chunks: Iterable[np.ndarray], start_at: float) -> Iterator[_Block]:
         have += chunk.shape[1]
         if have < BLOCK_SECONDS * SAMPLE_RATE:
             continue
-        audio = np.concatenate(pending, axis=1)
+        raw = np.concatenate(pending, axis=1)
+        audio = _levelled(raw)
         speech = [get_speech_timestamps(ch, VAD_OPTIONS) for ch in audio]
         cut = _cut_point(speech, audio.shape[1], force=have >= MAX_BLOCK_SECONDS * SAMPLE_RATE)
         if cut is None:
-            pending = [audio]
+            pending = [raw]
             continue
         yield _Block(start_at + offset / SAMPLE_RATE, audio[:, :cut], _clip(speech, cut))
-        rest = audio[:, cut:].copy()  # a copy, so the finished block's memory is freed
+        rest = raw[:, cut:].copy()  # a copy, so the finished block's memory is freed
         offset += cut
         pending, have = [rest], rest.shape[1]
     if have:
-        audio = np.concatenate(pending, axis=1)
+        audio = _levelled(np.concatenate(pending, axis=1))
         speech = [get_speech_timestamps(ch, VAD_OPTIONS) for ch in audio]
         yield _Block(start_at + offset / SAMPLE_RATE, audio, speech)
+
+
+def _levelled(audio: np.ndarray) -> np.ndarray:
+    """Each channel's voices at one level, so the VAD and Whisper hear quiet callers too."""
+    return level_channels(audio, SAMPLE_RATE)
 
 
 def _cut_point(speech: list[list[dict]], n: int, force: bool) -> int | None:
