@@ -234,11 +234,26 @@ def test_no_chapter_under_the_minimum_and_short_recordings_are_one_chapter() -> 
     assert split_chapters([], language="en") == []
 
 
+TINY_EN_CHAPTERS = pytest.mark.xfail(
+    strict=True,
+    reason="#11 open: tiny.en's transcript of the levelled phone prompts puts the third "
+    "chapter at 116 s, not at the change of subject at 136 s (base finds it)",
+)
+
+
 @pytest.mark.slow
-def test_chapters_of_real_transcribed_speech(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model_name", [pytest.param("tiny.en", marks=TINY_EN_CHAPTERS), "base"])
+def test_chapters_of_real_transcribed_speech(tmp_path: Path, model_name: str) -> None:
+    """With every shipped model, not only the one the chapter finder was first tuned on."""
     from tests.audiofiles import join_clips
-    from transcription.models import pick_model
+    from tests.conftest import TINY_EN
+    from transcription.models import describe, find_models
     from transcription.transcribe import Transcriber
+
+    if model_name == "tiny.en":
+        model = describe(TINY_EN, "bundled", "tiny.en")
+    else:
+        model = next(m for m in find_models(None, tmp_path / "home") if m.multilingual)
 
     names = {
         "printing": [f"LJ001-000{i}.wav" for i in range(1, 9)],
@@ -263,7 +278,7 @@ def test_chapters_of_real_transcribed_speech(tmp_path: Path) -> None:
     paths = [DATA / n for group in names.values() for n in group]
     starts = join_clips(paths, tmp_path / "show.wav", gap=1.0)
     changes = [starts[len(names["printing"])], starts[len(names["printing"]) + len(names["phone"])]]
-    segments, _ = Transcriber(pick_model()).transcribe(tmp_path / "show.wav", language="en")
+    segments, _ = Transcriber(model).transcribe(tmp_path / "show.wav", language="en")
     segments = list(segments)
     chapters = split_chapters(segments, min_seconds=20, language="en")
     found = [c.start for c in chapters[1:]]

@@ -202,11 +202,8 @@ def score_topics(
         if not topic_hits:
             continue
         per_segment = Counter(seg for seg, _ in topic_hits)
-        said: dict[int, set[str]] = defaultdict(set)
-        for seg, keyword in topic_hits:
-            said[seg].add(keyword)
         best, qualifying = _dense_windows(
-            per_segment, said, windows, content, min_hits, topic.threshold or threshold
+            topic_hits, windows, content, min_hits, topic.threshold or threshold
         )
         if not qualifying and not include_below:
             continue
@@ -236,8 +233,7 @@ def score_topics(
 
 
 def _dense_windows(
-    per_segment: Counter,
-    said: dict[int, set[str]],
+    topic_hits: list[tuple[int, str]],
     windows: list[tuple[int, int]],
     content: list[int],
     min_hits: int,
@@ -247,6 +243,10 @@ def _dense_windows(
     and with at least ``MIN_KEYWORDS`` different keywords of the topic, because one word
     said again and again has one sense only by chance ("meditating in the water" is not
     about water and sanitation; "water", "well" and "latrine" together are)."""
+    per_segment = Counter(seg for seg, _ in topic_hits)
+    said: dict[int, set[str]] = defaultdict(set)
+    for seg, keyword in topic_hits:
+        said[seg].add(keyword)
     best, qualifying = 0.0, []
     for first, last in windows:
         n_hits = sum(per_segment[i] for i in range(first, last + 1))
