@@ -54,6 +54,7 @@ MAX_BLOCK_SECONDS = 480.0  # past this, cut even mid-speech (a call where nobody
 CUT_MARGIN_SECONDS = 1.0  # the VAD can't judge the last moments of a buffer: never cut there
 DETECT_SECONDS = 30.0  # Whisper detects the language from one 30 s window
 RANDOM_SEED = 20261102
+GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks starts a new decoding run
 SWITCH_CONFIDENCE = 0.7  # a block's own language wins over the show's when this sure
 
 ProgressFn = Callable[[float, float], None]
@@ -194,10 +195,9 @@ class Transcriber:
     def _channel(
         self, block: _Block, channel: int, language: str, speaker: str | None
     ) -> Iterator[Segment]:
-        if block.speech[channel]:
-            yield from self._decode(
-                block.audio[channel], block.speech[channel], block.offset, language, speaker
-            )
+        audio = block.audio[channel]
+        for group in _groups(block.speech[channel]):
+            yield from self._decode(audio, group, block.offset, language, speaker)
 
     def _decode(
         self,
@@ -221,6 +221,23 @@ class Transcriber:
                 for w in seg.words or ()
             )
             yield Segment(_seconds(seg.start, off), _seconds(seg.end, off), text, words, speaker)
+
+
+def _groups(chunks: list[dict]) -> Iterator[list[dict]]:
+    """Speech chunks in runs separated by pauses of ``GROUP_GAP_SECONDS`` or more.
+
+    Packing every chunk of a block into one stream made Whisper hear one sentence through
+    the one before it (a quiet caller's "ask" became "asked" after the host): a real pause
+    starts a new run, decoded on its own.
+    """
+    run: list[dict] = []
+    for chunk in chunks:
+        if run and chunk["start"] - run[-1]["end"] >= GROUP_GAP_SECONDS * SAMPLE_RATE:
+            yield run
+            run = []
+        run.append(chunk)
+    if run:
+        yield run
 
 
 def _known_language(language: str | None) -> bool:
