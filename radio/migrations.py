@@ -290,3 +290,66 @@ def _fill_script_index(db: sqlite_utils.Database, table: str, columns: tuple[str
     db.execute(
         f"insert into {table}_scripts(rowid, {cols}) select id, {values} from {table} where {has}"
     )
+
+
+@migration("0009_language_review")
+def _language_review(db: sqlite_utils.Database) -> None:
+    episodes = db["episodes"]
+    # The hint the transcription used (from the upload or the show), None if none: the
+    # ``language`` column also takes the detected language once transcribed, so it can't
+    # tell a hint from a guess.
+    episodes.add_column("language_hint", str)
+    # How sure Whisper was of the language it detected; None when it was given or fixed
+    # (an English-only model).
+    episodes.add_column("language_probability", float)
+    # Why an editor must look before listeners do (an unsure language), and the visibility
+    # the uploader asked for while the archive holds the episode back as a draft.
+    episodes.add_column("review_note", str)
+    episodes.add_column("held_visibility", str)
+
+
+@migration("0010_retranscription")
+def _retranscription(db: sqlite_utils.Database) -> None:
+    # Transcribing an episode again (radio.jobs.retranscribe) writes the new transcript
+    # here, beside the published one, segment by segment so a killed worker resumes; one
+    # transaction then swaps it into ``segments`` (data.transcripts.swap_staged).
+    db["segments_staging"].create(
+        {
+            "episode_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "text": str,
+            "speaker": str,
+            "words": str,
+        },
+        pk=("episode_id", "idx"),
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"start", "end", "text"},
+    )
+    # What was asked (model, language: None means the archive's choice) and how far it
+    # got: queued -> running -> staged -> topics; a failure leaves its message in ``error``
+    # and the phase where it stopped. The row goes when the work is done; the queue entry
+    # only names the episode.
+    db["retranscriptions"].create(
+        {
+            "episode_id": int,
+            "model": str,
+            "language": str,
+            "status": str,
+            "progress": float,
+            "error": str,
+            "staged_model": str,  # the name of the model the staged rows came from
+            "staged_model_path": str,  # and its folder: a resumed run must use the same one
+            "staged_language": str,  # the language they were transcribed as
+            "staged_language_probability": float,  # how sure detection was; 1 when given
+            "seconds": float,  # transcribing time so far, over every resumed run
+            "requested_by": int,
+            "requested_at": str,
+            "updated_at": str,
+        },
+        pk="episode_id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"status"},
+        defaults={"progress": 0.0, "seconds": 0.0},
+    )

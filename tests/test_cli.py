@@ -121,3 +121,23 @@ def test_search_finds_a_word_said_in_a_real_recording_at_its_second(runner, monk
     assert abs(times[-1] - 10.2) < 1.0
     plain = runner("search", "country")
     assert "0:05" in plain.output or "0:06" in plain.output
+
+
+def test_retranscribe_wait_and_what_it_refuses(runner):
+    # Ingested without a transcript (RADIO_TRANSCRIBE=false); transcribing again gives one.
+    assert runner("ingest", str(clip("jfk.flac")), "--wait").exit_code == 0
+    bad = runner("retranscribe", "1", "--model", "nosuch")
+    assert bad.exit_code == 1
+    assert "No installed Whisper model is called 'nosuch'" in bad.output
+    assert "tiny.en" in bad.output and "Traceback" not in bad.output
+    wrong = runner("retranscribe", "1", "--language", "klingon")
+    assert wrong.exit_code == 1 and "isn't a language code" in wrong.output
+    missing = runner("retranscribe", "1", "7", "--wait")
+    assert missing.exit_code == 1 and "Episode 7 doesn't exist" in missing.output
+    assert "new transcript by" in missing.output  # episode 1 was done all the same
+    data = json.loads(runner("status", "1", "--json").output)
+    assert data["status"] == "ready" and data["segments"] == 2
+    found = json.loads(runner("search", "country", "--json").output)
+    assert [e["title"] for e in found["episodes"]] == ["jfk"]
+    queued = runner("retranscribe", "1", "--language", "en-GB")
+    assert queued.exit_code == 0 and "queued" in queued.output

@@ -8,6 +8,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
+from radio.data.transcripts import update_retranscription
 from radio.web.templating import seconds_text
 from tests.conftest import clip
 from tests.webserver import add_episode, csrf_token, write_transcript
@@ -228,3 +229,44 @@ def test_a_30_minute_episode_page_is_under_40_kb(app, client, db, record_propert
     record_property("episode_page_bytes", sizes)
     print(f"30-minute episode page: {total} bytes compressed: {sizes}")
     assert total <= 40 * 1024, sizes
+
+
+def test_editors_transcribe_again_from_the_edit_page(auth, app, client, db, episode):
+    guid, url = episode["guid"], f"/episodes/{episode['guid']}/retranscribe"
+    huey = app.extensions["radio.huey"]
+    old = client.get(f"/episodes/{guid}/transcript.txt").get_data(as_text=True)
+    # A listener is sent to log in, an uploader is refused, a form without its token too.
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    listener = client.post(url, data={"csrf_token": token})
+    assert listener.status_code == 302 and "/login" in listener.headers["Location"]
+    auth.login("joseph", "uploader")
+    token = csrf_token(client.get("/upload").get_data(as_text=True))
+    assert client.post(url, data={"csrf_token": token}).status_code == 403
+    auth.logout()
+    auth.login("amina", "editor")
+    edit_page = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
+    assert f'action="{url}"' in edit_page and "Transcribe again" in edit_page
+    assert client.post(url, data={"language": "es"}).status_code == 400
+    token = csrf_token(edit_page)
+    bad = client.post(url, data={"csrf_token": token, "language": "klingon"})
+    assert bad.status_code == 422 and "isn&#39;t a language code" in bad.get_data(as_text=True)
+    assert huey.pending_count() == 0
+
+    queued = client.post(url, data={"csrf_token": token})
+    assert queued.status_code == 302
+    assert queued.headers["Location"] == f"/episodes/{guid}/edit#transcribe-again"
+    shown = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
+    assert "Queued to be transcribed again" in shown and "Waiting for a worker" in shown
+    assert huey.pending_count() == 1
+    assert client.get(f"/episodes/{guid}/transcript.txt").get_data(as_text=True) == old
+    update_retranscription(db, episode["id"], error="The disk is full.")
+    stopped = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
+    assert "The last try stopped: The disk is full." in stopped
+    update_retranscription(db, episode["id"], error=None)
+
+    huey.execute(huey.dequeue())  # a worker
+    new = client.get(f"/episodes/{guid}/transcript.txt").get_data(as_text=True)
+    assert new != old and "ask not what your country can do for you" in new
+    assert db["episodes"].get(episode["id"])["transcript_language"] == "en"
+    done = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
+    assert "This transcript came from" in done and "Waiting for a worker" not in done

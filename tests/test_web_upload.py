@@ -130,3 +130,16 @@ def test_upload_form_works_without_javascript(uploader):
     assert 'enctype="multipart/form-data"' in html and 'type="file" name="files" multiple' in html
     for name in ("title", "show", "recorded_at", "language", "description", "csrf_token"):
         assert f'name="{name}"' in html
+
+
+def test_the_language_choices_are_every_language_the_models_know(uploader):
+    from transcription.languages import installed_languages
+
+    html = uploader.get("/upload").get_data(as_text=True)
+    select = re.search(r'<select name="language">(.*?)</select>', html, re.S).group(1)
+    offered = re.findall(r'<option value="(\w*)"', select)
+    assert offered[0] == ""  # "Detect" comes first and is the default
+    assert sorted(offered[1:]) == sorted(installed_languages())
+    if len(offered) > 2:  # Whisper base installed: its 99 languages, by name
+        assert len(offered) == 100 and '<option value="sw">Swahili (sw)</option>' in select
+        assert '<option value="es">Spanish (es)</option>' in select

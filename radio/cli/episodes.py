@@ -41,6 +41,7 @@ SUMMARY_KEYS = (
     "loudness_after",
     "true_peak_after",
     "source_path",
+    "review_note",
 )
 
 
@@ -137,6 +138,8 @@ def _print_episode(state: AppState, row: Episode) -> None:
     click.echo("  status:   " + click.style(s["status"], fg=colour) + _progress_text(s))
     if s["error"]:
         click.echo(f"  error:    {s['error']}")
+    if row.under_review:
+        click.echo(f"  review:   {row.review_note}")
     if s["duration"]:
         click.echo(f"  duration: {clock(s['duration'])}")
     if s["loudness_before"] is not None and s["loudness_after"] is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -10,13 +11,14 @@ from typing import Any
 
 import click
 
+import radio
 from radio.cli.common import AppState, clock, pass_state
 from radio.cli.errors import ArchiveCommand
 from radio.data.episodes import get_episode
 from radio.data.search import Hit, Results, highlight, search
 from radio.data.transcripts import load_segments
 from transcription.formats import FORMATS
-from transcription.models import find_models
+from transcription.models import ModelInfo, find_models
 
 
 @click.command("search", cls=ArchiveCommand)
@@ -100,22 +102,95 @@ def transcript(state: AppState, episode: str, fmt: str, output: str | None) -> N
         click.echo(text, nl=False)
 
 
-@click.command(cls=ArchiveCommand)
-@pass_state
-def models(state: AppState) -> None:
-    """List the Whisper models found on disk, in the order they are chosen.
+# Real speech timed by `radio models --bench` when no --clip is given: the LJ Speech clips
+# of a source checkout (public domain, 50 s; tests/data/manifest.tsv).
+BENCH_CLIPS = tuple(f"LJ001-000{i}.wav" for i in range(1, 9))
 
-    Example: RADIO_WHISPER_MODEL=/media/usb/whisper-small radio models
+
+@click.command(cls=ArchiveCommand)
+@click.option("--bench", is_flag=True, help="Time each model on this machine.")
+@click.option(
+    "--clip",
+    "clips",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A recording of speech to time them on (repeat to join several; 30-60 s is plenty). "
+    "Default: the LJ Speech clips in tests/data of a source checkout.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def models(state: AppState, bench: bool, clips: tuple[Path, ...], as_json: bool) -> None:
+    """List the Whisper models found on disk, in the order they are chosen; with --bench,
+    how many seconds each needs per minute of audio here.
+
+    Example: radio models --bench
     """
-    found = find_models(state.app.config.get("WHISPER_MODEL"), state.data_folder)
+    config = state.app.config
+    found = find_models(config.get("WHISPER_MODEL"), state.data_folder)
     if not found:
         raise click.ClickException("No Whisper model found. Reinstall: pip install radio-archive")
-    for i, m in enumerate(found):
-        mark = "*" if i == 0 else " "
-        kind = "multilingual" if m.multilingual else "English only"
+    if bench:
+        _bench(state, found, clips, int(config.get("WHISPER_THREADS") or 0), as_json)
+    elif as_json:
+        rows = [{**asdict(m), "path": str(m.path), "chosen": i == 0} for i, m in enumerate(found)]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for i, m in enumerate(found):
+            mark = "*" if i == 0 else " "
+            click.echo(
+                f"{mark} {m.name:<16} {_kind(m.multilingual):<13} {m.size_bytes / 1e6:6.0f} MB  "
+                f"{m.source:<8} {m.path}"
+            )
+
+
+def _kind(multilingual: bool) -> str:
+    return "multilingual" if multilingual else "English only"
+
+
+def _bench(
+    state: AppState, found: list[ModelInfo], clips: tuple[Path, ...], threads: int, as_json: bool
+) -> None:
+    # Loaded here: `radio serve` (this package) must not load faster-whisper or PyAV.
+    from transcription.speed import join_speech, measure
+
+    paths = list(clips) or _checkout_clips()
+    audio = state.data_folder / "models" / f".bench-{os.getpid()}.wav"
+    warm = audio.with_name(f".bench-warm-{os.getpid()}.wav")
+    try:
+        seconds = join_speech(paths, audio)
+        join_speech(paths[:1], warm)
+        if not as_json:
+            click.echo(f"Timing each model on {seconds:.0f} s of speech ({_cores(threads)})")
+        speeds = [measure(m, audio, warm, threads) for m in found]
+    finally:
+        audio.unlink(missing_ok=True)
+        warm.unlink(missing_ok=True)
+    if as_json:
+        data = {"cores": os.cpu_count(), "threads": threads, "audio_seconds": round(seconds, 2)}
+        click.echo(json.dumps({**data, "models": [s.as_json() for s in speeds]}, indent=2))
+        return
+    click.echo(f"  {'model':<12} {'languages':<13} {'load':>6} {'compute':>8}  per minute of audio")
+    for s in speeds:
         click.echo(
-            f"{mark} {m.name:<16} {kind:<13} {m.size_bytes / 1e6:6.0f} MB  {m.source:<12} {m.path}"
+            f"  {s.model:<12} {_kind(s.multilingual):<13} {s.load_seconds:5.1f}s "
+            f"{s.compute_seconds:7.1f}s  {s.per_minute:5.1f} s (an hour of audio: "
+            f"{s.per_minute:.0f} min)"
         )
+
+
+def _checkout_clips() -> list[Path]:
+    data = Path(radio.__file__).resolve().parent.parent / "tests" / "data"
+    paths = [data / name for name in BENCH_CLIPS]
+    if not all(p.is_file() for p in paths):
+        raise click.UsageError(
+            "No clips to time the models on: give a recording of speech, e.g. "
+            "radio models --bench --clip talk.mp3 (30-60 s is plenty)."
+        )
+    return paths
+
+
+def _cores(threads: int) -> str:
+    return f"{threads or os.cpu_count()} threads, {os.cpu_count()} cores"
 
 
 COMMANDS = [search_command, transcript, models]

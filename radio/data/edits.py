@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from radio.data.episodes import VISIBILITIES, update_episode
+from radio.data.episodes import VISIBILITIES, Visibility, end_review, update_episode
 from radio.data.errors import Invalid
 from radio.data.tags import TagError, episode_tags, tag_episode
 from radio.data.transcripts import segment_texts
@@ -51,6 +51,8 @@ def update_details(
     if visibility not in VISIBILITIES:
         raise EditError(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
     update_episode(db, episode_id, title=title, description=description, visibility=visibility)
+    if visibility == Visibility.PUBLIC:  # an editor who publishes has reviewed it
+        end_review(db, episode_id)
 
 
 def edit_segments(

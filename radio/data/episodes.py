@@ -17,6 +17,7 @@ import sqlite_utils
 
 from radio.data.errors import NotFound
 from radio.db import utcnow
+from transcription.languages import language_name
 
 
 class EpisodeStatus(StrEnum):
@@ -96,6 +97,10 @@ class Episode:
     lease_owner: str | None = None
     lease_until: float | None = None
     uploaded_by: int | None = None
+    language_hint: str | None = None  # the hint the transcription used, upload's or show's
+    language_probability: float | None = None  # how sure the detection was; None: not detected
+    review_note: str | None = None  # why an editor must look before listeners do
+    held_visibility: str | None = None  # what the uploader asked for while it is held back
     show_slug: str | None = None
     show_title: str | None = None
 
@@ -115,6 +120,21 @@ class Episode:
     @property
     def speaker_names(self) -> list[str]:
         return names_from_json(self.speakers)
+
+    @property
+    def under_review(self) -> bool:
+        """Held back for an editor (an unsure language), until one publishes or fixes it."""
+        return bool(self.review_note) and self.visibility != Visibility.PUBLIC
+
+    @property
+    def language_label(self) -> str | None:
+        """The spoken language by name for pages ('Spanish'), else None."""
+        return language_name(self.spoken_language) if self.spoken_language else None
+
+    @property
+    def hint_label(self) -> str | None:
+        """The language given at upload or by the show, by name, if one was."""
+        return language_name(self.language_hint) if self.language_hint else None
 
 
 _WITH_SHOW = (
@@ -218,6 +238,31 @@ def add_episode(db: sqlite_utils.Database, **fields: Any) -> int:
 def update_episode(db: sqlite_utils.Database, episode_id: int, **fields: Any) -> None:
     fields["updated_at"] = utcnow()
     db["episodes"].update(episode_id, fields)
+
+
+def hold_for_review(db: sqlite_utils.Database, episode_id: int, note: str) -> None:
+    """Keep a public episode out of listeners' view as a draft, with a note for editors; the
+    visibility the uploader asked for is kept to restore when the review is over."""
+    db.execute(
+        "update episodes set review_note = ?, "
+        "held_visibility = case when visibility = ? then visibility else held_visibility end, "
+        "visibility = case when visibility = ? then ? else visibility end, updated_at = ? "
+        "where id = ?",
+        [note, Visibility.PUBLIC, Visibility.PUBLIC, Visibility.DRAFT, utcnow(), episode_id],
+    )
+
+
+def end_review(db: sqlite_utils.Database, episode_id: int) -> None:
+    """Drop the review note and give back the visibility the archive held back, unless an
+    editor changed it meanwhile (then theirs stands)."""
+    db.execute(
+        "update episodes set "
+        "visibility = case when held_visibility is not null and visibility = ? "
+        "then held_visibility else visibility end, "
+        "held_visibility = null, review_note = null, updated_at = ? "
+        "where id = ? and (review_note is not null or held_visibility is not null)",
+        [Visibility.DRAFT, utcnow(), episode_id],
+    )
 
 
 def list_episodes(

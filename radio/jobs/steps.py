@@ -11,9 +11,11 @@ from radio.data.episodes import show_language, update_episode
 from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
 from radio.jobs.context import Context, Step, StepError
+from radio.jobs.language import Heard, review_language
 from radio.jobs.topics import topics_step
 from radio.media import audio, renditions, store
 from transcription.errors import TranscriptionError
+from transcription.languages import is_known
 from transcription.scripts import to_chinese_script
 
 logger = logging.getLogger(__name__)
@@ -77,15 +79,16 @@ def transcribe_step(ctx: Context) -> None:
     episode = ctx.episode
     db = ctx.db
     source = store.resolve(ctx.home, episode.source_path)
-    language = episode.language or show_language(db, episode.show_id) or None
+    hint = episode.language or show_language(db, episode.show_id) or None
     resume_at, next_idx = _resume_point(ctx)
+    heard = Heard(before=next_idx)
     started = time.monotonic()
     try:
-        model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=language)
+        model = pick_model(ctx.config.get("WHISPER_MODEL"), Path(ctx.home), language=hint)
         transcriber = Transcriber(model, threads=int(ctx.config.get("WHISPER_THREADS") or 0))
         segments, info = transcriber.transcribe(
             source,
-            language=language,
+            language=hint,
             start_at=resume_at,
             speaker_names=episode.speaker_names or None,
             progress=lambda done, total: ctx.report(done / total if total else 0.0),
@@ -93,14 +96,14 @@ def transcribe_step(ctx: Context) -> None:
         script = ctx.config.get("CHINESE_SCRIPT")
         if script and info.language == "zh":  # Whisper mixes scripts; the station reads one
             segments = (to_chinese_script(s, script) for s in segments)
-        transcripts.add_segments(db, episode.id, segments, next_idx)
+        transcripts.add_segments(db, episode.id, heard.count(segments), next_idx)
     except TranscriptionError as e:
         raise StepError(str(e)) from e
+    detected = model.multilingual and not is_known(hint)
+    review_language(db, episode.id, info, heard, hint=hint, detected=detected)
     update_episode(
         db,
         episode.id,
-        language=episode.language or info.language,
-        transcript_language=info.language,
         transcript_model=model.name,
         transcribe_seconds=round(time.monotonic() - started, 2),
     )

@@ -1,9 +1,10 @@
 """The job queue (Huey): SQLite in the data folder by default, Redis to share one queue.
 
-The queue only says "look at episode N"; what is done and what is left lives in the
-archive's database (see ``radio.jobs.pipeline``). So a lost or duplicated queue entry is
-harmless: ``recover`` re-enqueues every unfinished episode when a worker starts and
-then every minute, and the episode lease stops two workers doing the same work.
+The queue only says "look at episode N" (process it, or transcribe it again); what is done
+and what is left lives in the archive's database (see ``radio.jobs.pipeline`` and
+``radio.jobs.retranscribe``). So a lost or duplicated queue entry is harmless: ``recover``
+re-enqueues every unfinished episode and retranscription when a worker starts and then
+every minute, and the episode lease stops two workers doing the same work.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from radio.db import connect, database_path
-from radio.jobs import leases
+from radio.jobs import leases, retranscribe
 from radio.media import store
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ def init_app(app: Flask) -> None:
     def process_episode(episode_id: int) -> str:
         return run_episode(app, episode_id)
 
+    @huey.task(name="retranscribe_episode")
+    def retranscribe_episode(episode_id: int) -> str:
+        return run_retranscription(app, episode_id).outcome
+
     @huey.periodic_task(_every_minute(), name="recover")
     def recover_periodically() -> int:
         # Queued episodes are already in the queue; only a dead worker's need a nudge.
@@ -44,6 +49,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions["radio.huey"] = huey
     app.extensions["radio.process_episode"] = process_episode
+    app.extensions["radio.retranscribe_episode"] = retranscribe_episode
 
 
 def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
@@ -64,9 +70,23 @@ def run_episode(app: Flask, episode_id: int) -> str:
         db.conn.close()
 
 
+def run_retranscription(app: Flask, episode_id: int) -> retranscribe.Result:
+    """Transcribe one episode again, as asked, with a database connection of its own."""
+    db = connect(database_path(app))
+    try:
+        return retranscribe.run(db, app.config, episode_id)
+    finally:
+        db.conn.close()
+
+
 def enqueue(episode_id: int, app: Flask | None = None) -> None:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     app.extensions["radio.process_episode"](episode_id)
+
+
+def enqueue_retranscription(episode_id: int, app: Flask | None = None) -> None:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["radio.retranscribe_episode"](episode_id)
 
 
 def recover(app: Flask, include_queued: bool = True) -> int:
@@ -75,13 +95,16 @@ def recover(app: Flask, include_queued: bool = True) -> int:
     db = connect(database_path(app))
     try:
         ids = leases.unfinished(db, include_queued=include_queued)
+        again = retranscribe.unfinished(db, include_queued=include_queued)
     finally:
         db.conn.close()
     for episode_id in ids:
         enqueue(episode_id, app)
-    if ids:
-        logger.info("queued unfinished episodes %s", ids)
-    return len(ids)
+    for episode_id in again:
+        enqueue_retranscription(episode_id, app)
+    if ids or again:
+        logger.info("queued unfinished episodes %s and retranscriptions %s", ids, again)
+    return len(ids) + len(again)
 
 
 def consumer(app: Flask, workers: int = 1) -> Consumer:

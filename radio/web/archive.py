@@ -32,13 +32,17 @@ from radio.data.processing import StepName
 from radio.data.renditions import renditions
 from radio.data.tags import TagKind
 from radio.data.transcripts import (
+    Phase,
     TranscriptLine,
+    get_retranscription,
     has_transcript,
     load_segments,
     transcript_lines,
 )
 from radio.data.users import Role
 from radio.db import get_db
+from radio.jobs import retranscribe as again
+from radio.jobs import tasks
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
 from radio.web.templating import clock, seconds_text
@@ -53,6 +57,12 @@ STEP_LABELS: dict[StepName | None, str] = {
     StepName.AUDIO: "Making the listening copies",
     StepName.TRANSCRIBE: "Transcribing",
     StepName.TOPICS: "Finding topics and chapters",
+}
+RETRANSCRIBE_PHASES: dict[str, str] = {
+    Phase.QUEUED: "Waiting for a worker to transcribe it again",
+    Phase.RUNNING: "Transcribing again",
+    Phase.STAGED: "The new transcript is complete; putting it in place",
+    Phase.TOPICS: "The new transcript is in; finding topics and chapters",
 }
 
 
@@ -220,6 +230,11 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
         except (editing.EditError, TaxonomyError) as e:
             flash(str(e), "error")
             status = 422
+    return _edit_page(ep), status
+
+
+def _edit_page(ep: Episode) -> str:
+    db = get_db()
     return render_template(
         "edit.html",
         episode=ep,
@@ -228,7 +243,33 @@ def edit(guid: str) -> str | Response | tuple[str, int]:
         tags=tagging.episode_tags(db, ep.id, include_removed=True),
         visibilities=VISIBILITIES,
         user=current_user(),
-    ), status
+        again=get_retranscription(db, ep.id),
+        phases=RETRANSCRIBE_PHASES,
+    )
+
+
+@bp.post("/episodes/<guid>/retranscribe")
+@login_required(Role.EDITOR)
+def retranscribe(guid: str) -> Response | tuple[str, int]:
+    """Queue a new transcript; listeners keep the old one until the new one is complete."""
+    ep = load_episode(guid)
+    try:
+        again.request(
+            get_db(),
+            current_app.config,
+            ep.id,
+            language=request.form.get("language", "").strip() or None,
+            user_id=g.user.id,
+        )
+    except again.RetranscribeError as e:
+        flash(str(e), "error")
+        return _edit_page(ep), 422
+    tasks.enqueue_retranscription(ep.id)
+    flash(
+        "Queued to be transcribed again. Listeners keep this transcript until the new one is "
+        "complete; your corrections stay where the new segments say the same thing."
+    )
+    return redirect(url_for("archive.edit", guid=guid, _anchor="transcribe-again"))
 
 
 def _segment_texts() -> dict[int, str]:

@@ -23,11 +23,11 @@ from radio.db import get_db
 from radio.jobs import tasks
 from radio.web.auth import login_required, remember_upload, sees_hidden
 from radio.web.errors import wants_json
+from transcription.languages import installed_languages, language_name
 
 bp = Blueprint("upload", __name__)
 
 FIELDS = ("title", "show", "recorded_at", "language", "description", "visibility")
-LANGUAGES = ("en", "es", "fr", "pt", "sw", "ar", "hi", "de", "it", "nl", "ru", "zh")
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,17 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
         results=results,
         error=error,
         shows=episodes.shows(get_db(), include_hidden=sees_hidden()),
-        languages=LANGUAGES,
+        languages=languages(current_app.config.get("WHISPER_MODEL")),
         visibilities=VISIBILITIES,
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
     )
+
+
+def languages(configured: str | None) -> list[tuple[str, str]]:
+    """(code, name) of every language the installed models know, by name: the hint
+    choices. Read from the models' tokenizers (cached), never loading a model."""
+    codes = installed_languages(configured)
+    return sorted(((code, language_name(code)) for code in codes), key=lambda c: c[1])
 
 
 def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileResult:
