@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # after the repo: bench/feeds.py
 
 from _clips import (  # noqa: E402
     DEFAULT_AUDIO_DIR,
@@ -62,10 +62,10 @@ def run_child(system: str, audio: Path, meta_path: Path, model_name: str) -> dic
         from faster_whisper import WhisperModel
 
         kwargs = {"compute_type": "int8"} if system == "bare_int8" else {}
-        model = WhisperModel(str(model_dir), **kwargs)
+        whisper = WhisperModel(str(model_dir), **kwargs)
         load = time.perf_counter() - started
         t0, c0 = time.perf_counter(), time.process_time()
-        raw, _ = model.transcribe(str(audio))
+        raw, _ = whisper.transcribe(str(audio))
         segments = list(raw)
         items = [(s.start, s.end, s.text) for s in segments]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
