@@ -54,7 +54,8 @@ MAX_BLOCK_SECONDS = 480.0  # past this, cut even mid-speech (a call where nobody
 CUT_MARGIN_SECONDS = 1.0  # the VAD can't judge the last moments of a buffer: never cut there
 DETECT_SECONDS = 30.0  # Whisper detects the language from one 30 s window
 RANDOM_SEED = 20261102
-GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks starts a new decoding run
+GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks may end a decoding run
+RUN_SECONDS = 25.0  # speech per decoding run, at most (unless one utterance is longer)
 SWITCH_CONFIDENCE = 0.7  # a block's own language wins over the show's when this sure
 
 ProgressFn = Callable[[float, float], None]
@@ -224,18 +225,23 @@ class Transcriber:
 
 
 def _groups(chunks: list[dict]) -> Iterator[list[dict]]:
-    """Speech chunks in runs separated by pauses of ``GROUP_GAP_SECONDS`` or more.
+    """Speech chunks in runs of at most ``RUN_SECONDS`` of speech, cut at real pauses.
 
-    Packing every chunk of a block into one stream made Whisper hear one sentence through
-    the one before it (a quiet caller's "ask" became "asked" after the host): a real pause
-    starts a new run, decoded on its own.
+    Packing a whole block into one stream let Whisper jump over a quiet voice inside a
+    30 s window (with base, a -20 dB sentence after a loud one vanished); a run per
+    utterance cost a window each (base 1.3x bare's time). Runs of about half a window,
+    ended at a pause of ``GROUP_GAP_SECONDS`` or more, keep both.
     """
     run: list[dict] = []
+    speech = 0
     for chunk in chunks:
-        if run and chunk["start"] - run[-1]["end"] >= GROUP_GAP_SECONDS * SAMPLE_RATE:
+        paused = bool(run) and chunk["start"] - run[-1]["end"] >= GROUP_GAP_SECONDS * SAMPLE_RATE
+        length = chunk["end"] - chunk["start"]
+        if paused and speech + length > RUN_SECONDS * SAMPLE_RATE:
             yield run
-            run = []
+            run, speech = [], 0
         run.append(chunk)
+        speech += length
     if run:
         yield run
 
