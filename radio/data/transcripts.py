@@ -81,10 +81,21 @@ def add_segments(
 ) -> int:
     """Save segments one by one as they come (each its own commit, so a crash keeps them);
     returns how many were saved."""
+    return _insert_each(db, "insert into segments", episode_id, segments, first_idx)
+
+
+def _insert_each(
+    db: sqlite_utils.Database,
+    verb: str,
+    episode_id: int,
+    segments: Iterable[Segment],
+    first_idx: int,
+) -> int:
+    """Insert segments one by one as they come, each its own commit; how many."""
     saved = 0
     for idx, segment in enumerate(segments, start=first_idx):
         db.execute(
-            "insert into segments (episode_id, idx, start, end, text, speaker, words) "
+            f"{verb} (episode_id, idx, start, end, text, speaker, words) "
             "values (?, ?, ?, ?, ?, ?, ?)",
             _values(episode_id, idx, segment),
         )
@@ -223,15 +234,9 @@ def add_staged(
 ) -> int:
     """Stage a new transcript's segments as they come, each its own commit (a killed worker
     keeps them and resumes after the last); the published transcript is not touched."""
-    saved = 0
-    for idx, segment in enumerate(segments, start=first_idx):
-        db.execute(
-            "insert or replace into segments_staging "
-            "(episode_id, idx, start, end, text, speaker, words) values (?, ?, ?, ?, ?, ?, ?)",
-            _values(episode_id, idx, segment),
-        )
-        saved += 1
-    return saved
+    return _insert_each(
+        db, "insert or replace into segments_staging", episode_id, segments, first_idx
+    )
 
 
 def staged_resume_point(db: sqlite_utils.Database, episode_id: int) -> tuple[float, int] | None:
