@@ -20,6 +20,7 @@ MAX_CUT_DB = 12.0
 FRAME_S = 0.05
 SPEECH_OVER_FLOOR_DB = 12.0  # frames this far above the noise floor count as a voice
 WINDOW_S = 3.0  # the span whose speech sets the gain of a moment
+MIN_VOICED = 0.2  # share of voiced frames in the window for its level to count
 OTHER_VOICE_DB = 6.0  # a frame this much louder in another channel is that channel's voice
 CEILING = 0.98
 
@@ -40,12 +41,6 @@ def level_channels(audio: np.ndarray, rate: int) -> np.ndarray:
             for channel, db in zip(audio, levels, strict=True)
         ]
     )
-
-
-def level(x: np.ndarray, rate: int) -> np.ndarray:
-    """``x`` (mono float32) with its speech brought to ``TARGET_DB``."""
-    frame = max(1, int(FRAME_S * rate))
-    return _apply(x, _frame_db(x, frame), frame, None)
 
 
 def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
@@ -81,11 +76,11 @@ def _gain_curve(rms_db: np.ndarray, voiced: np.ndarray, window: int) -> np.ndarr
     power = np.where(voiced, 10 ** (rms_db / 10), 0.0)
     count = ndimage.uniform_filter1d(voiced.astype(np.float64), window, mode="nearest")
     mean = ndimage.uniform_filter1d(power, window, mode="nearest")
-    known = count > 0.05  # at least a few voiced frames nearby
-    level_db = np.full(len(rms_db), np.nan)
+    known = count > MIN_VOICED  # enough voice nearby to say how loud it is
+    # Frames far from any voice (long pauses, the other party's turn) take the channel's
+    # typical speaking level: the nearest few frames of a voice's onset are too quiet to
+    # go by, and would lift a whole silence, or cross-talk, by 20 dB.
+    typical = 10 * np.log10(np.mean(10 ** (rms_db[voiced] / 10)))
+    level_db = np.full(len(rms_db), typical)
     level_db[known] = 10 * np.log10(mean[known] / count[known])
-    # Frames far from any voice take the level of the nearest voice (pauses, long silences).
-    idx = np.arange(len(level_db))
-    good = ~np.isnan(level_db)
-    level_db = np.interp(idx, idx[good], level_db[good])
     return np.clip(TARGET_DB - level_db, -MAX_CUT_DB, MAX_GAIN_DB)
