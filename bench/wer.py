@@ -1,7 +1,7 @@
 """Word error rate: our Transcriber beside bare faster-whisper (same model), on a tuning half
 and a checking half of the test clips.
 
-    python bench/wer.py [--model tiny.en|base|DIR] [--suites clips,levels,stereo,languages]
+    python bench/wer.py [--model tiny.en|base|DIR] [--suites clips,levels,stereo,overlap,languages]
 
 The English clips of ../shared/testaudio are split in two by a hash of their file name:
 settings were chosen on ``tune``; ``check`` is what we report. Suites, each printed as
@@ -13,6 +13,9 @@ one JSON line per system and half:
   overall and per gain.
 - ``stereo``: the half's clips as a two-party call, one voice per channel taking turns;
   WER per channel (bare hears the downmix, as it would).
+- ``overlap``: the half's clips as a call where both parties talk at once, each leaking
+  into the other's channel 15 and 30 dB down; WER per channel, and how many of our words
+  went to the wrong party.
 - ``languages``: the other languages' clips with the multilingual model (CER for Japanese);
   too few to split, so ``all``.
 
@@ -153,17 +156,61 @@ def stereo_suite(systems: Systems, clips: list[Clip], tmp: Path) -> dict[str, di
         pos += len(audio) + len(pause)
     call = np.stack([np.concatenate(c) for c in channels])
     call += rng.normal(0, 10 ** (-62 / 20), call.shape).astype(np.float32)
-    path = write_wav(tmp / "call.wav", call)
+    return per_channel(systems, write_wav(tmp / "call.wav", call), spans)
+
+
+def overlap_suite(systems: Systems, clips: list[Clip], tmp: Path) -> dict[str, dict]:
+    """Both parties talk at once, each leaking into the other's channel 15 and 30 dB down."""
+    rng = np.random.default_rng(3)
+    channels: list[list[np.ndarray]] = [[], []]
+    spans = []
+    for ch in range(2):
+        pos = int(rng.uniform(0, 2) * SAMPLE_RATE)
+        channels[ch].append(np.zeros(pos, dtype=np.float32))
+        for clip in clips[ch::2]:
+            audio = decode_mono(clip.path)
+            spans.append(
+                (pos / SAMPLE_RATE, (pos + len(audio)) / SAMPLE_RATE, clip.reference, "LR"[ch])
+            )
+            gap = int(rng.uniform(0.3, 1.5) * SAMPLE_RATE)
+            channels[ch] += [audio, np.zeros(gap, dtype=np.float32)]
+            pos += len(audio) + gap
+    n = max(sum(len(p) for p in c) for c in channels)
+    call = np.zeros((2, n), dtype=np.float32)
+    for ch in range(2):
+        voice = np.concatenate(channels[ch])
+        call[ch, : len(voice)] = voice
+    out: dict[str, dict] = {}
+    for leak_db in (-15, -30):
+        leaky = call + np.float32(10 ** (leak_db / 20)) * call[::-1]
+        path = write_wav(tmp / f"overlap{leak_db}.wav", leaky)
+        for name, figures in per_channel(systems, path, spans).items():
+            out.setdefault(name, {})[f"leak{leak_db}"] = figures
+    return out
+
+
+def per_channel(systems: Systems, path: Path, spans: list) -> dict[str, dict]:
+    """WER of each party's turns, and ours' words given to the wrong party (none should be)."""
     out = {}
     for name in ("ours", "bare", "bare_int8"):
         items, _ = systems.words(name, path, ["L", "R"])
-        per = {}
+        per, stray = {}, 0
         for who in "LR":
             mine = [s for s in spans if s[3] == who]
             speaker = who if name == "ours" else None
             hyps = [inside(items, a, b, speaker) for a, b, _, _ in mine]
             per[who] = round(corpus_wer([s[2] for s in mine], hyps), 2)
-        out[name] = {"wer_per_channel": per}
+            if name == "ours":
+                stray += sum(
+                    1
+                    for a, b, _, w in items
+                    if w == who
+                    and not any(s - 0.3 <= (a + b) / 2 <= e + 0.3 for s, e, _, _ in mine)
+                )
+        out[name] = {
+            "wer_per_channel": per,
+            **({"wrong_party_words": stray} if name == "ours" else {}),
+        }
     return out
 
 
@@ -190,14 +237,19 @@ def languages_suite(audio_dir: Path, model: ModelInfo) -> None:
         print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
-SUITES = {"clips": clips_suite, "levels": levels_suite, "stereo": stereo_suite}
+SUITES = {
+    "clips": clips_suite,
+    "levels": levels_suite,
+    "stereo": stereo_suite,
+    "overlap": overlap_suite,
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio-dir", type=Path, default=DEFAULT_AUDIO_DIR)
     parser.add_argument("--model", default="tiny.en", help="tiny.en, base or a model folder")
-    parser.add_argument("--suites", default="clips,levels,stereo,languages")
+    parser.add_argument("--suites", default="clips,levels,stereo,overlap,languages")
     parser.add_argument("--halves", default="tune,check")
     args = parser.parse_args()
     model = pick(args.model)

@@ -25,6 +25,7 @@ from faster_whisper.transcribe import restore_speech_timestamps
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from .channels import SAMPLE_RATE, UnreadableAudio, channel_layout, detect_two_party, iter_pcm
+from .crosstalk import mute_cross_talk
 from .hallucination import hallucination
 from .leveller import level_channels
 from .models import ModelInfo, ModelNotFoundError, normalise_language
@@ -304,8 +305,9 @@ def _blocks(chunks: Iterable[np.ndarray], start_at: float) -> Iterator[_Block]:
 
 
 def _levelled(audio: np.ndarray) -> np.ndarray:
-    """Each channel's voices at one level, so the VAD and Whisper hear quiet callers too."""
-    return level_channels(audio, SAMPLE_RATE)
+    """Each channel's voices at one level, so the VAD and Whisper hear quiet callers too,
+    and (on a two-party call) without the other party's cross-talk."""
+    return mute_cross_talk(audio, level_channels(audio, SAMPLE_RATE), SAMPLE_RATE)
 
 
 def _cut_point(speech: list[list[dict]], n: int, force: bool) -> int | None:
