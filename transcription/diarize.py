@@ -30,7 +30,10 @@ HOP_S = 0.75  # a print every this often
 WINDOW_S = WINDOW_FRAMES * HOP / SAMPLE_RATE  # 1.6 s
 MIN_SPEECH_SHARE = 0.5  # a window with less speech than this says nothing of who speaks
 THRESHOLD = 0.4  # cosine distance at which two groups of windows are two people
-MIN_VOICE_S = 4.0  # less talk than this is not a voice of its own, but a stray window
+# Less talk than this is not a voice of its own but stray windows (across a change of
+# speaker, in an overlap): folded into the nearest voice. A long call has more strays.
+MIN_VOICE_S = 8.0
+MIN_VOICE_SHARE = 0.005  # of all the speech
 MATCH_THRESHOLD = 0.8  # a voice this similar to a named voice is suggested as that name
 BLOCK_S = 60.0  # audio read at a time
 FRAME_S = 0.05  # resolution of the turns
@@ -140,7 +143,7 @@ def _cluster(prints: np.ndarray, speakers: int | None) -> np.ndarray:
 
 def _settle(prints: np.ndarray, labels: np.ndarray, keep_all: bool) -> np.ndarray:
     """Fold stray clusters into the nearest voice, then give each window its nearest voice."""
-    min_windows = MIN_VOICE_S / HOP_S
+    min_windows = max(MIN_VOICE_S / HOP_S, MIN_VOICE_SHARE * len(labels))
     for _ in range(3):
         ids, counts = np.unique(labels, return_counts=True)
         big = ids if keep_all else ids[counts >= min_windows]
