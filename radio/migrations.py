@@ -353,3 +353,31 @@ def _retranscription(db: sqlite_utils.Database) -> None:
         not_null={"status"},
         defaults={"progress": 0.0, "seconds": 0.0},
     )
+
+
+@migration("0011_speakers")
+def _speakers(db: sqlite_utils.Database) -> None:
+    # Who speaks in an episode (radio.data.speakers): one row per label that segments.speaker
+    # carries ("Speaker 2", or a name), its talk time and its voice print (float32,
+    # little-endian; NULL for a two-party call's channel speakers). ``suggestion`` is a name
+    # from another episode of the same show whose voice is this close (``suggestion_score``,
+    # cosine), for an editor to confirm; it is never applied by itself.
+    db["speakers"].create(
+        {
+            "episode_id": int,
+            "label": str,
+            "voice": bytes,
+            "seconds": float,
+            "suggestion": str,
+            "suggestion_score": float,
+        },
+        pk=("episode_id", "label"),
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"seconds"},
+        defaults={"seconds": 0.0},
+    )
+    # Search by speaker and the list of speakers on the search page read only this index.
+    db.execute(
+        "create index segments_speaker on segments(episode_id, speaker, idx) "
+        "where speaker is not null"
+    )

@@ -28,7 +28,7 @@ def test_processing_makes_renditions_and_publishes(app, db, home):
     assert kinds["opus"]["bitrate"] == 24000
     assert (home / "media" / row["peaks_path"]).exists()
     steps = {r["step"]: r["status"] for r in db["episode_steps"].rows}
-    assert steps == {"audio": "done", "transcribe": "done", "topics": "done"}
+    assert steps == {"audio": "done", "transcribe": "done", "speakers": "done", "topics": "done"}
 
 
 def test_a_finished_step_is_not_redone(app, db, home):

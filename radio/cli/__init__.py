@@ -5,6 +5,7 @@
 - ``search``: search, transcript, models
 - ``topics``: tag, retag, topics, chapters
 - ``transcripts``: retranscribe
+- ``speakers``: speakers
 - ``users``: user add | password | role | list
 
 Each command is thin over ``radio.data`` and ``radio.jobs``; the archive's errors become
@@ -18,7 +19,7 @@ import logging
 
 import click
 
-from radio.cli import episodes, search, server, topics, transcripts, users
+from radio.cli import episodes, search, server, speakers, topics, transcripts, users
 from radio.cli.common import AppState
 from radio.cli.errors import ArchiveGroup
 from radio.cli.server import make_server
@@ -48,6 +49,6 @@ def main(ctx: click.Context, home: str | None, verbose: int) -> None:
     ctx.obj = AppState(home)
 
 
-for _module in (server, episodes, search, topics, transcripts, users):
+for _module in (server, episodes, search, topics, transcripts, speakers, users):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -52,7 +52,11 @@ SUMMARY_KEYS = (
 @click.option("--description", default="", help="Episode description.")
 @click.option("--recorded-at", help="Recording date, YYYY-MM-DD or YYYY-MM-DDTHH:MM.")
 @click.option("--language", help="Language code hint for transcription, e.g. en, es, sw.")
-@click.option("--speakers", help='Names for a two-party call, left channel first: "Amina,Joseph".')
+@click.option(
+    "--speakers",
+    help='Who speaks: "Amina,Joseph" (a two-party call: left channel first; a group call: in '
+    "the order they first speak, and how many to look for).",
+)
 @click.option(
     "--visibility",
     type=click.Choice([v.value for v in Visibility]),

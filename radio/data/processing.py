@@ -15,6 +15,7 @@ class StepName(StrEnum):
 
     AUDIO = "audio"  # listening copies: loudness-normalised MP3 and Opus, peaks
     TRANSCRIBE = "transcribe"
+    SPEAKERS = "speakers"  # who speaks when: turns, labels, voices (radio.jobs.speakers)
     TOPICS = "topics"  # tags and chapters
 
 

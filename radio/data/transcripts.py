@@ -97,13 +97,13 @@ def _insert_each(
         db.execute(
             f"{verb} (episode_id, idx, start, end, text, speaker, words) "
             "values (?, ?, ?, ?, ?, ?, ?)",
-            _values(episode_id, idx, segment),
+            segment_values(episode_id, idx, segment),
         )
         saved += 1
     return saved
 
 
-def _values(episode_id: int, idx: int, segment: Segment) -> list[object]:
+def segment_values(episode_id: int, idx: int, segment: Segment) -> list[object]:
     """A segment as stored, in the column order of ``segments`` and ``segments_staging``."""
     return [
         episode_id,
@@ -325,7 +325,7 @@ def swap_staged(
         texts = [r[3] for r in staged]
         for segment_id, position in carried.items():
             texts[position] = by_id[segment_id].text
-        _replace_segments(conn, episode_id, staged, texts, carried)
+        replace_segments(conn, episode_id, staged, texts, carried)
         _record_swap(conn, episode_id, made)
     kept = [by_id[i] for i in carried]
     dropped = [c for c in corrections if c.segment_id not in carried]
@@ -346,7 +346,7 @@ def _corrections(conn: sqlite3.Connection, episode_id: int) -> list[Correction]:
     return sorted((c for c in first.values() if c.machine != c.text), key=lambda c: c.start)
 
 
-def _replace_segments(
+def replace_segments(
     conn: sqlite3.Connection,
     episode_id: int,
     staged: Sequence[Sequence[object]],

@@ -36,6 +36,7 @@ from radio.jobs import leases
 from radio.jobs.alignment import align
 from radio.jobs.errors import JobError
 from radio.jobs.language import Heard, review_language
+from radio.jobs.speakers import find_speakers
 from radio.jobs.topics import retag
 from radio.media import store
 from transcription.errors import TranscriptionError
@@ -188,6 +189,9 @@ def _phases(
         if asked.status == Phase.STAGED:
             swapped = swap(db, episode_id)
             review(db, config, asked)
+        # The new segments carry no voices yet (safe to repeat after a crash here).
+        episode = get_episode(db, episode_id)
+        find_speakers(db, episode, _original(config, episode))
         retag(db, config, [episode_id])
     except (JobError, DataError, TranscriptionError, ConfigError) as e:
         message = str(e)

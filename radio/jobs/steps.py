@@ -12,6 +12,7 @@ from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
 from radio.jobs.context import Context, Step, StepError
 from radio.jobs.language import Heard, review_language
+from radio.jobs.speakers import speakers_step
 from radio.jobs.topics import topics_step
 from radio.media import audio, renditions, store
 from transcription.errors import TranscriptionError
@@ -120,7 +121,8 @@ def _resume_point(ctx: Context) -> tuple[float, int]:
 
 # (name, function, share of the total progress bar), in the order they run.
 STEPS: tuple[tuple[str, Step, float], ...] = (
-    (StepName.AUDIO, audio_step, 0.3),
-    (StepName.TRANSCRIBE, transcribe_step, 0.65),
+    (StepName.AUDIO, audio_step, 0.25),
+    (StepName.TRANSCRIBE, transcribe_step, 0.6),
+    (StepName.SPEAKERS, speakers_step, 0.1),
     (StepName.TOPICS, topics_step, 0.05),
 )
