@@ -1,7 +1,8 @@
 """One way to fill a test archive (the ``seed`` fixture in conftest.py).
 
 - ``seed.episode(title, segments)``: a transcribed episode without audio, written through
-  the data layer, for search, pages, topics and feeds that only need words and times;
+  the data layer, for search, pages, topics and feeds that only need words and times
+  (a segment is ``(start, end, text)``, ``(start, end, text, speaker)`` or a ``Segment``);
 - ``seed.recording(clip)``: a real recording taken in by ``ingest_file`` and processed by
   the real pipeline (renditions, transcript when the app transcribes, topics);
 - ``seed.episodes(n, minutes)``: an archive with ``n`` such transcribed episodes of
@@ -25,6 +26,7 @@ from radio.jobs.ingest import Limits, Metadata, ingest_file
 from transcription.segments import Segment, SegmentLike, Word
 
 Timed = tuple[float, float, str]  # start, end, text
+Spoken = tuple[float, float, str, str | None]  # start, end, text, speaker
 
 
 class Seeder:
@@ -34,7 +36,7 @@ class Seeder:
     def episode(
         self,
         title: str,
-        segments: Iterable[Timed | SegmentLike] = (),
+        segments: Iterable[Timed | Spoken | SegmentLike] = (),
         *,
         show: str | None = None,
         **fields: Any,
@@ -84,14 +86,15 @@ class Seeder:
         return ids
 
 
-def as_segment(item: Timed | SegmentLike) -> Segment:
-    """A stored segment from a (start, end, text) triple or anything with those fields."""
+def as_segment(item: Timed | Spoken | SegmentLike) -> Segment:
+    """A stored segment from (start, end, text), (start, end, text, speaker) or anything
+    with those fields."""
     if isinstance(item, Segment):
         return item
     if isinstance(item, tuple):
-        start, end, text = item
-        return Segment(start=start, end=end, text=text, words=())
-    return Segment(start=item.start, end=item.end, text=item.text, words=())
+        start, end, text, *rest = item
+        return Segment(start, end, text, words=(), speaker=rest[0] if rest else None)
+    return Segment(item.start, item.end, item.text, (), getattr(item, "speaker", None))
 
 
 def timed_words(words: Sequence[tuple[float, float, str]]) -> tuple[Word, ...]:

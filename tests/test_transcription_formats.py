@@ -160,3 +160,81 @@ def test_formats_table() -> None:
         assert isinstance(render(SEGMENTS), str), name
         assert "/" in mime
     assert FORMATS["vtt"][1] == "text/vtt"
+
+
+# --- speakers: who said what, in every format ---------------------------------------------
+
+CALL = [
+    timed("Welcome to the water committee.", 0.0, 2.0, speaker="Amina"),
+    timed("Thank you, Amina.", 2.2, 3.5, speaker="Speaker 2"),
+    timed("The borehole --> works again.", 3.6, 6.0, speaker="Speaker 2"),
+    timed("Good news & <great> news.", 10.0, 12.0, speaker="Speaker 2"),
+    timed("Music.", 13.0, 14.0),
+    timed("Back to you.", 14.5, 15.5, speaker="Amina"),
+]
+
+
+def test_webvtt_voice_spans_name_every_cue_and_escape_the_arrow() -> None:
+    vtt = to_webvtt(CALL)
+    cues = parse_vtt(vtt)
+    voices = [re.match(r"<v ([^>]*)>", c[2][0]) for c in cues]
+    assert [v.group(1) if v else None for v in voices] == [
+        "Amina",
+        "Speaker 2",
+        "Speaker 2",
+        "Speaker 2",
+        None,
+        "Amina",
+    ]
+    assert cue_text(cues[2][2]) == "The borehole --> works again."
+    assert "-->" not in vtt.replace(" --> ", "")  # only timing lines carry the arrow
+    assert "Good news &amp; &lt;great&gt; news." in vtt
+
+
+def test_a_name_on_two_lines_stays_on_one_line() -> None:
+    vtt = to_webvtt([timed("Hi.", 0, 1, speaker="Mama\nAmina ")])
+    assert "<v Mama Amina>Hi." in vtt
+    srt = to_srt([timed("Hi.", 0, 1, speaker="Mama\nAmina ")])
+    assert srt.split("\n")[2] == "Mama Amina: Hi."
+    data = json.loads(to_podcast_json([timed("Hi.", 0, 1, speaker="Mama\nAmina ")]))
+    assert data["segments"][0]["speaker"] == "Mama Amina"
+
+
+def test_srt_names_each_cue_and_has_no_arrow_in_its_text() -> None:
+    blocks = [b.split("\n") for b in to_srt(CALL).strip().split("\n\n")]
+    assert [b[2] for b in blocks] == [
+        "Amina: Welcome to the water committee.",
+        "Speaker 2: Thank you, Amina.",
+        "Speaker 2: The borehole -> works again.",
+        "Speaker 2: Good news & <great> news.",
+        "Music.",
+        "Amina: Back to you.",
+    ]
+    for block in blocks:
+        assert all("-->" not in line for line in block[2:]), block
+    arrows = to_srt([timed("a ---> b", 0, 1, speaker="A-->B")])
+    assert arrows.split("\n")[2] == "A->B: a -> b"
+
+
+def test_podcast_json_has_the_speaker_of_each_segment() -> None:
+    data = json.loads(to_podcast_json(CALL))
+    assert [s.get("speaker") for s in data["segments"]] == [
+        "Amina",
+        "Speaker 2",
+        "Speaker 2",
+        "Speaker 2",
+        None,
+        "Amina",
+    ]
+    assert data["segments"][3]["body"] == "Good news & <great> news."  # JSON needs no escaping
+
+
+def test_text_names_the_speaker_where_the_speaker_changes() -> None:
+    assert to_text(CALL).split("\n\n") == [
+        "Amina: Welcome to the water committee.",
+        # Speaker 2 goes on after a pause: a new paragraph, but no new label
+        "Speaker 2: Thank you, Amina. The borehole --> works again.",
+        "Good news & <great> news.",
+        "Music.",
+        "Amina: Back to you.\n",
+    ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 
 from radio.data.transcripts import update_retranscription
+from radio.web.archive import VOICES
 from radio.web.templating import seconds_text
 from tests.conftest import clip
 from tests.webserver import add_episode, csrf_token, write_transcript
@@ -270,3 +272,107 @@ def test_editors_transcribe_again_from_the_edit_page(auth, app, client, db, epis
     assert db["episodes"].get(episode["id"])["transcript_language"] == "en"
     done = client.get(f"/episodes/{guid}/edit").get_data(as_text=True)
     assert "This transcript came from" in done and "Waiting for a worker" not in done
+
+
+# --- speaker turns -------------------------------------------------------------------------
+
+STYLE = Path(__file__).resolve().parent.parent / "static" / "style.css"
+CALL = [
+    (0.0, 2.0, "Welcome to the water committee.", "Amina"),
+    (2.0, 4.5, "We start with the borehole.", "Amina"),
+    (4.5, 6.0, "It works again & <b>well</b>.", "Speaker 2"),
+    (6.0, 8.0, "Good news.", "Amina"),
+    (8.0, 9.0, "Music plays.", None),
+    (9.0, 11.0, "Thanks, everyone.", "Joseph"),
+]
+
+
+def turns(doc) -> list[tuple[str, str, list[str]]]:  # noqa: ANN001
+    """(name, colour class, segment ids) of each turn, in order."""
+    return [
+        (
+            div.xpath("string(p[@class='who'])"),
+            div.get("class"),
+            div.xpath("p[starts-with(@id, 't=')]/@id"),
+        )
+        for div in doc.xpath("//div[@id='transcript']/div")
+    ]
+
+
+def test_turns_name_the_speaker_once_each_in_one_colour(client, db, seed):
+    episode_id = seed.episode("Water committee", CALL)
+    guid = db["episodes"].get(episode_id)["guid"]
+    doc = page(client, f"/episodes/{guid}?t=5")
+    assert turns(doc) == [
+        ("Amina", "turn v1", ["t=0", "t=2"]),
+        ("Speaker 2", "turn v2", ["t=4.5"]),
+        ("Amina", "turn v1", ["t=6"]),  # her colour again
+        ("Joseph", "turn v3", ["t=9"]),
+    ]
+    # a segment nobody is named for stands alone, as in a transcript without speakers
+    assert doc.xpath("//div[@id='transcript']/p/@id") == ["t=8"]
+    # every segment keeps its link, its id and the player's mark, turn or not
+    segs = doc.xpath("//div[@id='transcript']//p[starts-with(@id, 't=')]")
+    assert [p.get("id") for p in segs] == ["t=0", "t=2", "t=4.5", "t=6", "t=8", "t=9"]
+    for p in segs:
+        t = p.get("id").removeprefix("t=")
+        assert p.xpath("a/@href") == [f"?t={t}#t={t}"]
+    assert doc.xpath("//div[@id='transcript']//p[@class='now']/@id") == ["t=4.5"]
+    assert "It works again & <b>well</b>." in doc.xpath("string(//p[@id='t=4.5'])")
+    # the names are written, not only coloured: the text reads without colour or CSS
+    text = doc.xpath("string(//div[@id='transcript'])")
+    assert text.index("Amina") < text.index("Welcome") < text.index("Speaker 2")
+
+
+def test_a_transcript_without_speakers_has_no_turns(client, episode):
+    doc = page(client, f"/episodes/{episode['guid']}")
+    assert doc.xpath("//div[@id='transcript']/p") and not doc.xpath("//div[@class='turn']")
+    assert not doc.xpath("//*[@class='who']")
+
+
+def luminance(colour: str) -> float:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_each_speaker_colour_is_distinct_and_readable_light_and_dark():
+    css = STYLE.read_text(encoding="utf-8")
+    dark_at = re.search(r"prefers-color-scheme: dark\)\s*\{\s*\.v1 ", css).start()
+    voice = re.compile(r"\.v(\d) \{ --voice: (#[0-9a-f]{6}); \}")
+    light = dict(voice.findall(css[:dark_at]))
+    dark = dict(voice.findall(css[dark_at:]))
+    assert sorted(light) == sorted(dark) == [str(n) for n in range(1, VOICES + 1)]
+    for palette, page_colour in ((light, "#ffffff"), (dark, "#121212")):
+        assert len(set(palette.values())) == VOICES
+        for n, colour in palette.items():  # WCAG AA for text, as the name is written in it
+            assert contrast(colour, page_colour) >= 4.5, (n, colour, page_colour)
+
+
+def test_more_speakers_than_colours_take_them_again_in_turn(client, db, seed):
+    many = [(float(i), i + 1.0, f"Line {i}.", f"Person {i}") for i in range(VOICES + 2)]
+    guid = db["episodes"].get(seed.episode("Big call", many))["guid"]
+    classes = [c for _, c, _ in turns(page(client, f"/episodes/{guid}"))]
+    assert classes == [f"turn v{n % VOICES + 1}" for n in range(VOICES + 2)]
+
+
+def test_a_30_minute_group_call_page_is_under_40_kb(app, client, db, record_property):
+    ep = add_episode(app, clip("jfk.flac"), title="Half an hour of a call", show="Morning Talk")
+    write_transcript(db, ep["id"], minutes=30)
+    # four people taking turns of one to three segments
+    db.execute(
+        "update segments set speaker = 'Participant ' || ((idx / (1 + idx % 3)) % 4) "
+        "where episode_id = ?",
+        [ep["id"]],
+    )
+    doc = page(client, f"/episodes/{ep['guid']}")
+    assert len(turns(doc)) > 100
+    total, sizes = transfer_size(client, f"/episodes/{ep['guid']}")
+    record_property("group_call_page_bytes", sizes)
+    print(f"30-minute group call page: {total} bytes compressed: {sizes}")
+    assert total <= 40 * 1024, sizes

@@ -16,6 +16,7 @@ import pytest
 from radio import create_app
 from radio.db import connect, database_path
 from radio.jobs import tasks
+from tests.archive import Seeder
 from tests.audiofiles import convert
 from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server
@@ -199,4 +200,125 @@ def test_pages_work_without_javascript(server, browser):
     assert page.locator("#transcript p.now").count() == 1
     assert 5.0 < t < 10.5, t  # "exhibition" ends the sentence
     shot(page, "nojs-2-episode")
+    context.close()
+
+
+# --- who said what: speaker turns and search by speaker (#12) --------------------------------
+
+
+@pytest.fixture(scope="module")
+def call(server):  # noqa: ANN201
+    """A real two-party stereo call, transcribed channel by channel with the names given at
+    upload: Amina on the left ("He began a confused complaint against the wizard..."),
+    Joseph on the right ("The horizon seems extremely distant.")."""
+    db = connect(database_path(server.app))
+    try:
+        episode = Seeder(server.app, db).recording(
+            clip("stereo_diarization.wav"),
+            title="Call with Joseph",
+            show="Phone-in",
+            language="en",
+            speakers=["Amina", "Joseph"],
+        )
+        spoken = {
+            r["speaker"]
+            for r in db.query("select speaker from segments where episode_id = ?", [episode.id])
+        }
+    finally:
+        db.conn.close()
+    assert spoken == {"Amina", "Joseph"}, spoken
+    return episode
+
+
+LONG_NAME = "Mwanaisha Abdallah Kassim-Mohamednyamwezi"
+
+
+@pytest.fixture(scope="module")
+def long_turns(server):  # noqa: ANN201
+    """A transcript of many short turns, with a long name and a word longer than a phone."""
+    said = [
+        (0.0, 3.0, "Karibu, welcome to the committee of the water users.", "Amina"),
+        (3.0, 6.0, "Asante. " + "Maji" * 20 + " is how the children wrote it.", LONG_NAME),
+        (6.0, 8.0, "Thank you both.", "Joseph"),
+        (8.0, 11.0, "The borehole in the north was fixed on Tuesday.", "Amina"),
+    ]
+    db = connect(database_path(server.app))
+    try:
+        episode_id = Seeder(server.app, db).episode("Water users", said, show="Phone-in")
+        return db["episodes"].get(episode_id)["guid"]
+    finally:
+        db.conn.close()
+
+
+TURNS_JS = """() => [...document.querySelectorAll('#transcript .turn')].map(turn => {
+  const who = turn.querySelector('.who'), box = who.getBoundingClientRect();
+  const segs = [...turn.querySelectorAll("p[id^='t=']")];
+  return {name: who.textContent, colour: getComputedStyle(who).color,
+          border: getComputedStyle(turn).borderLeftColor, visible: box.width > 0,
+          left: box.left, right: box.right, segs: segs.map(p => p.id),
+          widths: segs.map(p => p.getBoundingClientRect().width)};
+})"""
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_turns_are_readable_and_a_search_hit_names_its_speaker(server, browser, call, device):
+    base, width = server.url, VIEWPORTS[device]["viewport"]["width"]
+    context = browser.new_context(**VIEWPORTS[device])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/episodes/{call.guid}")
+    turns = page.evaluate(TURNS_JS)
+    shot(page, f"{device}-6-speaker-turns")
+    assert {t["name"] for t in turns} == {"Amina", "Joseph"}, turns
+    transcript = page.locator("#transcript").bounding_box()
+    for turn in turns:
+        assert turn["visible"] and turn["left"] >= 0 and turn["right"] <= width, turn
+        # the name is above the words, not a column beside them: the words keep the width
+        assert all(w >= 0.85 * transcript["width"] for w in turn["widths"]), turn
+    colours = {t["name"]: (t["colour"], t["border"]) for t in turns}
+    assert colours["Amina"] != colours["Joseph"]
+    for turn in turns:  # one colour per speaker, every turn of theirs
+        assert (turn["colour"], turn["border"]) == colours[turn["name"]]
+    overflow = page.evaluate("document.scrollingElement.scrollWidth")
+    assert overflow <= width, overflow
+
+    # a timestamp inside a turn still seeks the player and marks its segment
+    k, joseph = next((k, t) for k, t in enumerate(turns) if t["name"] == "Joseph")
+    target = float(joseph["segs"][0].removeprefix("t="))
+    page.locator("#transcript .turn").nth(k).locator("p a").first.click()
+    page.wait_for_function(
+        "t => Math.abs(document.getElementById('player').currentTime - t) < 1", arg=target
+    )
+    assert page.locator("#transcript .turn p.now").count() == 1
+
+    page.goto(f"{base}/search?q=horizon")
+    result = page.locator("ol.results > li", has_text="Call with Joseph")
+    moment = result.locator(".hits .ts").first.inner_text()
+    assert re.fullmatch(r"Joseph at 0:0\d", moment), moment
+    shot(page, f"{device}-7-search-names-the-speaker")
+    page.goto(f"{base}/search?q=horizon&speaker=amina")  # Amina never said it
+    assert page.locator("ol.results > li", has_text="Call with Joseph").count() == 0
+    page.select_option("select[name=speaker]", "Joseph")
+    page.click("form.search .searchbox button")
+    page.wait_for_url(re.compile(r"speaker=Joseph"))
+    assert page.locator("ol.results > li", has_text="Call with Joseph").count() == 1
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "phone"])
+def test_long_names_and_words_fit_the_screen(server, browser, long_turns, device):
+    width = VIEWPORTS[device]["viewport"]["width"]
+    context = browser.new_context(**VIEWPORTS[device])
+    page = context.new_page()
+    page.goto(f"{server.url}/episodes/{long_turns}")
+    turns = page.evaluate(TURNS_JS)
+    shot(page, f"{device}-8-long-names")
+    assert [t["name"] for t in turns] == ["Amina", LONG_NAME, "Joseph", "Amina"]
+    assert len({t["border"] for t in turns}) == 3 and turns[0]["border"] == turns[3]["border"]
+    for turn in turns:
+        assert turn["visible"] and turn["left"] >= 0 and turn["right"] <= width, turn
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
     context.close()

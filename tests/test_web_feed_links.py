@@ -6,7 +6,8 @@ in them (channel and item links, atom self and paging links, enclosures, alterna
 enclosures' sources, transcripts, chapters, the image, and the links in item descriptions)
 and follows each through the app as a listener would, feeds linked from feeds included.
 It does so with the archive at the root of its host, behind a path prefix, and with
-``BASE_URL`` naming the address a proxy serves it at.
+``BASE_URL`` naming the address a proxy serves it at. And an item names the people heard
+in its episode (podcast:person), as the transcripts it links to do.
 """
 
 from __future__ import annotations
@@ -157,3 +158,38 @@ def test_the_feed_urls_are_the_routes_the_pages_use(archive: Flask):
         ]
     for absolute, path in pairs:
         assert absolute == "http://localhost" + path
+
+
+def test_an_item_names_the_people_heard_and_its_transcripts_say_who_spoke(app, db, client):
+    """podcast:person for the named speakers of an episode (given at upload or heard in its
+    transcript), not for the "Speaker 2" voices nobody has named yet; the VTT the item links
+    to carries the same names as voice spans."""
+    episode = add_episode(
+        app, clip("jfk.flac"), title="Call", show="Morning Talk", speakers=["Amina"]
+    )
+    db["segments"].insert_all(
+        {
+            "episode_id": episode["id"],
+            "idx": idx,
+            "start": start,
+            "end": start + 2,
+            "text": text,
+            "speaker": who,
+        }
+        for idx, (start, text, who) in enumerate(
+            [
+                (0.0, "Welcome to the call.", "AMINA"),
+                (2.0, "Thank you.", "Speaker 2"),
+                (4.0, "The borehole works.", "Joseph"),
+                (6.0, "Good.", "Amina"),
+            ]
+        )
+    )
+    rss = etree.fromstring(client.get("/feeds/all.xml").data)
+    (item,) = rss.xpath("/rss/channel/item")
+    persons = [(p.text, p.get("role")) for p in item.xpath("podcast:person", namespaces=NS)]
+    assert persons == [("Amina", "host"), ("Joseph", "guest")]
+    (vtt_url,) = item.xpath("podcast:transcript[@type='text/vtt']/@url", namespaces=NS)
+    vtt = client.get(vtt_url.removeprefix("http://localhost")).get_data(as_text=True)
+    assert "<v AMINA>Welcome to the call." in vtt and "<v Speaker 2>Thank you." in vtt
+    assert "<v Joseph>The borehole works." in vtt

@@ -137,3 +137,113 @@ def test_pagination(app, db, tmp_path):
     second = lxml_html.fromstring(client.get(next_href).get_data(as_text=True))
     assert len(second.xpath("//ol[@class='results']/li")) == 2
     assert second.xpath("//nav[@class='pager']/a[@rel='prev']")
+
+
+# --- search by speaker ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def call(seed):  # noqa: ANN201
+    """A group call and a market show with named speakers, and a hidden episode."""
+    return {
+        "call": seed.episode(
+            "Water committee",
+            [
+                (0.0, 2.0, "Welcome, the committee meets about water.", "Amina"),
+                (2.0, 4.0, "Is the water safe to drink?", "Speaker 2"),
+                (12.5, 15.0, "The water is tested every week.", "Amina"),
+            ],
+            show="Morning Talk",
+            recorded_at="2026-11-02",
+        ),
+        "market": seed.episode(
+            "Market day",
+            [(0.0, 3.0, "Water prices went up again.", "Joseph")],
+            show="Market",
+            recorded_at="2026-10-01",
+            language="sw",
+        ),
+        "accents": seed.episode("Ágata's show", [(0.0, 2.0, "Water for the goats.", "ÁGATA")]),
+        "hidden": seed.episode(
+            "Closed meeting", [(0.0, 2.0, "Water secrets.", "Zawadi")], visibility="private"
+        ),
+    }
+
+
+def moments(doc) -> dict[str, list[str]]:  # noqa: ANN001
+    """Each result's hits as the page says them: "Amina at 0:12"."""
+    return {
+        li.xpath("string(h2/a)"): [
+            " ".join(s.text_content().split())
+            for s in li.xpath(".//ul[@class='hits']//span[@class='ts']")
+        ]
+        for li in doc.xpath("//ol[@class='results']/li")
+    }
+
+
+def test_hits_say_who_spoke(client, call):
+    found = moments(lxml_html.fromstring(client.get("/search?q=water").get_data(as_text=True)))
+    assert found["Water committee"] == ["Amina at 0:00", "Speaker 2 at 0:02", "Amina at 0:12"]
+    assert found["Market day"] == ["Joseph at 0:00"]
+    assert "Closed meeting" not in found
+
+
+def test_the_speaker_filter_finds_what_one_person_said(client, call):
+    def titles_and_moments(url: str) -> dict[str, list[str]]:
+        response = client.get(url)
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        return moments(lxml_html.fromstring(response.get_data(as_text=True)))
+
+    amina = {"Water committee": ["Amina at 0:00", "Amina at 0:12"]}
+    assert titles_and_moments("/search?q=water&speaker=Amina") == amina
+    assert titles_and_moments("/search?q=water&speaker=%20aMINA%20") == amina  # any case
+    assert titles_and_moments("/search?q=water&speaker=%C3%A1gata") == {  # ágata
+        "Ágata's show": ["ÁGATA at 0:00"]
+    }
+    # with the other filters
+    assert titles_and_moments("/search?q=water&speaker=amina&show=market") == {}
+    assert titles_and_moments("/search?q=water&speaker=joseph&language=sw") == {
+        "Market day": ["Joseph at 0:00"]
+    }
+    assert titles_and_moments("/search?q=water&speaker=amina&from=2026-11-01") == amina
+    assert titles_and_moments("/search?q=water&speaker=amina&to=2026-10-31") == {}
+    # a title is not something a speaker said; without the filter it is found
+    assert titles_and_moments("/search?q=committee&speaker=Joseph") == {}
+    assert titles_and_moments("/search?q=market&speaker=Joseph") == {}
+    assert "Market day" in titles_and_moments("/search?q=market")
+    # what a hidden episode's speaker said stays hidden
+    assert titles_and_moments("/search?q=water&speaker=Zawadi") == {}
+
+
+def test_the_speaker_filter_offers_the_people_heard_in_public_episodes(client, call):
+    doc = lxml_html.fromstring(client.get("/search?q=water&speaker=amina").get_data(as_text=True))
+    options = doc.xpath("//select[@name='speaker']/option")
+    # named people only: "Speaker 2" is a different voice in each recording; Zawadi is hidden
+    assert [o.text for o in options] == ["Anyone", "ÁGATA", "Amina", "Joseph"]
+    assert doc.xpath("//select[@name='speaker']/option[@selected]/text()") == ["Amina"]
+    assert doc.xpath("//details[@class='filters']/@open")
+    label = lxml_html.fromstring(
+        client.get("/search?q=water&speaker=Speaker+2").get_data(as_text=True)
+    )
+    assert label.xpath("//select[@name='speaker']/option[@selected]/text()") == ["Speaker 2"]
+    assert moments(label) == {"Water committee": ["Speaker 2 at 0:02"]}
+    nobody = lxml_html.fromstring(
+        client.get("/search?q=water&speaker=Nobody").get_data(as_text=True)
+    )
+    assert "Nothing said by Nobody matches" in nobody.xpath("string(//p[@class='count'])")
+
+
+def test_a_bad_speaker_is_explained(client, call):
+    response = client.get("/search", query_string={"q": "water", "speaker": "x" * 200})
+    assert response.status_code == 400
+    alert = lxml_html.fromstring(response.get_data(as_text=True)).xpath(
+        "string(//p[@role='alert'])"
+    )
+    assert "The speaker must be a name as the transcript shows it" in alert
+
+
+def test_without_speakers_there_is_no_speaker_filter(client, seed):
+    seed.episode("Plain", [(0.0, 2.0, "Water everywhere.")])
+    doc = lxml_html.fromstring(client.get("/search?q=water").get_data(as_text=True))
+    assert not doc.xpath("//select[@name='speaker']")
+    assert moments(doc) == {"Plain": ["0:00"]}

@@ -3,11 +3,16 @@
 The segment text is the authority (an editor may have corrected it); word timestamps only
 give the timing when a long segment is split into several cues, and are used only while
 they still line up with the text's words.
+
+A segment's speaker, when known, is in every format: a WebVTT voice span (``<v Amina>``)
+on each of its cues, "Amina: " leading each SRT cue, a ``speaker`` field in JSON, and
+"Amina: " in plain text wherever the speaker changes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +23,7 @@ MAX_LINES = 2  # lines per cue; longer segments become several cues
 MAX_NAME = 30  # characters of a speaker's name in a cue
 PARAGRAPH_PAUSE = 2.0  # seconds of silence that start a new paragraph in plain text
 PARAGRAPH_CHARS = 700  # a paragraph longer than this ends at the next sentence end
+_ARROW = re.compile(r"--+>")  # a cue timing's arrow: not allowed in an SRT cue's text
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,8 @@ class _Cue:
 def to_webvtt(segments: Sequence[Segment]) -> str:
     out = ["WEBVTT", ""]
     for seg in segments:
-        voice = f"<v {_escape(_short(seg.speaker))}>" if seg.speaker else ""
+        name = _speaker(seg)
+        voice = f"<v {_escape(_short(name))}>" if name else ""
         for cue in _cues(seg, escape=_escape, first_prefix=voice):
             out.append(f"{_timestamp(cue.start, '.')} --> {_timestamp(cue.end, '.')}")
             out.extend(cue.lines)
@@ -47,11 +54,13 @@ def to_webvtt(segments: Sequence[Segment]) -> str:
 
 def to_srt(segments: Sequence[Segment]) -> str:
     # SRT has no escaping and no voice tag: the speaker's name leads the cue's first line.
+    # Its one hazard is a text line with "-->", which readers take for a timing line.
     out: list[str] = []
     number = 0
     for seg in segments:
-        prefix = f"{_short(seg.speaker)}: " if seg.speaker else ""
-        for cue in _cues(seg, escape=str, first_prefix=prefix):
+        name = _speaker(seg)
+        prefix = f"{_srt_safe(_short(name))}: " if name else ""
+        for cue in _cues(seg, escape=_srt_safe, first_prefix=prefix):
             number += 1
             out.append(str(number))
             out.append(f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}")
@@ -65,8 +74,9 @@ def to_podcast_json(segments: Sequence[Segment]) -> str:
     items = []
     for seg in segments:
         item: dict[str, object] = {}
-        if seg.speaker:
-            item["speaker"] = seg.speaker
+        name = _speaker(seg)
+        if name:
+            item["speaker"] = name
         item["startTime"] = round(seg.start, 3)
         item["endTime"] = round(seg.end, 3)
         item["body"] = seg.text.strip()
@@ -75,7 +85,8 @@ def to_podcast_json(segments: Sequence[Segment]) -> str:
 
 
 def to_text(segments: Sequence[Segment]) -> str:
-    """Paragraphs: a new one when the speaker changes or after a pause, labelled when known."""
+    """Paragraphs: a new one when the speaker changes or after a pause; "Name: " leads the
+    paragraph where a named speaker starts to speak."""
     paragraphs: list[tuple[str | None, list[str]]] = []
     previous: Segment | None = None
     for seg in segments:
@@ -83,13 +94,15 @@ def to_text(segments: Sequence[Segment]) -> str:
         if not text:
             continue
         if previous is None or _new_paragraph(previous, seg, paragraphs[-1][1]):
-            paragraphs.append((seg.speaker, []))
+            paragraphs.append((_speaker(seg), []))
         paragraphs[-1][1].append(text)
         previous = seg
     blocks = []
-    for speaker, texts in paragraphs:
+    speaker = None
+    for name, texts in paragraphs:
         body = " ".join(texts)
-        blocks.append(f"{speaker}: {body}" if speaker else body)
+        blocks.append(f"{name}: {body}" if name and name != speaker else body)
+        speaker = name
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
@@ -102,10 +115,19 @@ FORMATS: dict[str, tuple[Callable[[Sequence[Segment]], str], str]] = {
 
 
 def _new_paragraph(previous: Segment, seg: Segment, current: list[str]) -> bool:
-    if seg.speaker != previous.speaker or seg.start - previous.end >= PARAGRAPH_PAUSE:
+    if _speaker(seg) != _speaker(previous) or seg.start - previous.end >= PARAGRAPH_PAUSE:
         return True
     long = sum(len(t) + 1 for t in current) >= PARAGRAPH_CHARS
     return long and current[-1].rstrip().endswith((".", "?", "!", "…", "。", "？", "！"))
+
+
+def _speaker(seg: Segment) -> str | None:
+    """The segment's speaker as written out: one line, spaces collapsed; None if unknown."""
+    return " ".join((seg.speaker or "").split()) or None
+
+
+def _srt_safe(text: str) -> str:
+    return _ARROW.sub("->", text)
 
 
 def _short(name: str) -> str:

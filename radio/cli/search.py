@@ -27,13 +27,14 @@ from transcription.models import ModelInfo, find_models
 @click.option("--language", help="Only this language code.")
 @click.option("--from", "date_from", help="Recorded on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Recorded on or before YYYY-MM-DD.")
+@click.option("--speaker", help="Only what this speaker said (the name, in any case).")
 @click.option("--page", default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def search_command(state: AppState, query: str, as_json: bool, page: int, **filters: Any) -> None:
-    """Search what was said; prints episode, time and snippet.
+    """Search what was said; prints episode, who spoke and when, and the snippet.
 
-    Example: radio search '"water committee" farm*' --from 2026-01-01
+    Example: radio search '"water committee" farm*' --from 2026-01-01 --speaker Amina
     """
     results = search(state.db, query, page=page, **filters)
     if as_json:
@@ -44,11 +45,16 @@ def search_command(state: AppState, query: str, as_json: bool, page: int, **filt
     for ep in results.episodes:
         for hit in ep.hits or []:
             snippet = highlight(hit.snippet, "\x1b[1m", "\x1b[0m") if _tty() else _plain(hit)
-            click.echo(f"{ep.episode_id}  {clock(hit.time)}  {snippet}")
+            click.echo(f"{ep.episode_id}  {said(hit)}  {snippet}")
         if not ep.hits:
             click.echo(f"{ep.episode_id}  0:00  {ep.title} (title or description)")
     if results.pages > 1:
         click.echo(f"Page {results.page} of {results.pages}; --page N for more.")
+
+
+def said(hit: Hit) -> str:
+    """When a hit was said, and by whom when known: "Amina at 12:31", or "12:31"."""
+    return f"{hit.speaker} at {clock(hit.time)}" if hit.speaker else clock(hit.time)
 
 
 def _tty() -> bool:

@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 from radio.data.errors import Invalid
+from radio.data.turns import clean_name
 from transcription.scripts import has_unsegmented, script_variants, tokens
 
 MAX_QUERY_CHARS = 500
@@ -114,3 +115,19 @@ def checked_language(value: str | None) -> str | None:
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", text):
         raise BadQuery(f"The language must be a code like en, sw or pt, not {value[:40]!r}.")
     return text.lower()
+
+
+MAX_SPEAKER_CHARS = 100
+
+
+def checked_speaker(value: str | None) -> str | None:
+    """A speaker filter: a name as the transcript shows it ("Amina", "Speaker 2"), any case."""
+    text = clean_name(value)
+    if text is None:
+        return None
+    if len(text) > MAX_SPEAKER_CHARS or not text.isprintable():
+        raise BadQuery(
+            f"The speaker must be a name as the transcript shows it, like Amina or Speaker 2 "
+            f"(at most {MAX_SPEAKER_CHARS} characters), not {text[:40]!r}."
+        )
+    return text

@@ -23,11 +23,13 @@ from radio.data.query import (
     BadQuery,
     checked_date,
     checked_language,
+    checked_speaker,
     parse_query,
     uses_script_index,
 )
 from radio.data.segment_map import int_list, segment_map
 from radio.data.tags import topic_filter_sql
+from radio.data.turns import speaker_forms, speaker_sql
 from transcription.scripts import SEPARATOR, has_unsegmented
 
 __all__ = ["BadQuery", "EpisodeResult", "Hit", "Results", "highlight", "parse_query", "search"]
@@ -89,15 +91,20 @@ def _filters(
     date_from: str | None,
     date_to: str | None,
     topic: str | None,
+    speaker: str | None,
     include_hidden: bool,
 ) -> tuple[str, dict[str, Any]]:
+    """The episodes' conditions and every parameter; ``:speakers`` (the spellings of the
+    speaker asked for, or None) is for the segments' condition, ``_said``."""
     clauses = [] if include_hidden else [public_sql("e")]
+    said_by = checked_speaker(speaker)
     params = {
         "show": show,
         "language": checked_language(language),
         "date_from": checked_date(date_from, "from"),
         "date_to": checked_date(date_to, "to"),
         "topic": topic,
+        "speakers": speaker_forms(said_by) if said_by else None,
     }
     if topic:
         clauses.append(topic_filter_sql("e", ":topic"))
@@ -110,6 +117,16 @@ def _filters(
     if params["date_to"]:  # a month or a year runs to its end
         clauses.append("substr(e.recorded_at, 1, length(:date_to)) <= :date_to")
     return (" and ".join(clauses) or "1"), params
+
+
+def _said(speakers: str | None, param: str = ":speakers") -> str:
+    """The segments' condition: said by the speaker asked for, or any."""
+    return speaker_sql("s", param) if speakers else "1"
+
+
+def _titles(speakers: str | None) -> str:
+    """Whether titles and descriptions count: not for what a speaker said."""
+    return "0" if speakers else "1"
 
 
 # Ranking by bm25 costs about 2.5 µs a matching segment and joining each match to its
@@ -135,11 +152,11 @@ with f as materialized (
     select rowid, bm25({seg}) as rank from {seg} where {seg} match :q
 ), seg as (
     select s.episode_id, min(f.rank) as best, count(*) as n
-    from f join segments s on s.id = f.rowid group by s.episode_id
+    from f join segments s on s.id = f.rowid where {said} group by s.episode_id
 ), ttl as materialized (
-    -- a title match ranks like a strong transcript match
+    -- a title match ranks like a strong transcript match (not when a speaker is asked for)
     select rowid as episode_id, bm25({ep}, 5.0, 1.0) * 2 as best, 0 as n
-    from {ep} where {ep} match :q
+    from {ep} where {ep} match :q and {titles}
 ), ranked as (
     select episode_id, min(best) as best, sum(n) as n
     from (select * from seg union all select * from ttl) group by episode_id
@@ -160,13 +177,15 @@ def search(
     date_from: str | None = None,
     date_to: str | None = None,
     topic: str | None = None,
+    speaker: str | None = None,
     page: int = 1,
     per_page: int = 10,
     hits_per_episode: int = 5,
     include_hidden: bool = False,
 ) -> Results:
-    """Episodes matching ``text``, best first, each with its best moments."""
-    where, params = _filters(show, language, date_from, date_to, topic, include_hidden)
+    """Episodes matching ``text``, best first, each with its best moments; with
+    ``speaker``, only what that speaker said (their name in any case)."""
+    where, params = _filters(show, language, date_from, date_to, topic, speaker, include_hidden)
     index = SCRIPTS if uses_script_index(text) else WORDS
     fts = parse_query(text, unsegmented=index is SCRIPTS)
     page = max(1, page)
@@ -190,7 +209,7 @@ def search(
             recorded_at=r[7],
             language=r[8],
             duration=r[9],
-            hits=_hits(db, index, fts, r[0], hits_per_episode, common),
+            hits=_hits(db, index, fts, r[0], hits_per_episode, common, params["speakers"]),
         )
         for r in rows
     ]
@@ -224,9 +243,12 @@ def _rank_bm25(
     per_page: int,
 ) -> tuple[list[Row], int]:
     """One page of episodes ranked by their best segment's bm25, and the total."""
+    speakers = named["speakers"]
+    ranked = _RANKED.format(
+        seg=index.segments, ep=index.episodes, said=_said(speakers), titles=_titles(speakers)
+    )
     sql = (
-        _RANKED.format(seg=index.segments, ep=index.episodes)
-        + "select {cols} from ranked r join episodes e on e.id = r.episode_id "
+        ranked + "select {cols} from ranked r join episodes e on e.id = r.episode_id "
         f"left join shows sh on sh.id = e.show_id where {where}"
     )
     rows = db.execute(
@@ -254,11 +276,12 @@ def _rank_common(
     The matching rowids come out of SQLite as one string and their episodes from the
     in-memory segment map, so no match is joined row by row.
     """
+    seg, speakers = index.segments, named["speakers"]
+    matching = f"select group_concat({seg}.rowid) from {seg}" + (
+        f" join segments s on s.id = {seg}.rowid" if speakers else ""
+    )
     rowids = int_list(
-        db.execute(
-            f"select group_concat(rowid) from {index.segments} where {index.segments} match :q",
-            named,
-        ).fetchone()[0]
+        db.execute(f"{matching} where {seg} match :q and {_said(speakers)}", named).fetchone()[0]
     )
     smap = segment_map(db)
     found = smap.episodes_of(rowids)
@@ -271,7 +294,9 @@ def _rank_common(
         int(e): float(counts[e] * (_K1 + 1) / (counts[e] + norm[e])) for e in np.flatnonzero(counts)
     }
     titled = db.execute(
-        f"select rowid from {index.episodes} where {index.episodes} match :q", named
+        f"select rowid from {index.episodes} where {index.episodes} match :q "
+        f"and {_titles(speakers)}",
+        named,
     ).fetchall()
     for (episode_id,) in titled:
         scores[episode_id] = scores.get(episode_id, 0.0) + _TITLE_BONUS
@@ -296,13 +321,15 @@ def _hits(
     episode_id: int,
     limit: int,
     common: bool = False,
+    speakers: str | None = None,
 ) -> list[Hit]:
     """The episode's best-matching segments, shown in the order they are said.
 
     A transcript's segments are written one after another, so the episode's rowid
     range lets FTS5 look only at its own matches, not at every match in the archive.
     For a word said nearly everywhere every segment matches about as well, and the
-    first few are taken in order, without ranking them all.
+    first few are taken in order, without ranking them all. With ``speakers``, only the
+    segments that speaker said.
     """
     lo, hi = db.execute(
         "select min(id), max(id) from segments where episode_id = ?", [episode_id]
@@ -317,8 +344,8 @@ def _hits(
         f"replace(snippet({fts_table}, 0, char(2), char(3), '…', 16), ?, '') "
         f"from {fts_table} join segments s on s.id = {fts_table}.rowid "
         f"where {fts_table} match ? and {fts_table}.rowid between ? and ? "
-        f"and s.episode_id = ? order by {order} limit ?",
-        [SEPARATOR, fts, lo, hi, episode_id, limit],
+        f"and s.episode_id = ? and {_said(speakers, '?')} order by {order} limit ?",
+        [SEPARATOR, fts, lo, hi, episode_id, *([speakers] if speakers else []), limit],
     ).fetchall()
     words = _segment_words(db, [r[0] for r in rows])
     hits = [

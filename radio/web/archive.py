@@ -30,6 +30,7 @@ from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
 from radio.data.processing import StepName
 from radio.data.renditions import renditions
+from radio.data.speakers import of_episode as speaker_rows
 from radio.data.tags import TagKind
 from radio.data.transcripts import (
     Phase,
@@ -39,6 +40,7 @@ from radio.data.transcripts import (
     load_segments,
     transcript_lines,
 )
+from radio.data.turns import clean_name
 from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import retranscribe as again
@@ -52,10 +54,12 @@ from transcription.taxonomy import TaxonomyError
 bp = Blueprint("archive", __name__)
 
 TRANSCRIPT_FORMATS = tuple(FORMATS)  # vtt, srt, json, txt
+VOICES = 6  # speakers' colours, .turn.v1 to .v6 in static/style.css; then they repeat
 STEP_LABELS: dict[StepName | None, str] = {
     None: "Waiting for a worker",
     StepName.AUDIO: "Making the listening copies",
     StepName.TRANSCRIBE: "Transcribing",
+    StepName.SPEAKERS: "Finding who speaks when",
     StepName.TOPICS: "Finding topics and chapters",
 }
 RETRANSCRIBE_PHASES: dict[str, str] = {
@@ -133,20 +137,30 @@ def transcript_html(segments: list[TranscriptLine], start: float | None) -> Mark
     Each segment's id is ``t=<start>`` and its timestamp links to ``?t=<start>#t=<start>``:
     without JavaScript the page reloads with the player set there and scrolls to it; with
     it, app.js seeks the player in place.
+
+    Consecutive segments of one speaker are a turn, ``<div class="turn vN">``, whose name is
+    written once at its start; each speaker keeps one of ``VOICES`` colours (in the order
+    they first speak) for the border and the name. Segments without a speaker stand alone.
     """
     parts = []
-    speaker = None
+    voices: dict[str, int] = {}
+    speaker: str | None = None  # whose turn is open
     for s in segments:
+        who = clean_name(s.speaker)
+        if who != speaker:
+            if speaker is not None:
+                parts.append("</div>")
+            if who is not None:
+                voice = voices.setdefault(who, len(voices) % VOICES + 1)
+                parts.append(f'<div class="turn v{voice}"><p class="who">{escape(who)}</p>')
+            speaker = who
         t = seconds_text(s.start)
         now = ' class="now"' if start is not None and s.start <= start < s.end else ""
-        who = ""
-        if s.speaker and s.speaker != speaker:
-            who = f"<b>{escape(s.speaker)}:</b> "
-            speaker = s.speaker
         parts.append(
-            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s.start)}</a> '
-            f"{who}{escape(s.text)}</p>"
+            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s.start)}</a> {escape(s.text)}</p>'
         )
+    if speaker is not None:
+        parts.append("</div>")
     return Markup("\n".join(parts))
 
 
@@ -245,6 +259,7 @@ def _edit_page(ep: Episode) -> str:
         user=current_user(),
         again=get_retranscription(db, ep.id),
         phases=RETRANSCRIBE_PHASES,
+        speakers=speaker_rows(db, ep.id),
     )
 
 

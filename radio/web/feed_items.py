@@ -24,6 +24,7 @@ from radio.data.feeds import (
     RenditionFacts,
     feed_page,
 )
+from radio.data.turns import episode_speakers, is_placeholder
 from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND
 from radio.web.urls import Urls
 from transcription.formats import FORMATS
@@ -47,7 +48,8 @@ def load_feed(
 ) -> FeedData:
     """The channel and one page of items for ``spec``."""
     page = feed_page(db, spec, limit=max(1, int(config.get("FEED_LIMIT") or 300)))
-    items = [_item(urls, episode) for episode in page.episodes]
+    heard = episode_speakers(db, [episode.id for episode in page.episodes])
+    items = [_item(urls, episode, heard.get(episode.id, ())) for episode in page.episodes]
     stamps = [e.updated or e.published for e in page.episodes]
     return FeedData(
         info=_info(config, urls, page, items),
@@ -56,7 +58,7 @@ def load_feed(
     )
 
 
-def _item(urls: Urls, episode: FeedEpisode) -> FeedItem:
+def _item(urls: Urls, episode: FeedEpisode, heard: Sequence[str] = ()) -> FeedItem:
     guid = episode.guid
     alternate = episode.renditions.get(DATA_SAVER)
     return FeedItem(
@@ -72,11 +74,22 @@ def _item(urls: Urls, episode: FeedEpisode) -> FeedItem:
         summary=episode.description,
         opening=_opening(episode.opening),
         language=episode.language,
-        persons=tuple(
-            Person(name, role="host" if name in episode.hosts else "guest")
-            for name in episode.speakers
-        ),
+        persons=_persons(episode, heard),
         topics=episode.topics,
+    )
+
+
+def _persons(episode: FeedEpisode, heard: Sequence[str]) -> tuple[Person, ...]:
+    """podcast:person for the people in an episode: the names given at upload, then those
+    heard in its transcript, once each whatever their case; a label such as "Speaker 2" is
+    a voice nobody has named, not a person. Its show's hosts are hosts, the others guests."""
+    names: dict[str, str] = {}
+    for name in (*episode.speakers, *heard):
+        if not is_placeholder(name):
+            names.setdefault(name.casefold(), name)
+    hosts = {host.casefold() for host in episode.hosts}
+    return tuple(
+        Person(name, role="host" if key in hosts else "guest") for key, name in names.items()
     )
 
 

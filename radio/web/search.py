@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from radio.data import episodes
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import TagKind, TopicNotFound, get_topic, list_topics
+from radio.data.turns import archive_speakers, is_placeholder
 from radio.db import get_db
 from radio.web.auth import sees_hidden
 
@@ -23,7 +24,8 @@ def search_page() -> tuple[str, int]:
     db = get_db()
     hidden = sees_hidden()
     args = {
-        key: (request.args.get(key) or "").strip() for key in ("q", "show", "language", "topic")
+        key: (request.args.get(key) or "").strip()
+        for key in ("q", "show", "language", "topic", "speaker")
     }
     date_from, date_to = _date_arg("from"), _date_arg("to")
     page = max(1, request.args.get("page", 1, type=int) or 1)
@@ -41,6 +43,7 @@ def search_page() -> tuple[str, int]:
                 date_from=date_from or None,
                 date_to=date_to or None,
                 topic=args["topic"] or None,
+                speaker=args["speaker"] or None,
                 page=page,
                 per_page=PER_PAGE,
                 include_hidden=hidden,
@@ -55,6 +58,7 @@ def search_page() -> tuple[str, int]:
         shows=episodes.shows(db, include_hidden=hidden),
         languages=episodes.languages(db, include_hidden=hidden),
         topics=topic_choices(db, args["topic"], hidden),
+        speakers=speaker_choices(db, args["speaker"], hidden),
     ), status
 
 
@@ -70,6 +74,16 @@ def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str
             label = chosen
         choices.append({"slug": chosen, "label": label})
     return choices
+
+
+def speaker_choices(db: Database, chosen: str, hidden: bool) -> list[str]:
+    """The people heard in the archive, for the filter: named speakers, not the "Speaker 2"
+    labels of voices nobody named yet (those differ from one recording to the next); and
+    the chosen speaker as typed if it is another (a link, a label, another spelling)."""
+    names = [n for n in archive_speakers(db, include_hidden=hidden) if not is_placeholder(n)]
+    if chosen and all(n.casefold() != chosen.casefold() for n in names):
+        names.append(chosen)
+    return names
 
 
 def _date_arg(name: str) -> str | None:

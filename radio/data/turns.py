@@ -1,0 +1,93 @@
+"""Who spoke: read-only questions about the ``segments.speaker`` column.
+
+A segment's speaker is a display name ("Amina", or a label such as "Speaker 2" until an
+editor names it), written by transcription (two-party calls), diarization and renames;
+this module only reads it: an episode's speakers for its feed items, the archive's speakers
+for the search filter, and the SQL that picks one speaker's segments for search.
+
+Speakers are matched without regard to case ("amina" finds "Amina", "ágata" finds
+"ÁGATA"); SQLite's ``lower`` folds only A-Z, so a name is compared in the few spellings
+that fold to the same text in Python (``speaker_forms``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+
+import sqlite_utils
+
+from radio.data.episodes import public_sql
+
+# A label diarization or a two-party call gives before anyone names the voice.
+_PLACEHOLDER = re.compile(r"speaker[\s_-]*\d+", re.IGNORECASE)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def is_placeholder(name: str) -> bool:
+    """True for a label such as "Speaker 2" (or SPEAKER_02): a voice, not yet a person."""
+    return bool(_PLACEHOLDER.fullmatch(name.strip()))
+
+
+def clean_name(name: str | None) -> str | None:
+    """A speaker's name as shown: spaces (and any line break) collapsed; None when blank."""
+    text = " ".join((name or "").split())
+    return text or None
+
+
+def episode_speakers(
+    db: sqlite_utils.Database, episode_ids: Sequence[int]
+) -> dict[int, tuple[str, ...]]:
+    """Each episode's distinct speakers, in the order they first speak (episodes without
+    any are left out)."""
+    if not episode_ids:
+        return {}
+    marks = ",".join("?" * len(episode_ids))
+    rows = db.execute(
+        "select episode_id, speaker, min(idx) as first from segments "
+        f"where episode_id in ({marks}) and speaker is not null "
+        "group by episode_id, speaker order by episode_id, first",
+        list(episode_ids),
+    ).fetchall()
+    found: dict[int, dict[str, None]] = defaultdict(dict)
+    for episode_id, speaker, _first in rows:
+        name = clean_name(speaker)
+        if name:
+            found[episode_id][name] = None
+    return {episode_id: tuple(names) for episode_id, names in found.items()}
+
+
+def archive_speakers(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:
+    """Every speaker heard in the archive's episodes (public ones unless ``include_hidden``),
+    in alphabetical order whatever their case and accents."""
+    visible = "1" if include_hidden else public_sql("e")
+    rows = db.execute(
+        "select distinct s.speaker from segments s join episodes e on e.id = s.episode_id "
+        f"where s.speaker is not null and {visible}"
+    ).fetchall()
+    names = {name for (speaker,) in rows if (name := clean_name(speaker))}
+    return sorted(names, key=_alphabetical)
+
+
+def _alphabetical(name: str) -> tuple[str, str]:
+    """Á beside A, whatever the case: letters without their accents, then as written."""
+    bare = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in bare if not unicodedata.combining(c)), name
+
+
+def speaker_forms(name: str) -> str:
+    """The JSON list ``speaker_sql`` compares with: ``name`` in the spellings that SQLite's
+    ``lower`` (which folds A-Z only) can meet, whatever the case of its other letters."""
+    spellings = {name, name.lower(), name.upper(), name.title(), name.capitalize()}
+    return json.dumps(sorted({s.translate(_ASCII_LOWER) for s in spellings}), ensure_ascii=False)
+
+
+def speaker_sql(alias: str, param: str) -> str:
+    """SQL for "segment ``alias`` was said by the speaker whose ``speaker_forms`` are in
+    ``param``" (``:speakers`` or ``?``); a stray space or line break around the stored name
+    does not count, as the pages don't show it."""
+    name = f"trim({alias}.speaker, char(32, 9, 10, 13))"
+    return f"lower({name}) in (select value from json_each({param}))"
