@@ -55,6 +55,10 @@ def defaults() -> dict[str, Any]:
         "FEED_IMAGE_URL": None,
         "FEED_CATEGORY": "Society & Culture",
         "CHINESE_SCRIPT": "simplified",  # or traditional; empty: as the model writes it
+        "BACKUP_DIR": None,  # where `radio serve` keeps scheduled backups; None: no schedule
+        "BACKUP_EVERY_HOURS": 24.0,
+        "WATCH_DIR": None,  # a drop folder `radio serve` ingests from; None: none
+        "MIN_FREE_MB": 200,  # room kept free on the data folder's disk beyond a new file
     }
 
 
