@@ -256,3 +256,35 @@ def test_a_corrected_segment_is_not_split_but_goes_to_most_of_its_words():
     corrected = Segment(0.2, 3.8, "So we dig a new borehole.", words)
     (whole,) = split_segment(corrected, found, ["Amina", "Joseph"])
     assert (whole.text, whole.speaker) == ("So we dig a new borehole.", "Joseph")
+
+
+def test_a_name_reaches_every_transcript_format_and_the_feed(app, db, first):  # noqa: ANN001
+    """Renaming the voice that said "ask not" changes every file of the transcript, the VTT
+    the feed links to, and podcast:person: the words stay with the one who said them."""
+    import json
+    import re
+
+    from lxml import etree
+
+    episode, _ = first
+    said = load_segments(db, episode.id)
+    label = next(s.speaker for s in said if "ask not" in s.text.lower())
+    assert not any("ask not" in s.text.lower() and s.speaker != label for s in said)
+    sp.rename(db, episode.id, label, "John Kennedy")
+    client = app.test_client()
+    rss = etree.fromstring(client.get("/feeds/all.xml").data)
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0"}
+    (item,) = [
+        i for i in rss.xpath("/rss/channel/item") if i.findtext("title") == "Water committee"
+    ]
+    assert "John Kennedy" in [p.text for p in item.xpath("podcast:person", namespaces=ns)]
+    (vtt_url,) = item.xpath("podcast:transcript[@type='text/vtt']/@url", namespaces=ns)
+    vtt = client.get(re.sub(r"^https?://[^/]+", "", vtt_url)).get_data(as_text=True)
+    assert re.search(r"<v John Kennedy>[^\n]*ask not", vtt, re.IGNORECASE), vtt
+    base = f"/episodes/{episode.guid}/transcript"
+    srt = client.get(f"{base}.srt").get_data(as_text=True)
+    assert re.search(r"John Kennedy: [^\n]*ask not", srt, re.IGNORECASE), srt
+    rows = json.loads(client.get(f"{base}.json").get_data(as_text=True))["segments"]
+    assert all(r["speaker"] == "John Kennedy" for r in rows if "ask not" in r["body"].lower())
+    text = client.get(f"{base}.txt").get_data(as_text=True)
+    assert re.search(r"^John Kennedy: [^\n]*ask not", text, re.IGNORECASE | re.MULTILINE), text
