@@ -141,7 +141,7 @@ def test_moments_link_to_the_second_they_are_said(archive):
     said = moments[0].xpath("string(text())").strip()
     # the link starts the player there and lands on that segment, marked, without JavaScript
     episode = get(app, href.split("#")[0])
-    segment = episode.xpath(f"//div[@id='transcript']/p[@id='t={match.group(2)}']")
+    segment = episode.xpath(f"//div[@id='transcript']//p[@id='t={match.group(2)}']")
     assert segment and segment[0].get("class") == "now"
     assert said and said in segment[0].text_content()
     assert all(src.endswith(f"#t={match.group(1)}") for src in episode.xpath("//audio/source/@src"))
@@ -200,7 +200,7 @@ def test_episode_page_links_its_topics_and_lists_chapters_that_seek(archive):
     assert stored[1].start == pytest.approx(phone_starts_at, abs=3)
     items = doc.xpath("//ol[@class='chapters']/li")
     assert [li.xpath("string(a)") for li in items] == ["0:00", f"0:{int(stored[1].start):02d}"]
-    segment_ids = set(doc.xpath("//div[@id='transcript']/p/@id"))
+    segment_ids = set(doc.xpath("//div[@id='transcript']//p/@id"))
     for li, chapter in zip(items, stored, strict=True):
         t = seconds_text(chapter.start)
         assert li.xpath("a/@href") == [f"?t={t}#t={t}"]  # seeks: in place with JavaScript

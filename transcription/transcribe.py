@@ -58,6 +58,7 @@ RANDOM_SEED = 20261102
 GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks may end a decoding run
 RUN_SECONDS = 25.0  # speech per decoding run, at most (unless one utterance is longer)
 SWITCH_CONFIDENCE = 0.7  # a block's own language wins over the show's when this sure
+HOLE_SECONDS = 2.0  # speech left without a word this long is decoded again on its own
 
 ProgressFn = Callable[[float, float], None]
 
@@ -199,7 +200,12 @@ class Transcriber:
     ) -> Iterator[Segment]:
         audio = block.audio[channel]
         for group in _groups(block.speech[channel]):
-            yield from self._decode(audio, group, block.offset, language, speaker)
+            found = list(self._decode(audio, group, block.offset, language, speaker))
+            # Whisper sometimes jumps over the first seconds of a run (seen after a muted
+            # stretch of cross-talk): speech it left without a word is heard once more alone.
+            for hole in _holes(group, found, block.offset):
+                found += self._decode(audio, [hole], block.offset, language, speaker)
+            yield from sorted(found, key=lambda s: s.start)
 
     def _decode(
         self,
@@ -223,6 +229,30 @@ class Transcriber:
                 for w in seg.words or ()
             )
             yield Segment(_seconds(seg.start, off), _seconds(seg.end, off), text, words, speaker)
+
+
+def _holes(chunks: list[dict], found: list[Segment], offset: float) -> list[dict]:
+    """Stretches of at least ``HOLE_SECONDS`` of the chunks' speech with no word in them."""
+    covered = [
+        (int((w.start - offset - 0.3) * SAMPLE_RATE), int((w.end - offset + 0.3) * SAMPLE_RATE))
+        for s in found
+        for w in (s.words or (Word(s.start, s.end, s.text, 1.0),))
+    ]
+    holes = []
+    least = int(HOLE_SECONDS * SAMPLE_RATE)
+    for chunk in chunks:
+        at = chunk["start"]
+        for start, end in [*_merge(covered), (chunk["end"], chunk["end"])]:
+            if end <= at or start <= at:
+                at = max(at, end)
+                continue
+            stop = min(start, chunk["end"])
+            if stop - at >= least:
+                holes.append({"start": at, "end": stop})
+            at = max(at, end)
+            if at >= chunk["end"]:
+                break
+    return holes
 
 
 def _groups(chunks: list[dict]) -> Iterator[list[dict]]:
