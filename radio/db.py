@@ -23,6 +23,9 @@ from transcription import scripts
 
 logger = logging.getLogger(__name__)
 
+# What a failed database operation raises, for callers outside this module to catch.
+DatabaseError = sqlite3.Error
+
 
 def utcnow() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -121,3 +124,72 @@ def init_app(app: Flask) -> None:
         migrate(db)
     finally:
         db.conn.close()
+
+
+# --- backups and checks (radio.upkeep) ---------------------------------------------------
+
+
+def backup_database(source: str | Path, dest: str | Path) -> None:
+    """A consistent copy of a live database through SQLite's online backup API.
+
+    The copy is one read transaction on the source (with WAL, writers carry on), made in
+    one step so that a busy writer cannot make it start over, and it is left in rollback
+    journal mode: a single self-contained file, whose hash stays what it was when written.
+    """
+    src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        out = sqlite3.connect(str(dest), isolation_level=None)
+        try:
+            src.backup(out)
+            out.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            out.close()
+    finally:
+        src.close()
+
+
+def open_copy(path: str | Path) -> sqlite_utils.Database:
+    """Read a database copy (a backup's) without writing a byte of it, not even a journal.
+
+    Only for files nothing else writes: SQLite is told the file cannot change."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+    return sqlite_utils.Database(sqlite3.connect(uri, uri=True, check_same_thread=False))
+
+
+def integrity_problems(path: str | Path, *, copy: bool = False) -> list[str]:
+    """What ``PRAGMA integrity_check`` finds wrong with a database (nothing: ``[]``); a file
+    that can't be opened as a database is a problem too. ``copy``: a backup's file."""
+    flags = "mode=ro&immutable=1" if copy else "mode=ro"
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?{flags}", uri=True, timeout=30)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return [f"can't be read as a database ({e})"]
+    return [] if rows == ["ok"] else rows
+
+
+def write_problem(path: str | Path, timeout: float = 5.0) -> str | None:
+    """Why the database can't be written now, or None: a real row written in a transaction
+    that is rolled back, so nothing changes and nobody's caches are disturbed."""
+    try:
+        conn = sqlite3.connect(
+            f"{Path(path).resolve().as_uri()}?mode=rw", uri=True, timeout=timeout,
+            isolation_level=None,
+        )  # fmt: skip
+        try:
+            conn.execute("begin immediate")
+            try:
+                conn.execute(
+                    "insert into _migrations (name, applied_at) values (?, ?)",
+                    ["_write_probe", utcnow()],
+                )
+            finally:
+                conn.execute("rollback")
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return str(e)
+    return None
