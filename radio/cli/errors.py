@@ -3,7 +3,9 @@
 Every package raises errors of its own family whose message already says what went wrong
 and what to do. A command lets them rise; ``ArchiveCommand.invoke`` shows the message on
 stderr and exits 1 (``click.ClickException``), so nobody reads a traceback or a Python
-class name. Anything else is a bug and keeps its traceback.
+class name. So does a full disk wherever it is met (``DiskFull`` is a ``MediaError``; SQLite's
+"database or disk is full" and ENOSPC are said in plain words). Anything else is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from feeds import FeedError
 from radio.config import ConfigError
 from radio.data.errors import DataError
 from radio.jobs.errors import JobError
-from radio.media.errors import MediaError
+from radio.media.errors import MediaError, is_disk_full
+from radio.upkeep.errors import UpkeepError
 from transcription.errors import TranscriptionError
 
 ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
@@ -28,6 +31,7 @@ ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
     TranscriptionError,
     ConfigError,
     FeedError,
+    UpkeepError,
 )
 
 
@@ -38,6 +42,13 @@ def translated() -> Iterator[None]:
         yield
     except ARCHIVE_ERRORS as e:
         raise click.ClickException(str(e)) from e
+    except Exception as e:  # a full disk met outside the archive's own checks (SQLite, a write)
+        if not is_disk_full(e):
+            raise
+        raise click.ClickException(
+            "The disk is full, so this was not done. Free some space on the disk of the data "
+            "folder, then run the command again."
+        ) from e
 
 
 class ArchiveCommand(click.Command):

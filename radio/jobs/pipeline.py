@@ -27,6 +27,9 @@ from radio.db import utcnow
 from radio.jobs import leases
 from radio.jobs.context import Context, StepError
 from radio.jobs.steps import STEPS
+from radio.media import store
+from radio.media.errors import is_disk_full
+from radio.upkeep.logs import episode_context
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,16 @@ def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) 
 
     Returns ``"busy"`` without doing anything when another worker holds the episode.
     """
+    with episode_context(episode_id):  # every log line from here on says which episode
+        try:
+            return _leased(db, config, episode_id)
+        except Exception as e:
+            if not is_disk_full(e):
+                raise
+            return _ended_by_full_disk(db, config, episode_id, e)
+
+
+def _leased(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
     lease = float(config.get("LEASE_SECONDS", 120))
     if not leases.take_lease(db, episode_id, lease):
         logger.info("episode %s is being processed by another worker", episode_id)
@@ -66,7 +79,7 @@ def _run_steps(
             step(Context(db, config, get_episode(db, episode_id), reporter))
         except Exception as e:
             logger.exception("episode %s: step %s failed", episode_id, name)
-            message = str(e) if isinstance(e, StepError) else _unexpected(episode_id)
+            message = _failure_message(e, config, episode_id)
             processing.mark_step(db, episode_id, name, StepStatus.FAILED, error=message)
             update_episode(db, episode_id, status=EpisodeStatus.FAILED, error=f"{name}: {message}")
             return EpisodeStatus.FAILED
@@ -83,6 +96,35 @@ def _run_steps(
     update_episode(db, episode_id, **fields)
     logger.info("episode %s is ready", episode_id)
     return EpisodeStatus.READY
+
+
+def _failure_message(e: Exception, config: dict[str, Any], episode_id: int) -> str:
+    if is_disk_full(e):
+        return disk_full_message(config["HOME"], episode_id)
+    return str(e) if isinstance(e, StepError) else _unexpected(episode_id)
+
+
+def disk_full_message(home: str, episode_id: int) -> str:
+    free = store.megabytes(store.free_bytes(home))
+    return (
+        f"disk full: only {free} free on the disk of the data folder {home}. "
+        f"Free some space, then `radio retry {episode_id}`."
+    )
+
+
+def _ended_by_full_disk(
+    db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, error: Exception
+) -> str:
+    """The disk filled up so far that even the episode's bookkeeping failed: give back the
+    room kept in reserve (``store.keep_reserve``) and record the episode ``failed``, not
+    leave it ``processing``. What was stored stays; ``radio retry`` goes on from there."""
+    logger.error("episode %s: the disk is full (%s)", episode_id, error)
+    store.release_reserve(config["HOME"])
+    step = get_episode(db, episode_id).step or "processing"
+    message = disk_full_message(config["HOME"], episode_id)
+    update_episode(db, episode_id, status=EpisodeStatus.FAILED, error=f"{step}: {message}")
+    processing.release_lease(db, episode_id, leases.WORKER_ID)
+    return EpisodeStatus.FAILED
 
 
 def _unexpected(episode_id: int) -> str:

@@ -20,8 +20,12 @@ from huey.consumer import Consumer
 from radio.db import connect, database_path
 from radio.jobs import leases, retranscribe
 from radio.media import store
+from radio.upkeep.health import beat
 
 logger = logging.getLogger(__name__)
+
+_in_hand: set[int] = set()  # episodes a thread of this process is processing
+_in_hand_lock = threading.Lock()
 
 
 def make_huey(app: Flask) -> Huey:
@@ -59,15 +63,29 @@ def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
 
 
 def run_episode(app: Flask, episode_id: int) -> str:
-    """Process one episode with a database connection of this thread's own."""
-    # Loaded on the first episode, not at start: the web process stays free of audio code.
-    from radio.jobs import pipeline
+    """Process one episode with a database connection of this thread's own.
 
-    db = connect(database_path(app))
+    The lease keeps other processes off an episode, but its owner is this process: a
+    second thread of it must not take the episode up as well (the queue holds it more than
+    once, as every start queues the unfinished episodes again), or both would write the
+    same files at once.
+    """
+    with _in_hand_lock:
+        if episode_id in _in_hand:
+            return "busy"
+        _in_hand.add(episode_id)
     try:
-        return pipeline.process(db, app.config, episode_id)
+        # Loaded on the first episode, not at start: the web process stays free of audio code.
+        from radio.jobs import pipeline
+
+        db = connect(database_path(app))
+        try:
+            return pipeline.process(db, app.config, episode_id)
+        finally:
+            db.conn.close()
     finally:
-        db.conn.close()
+        with _in_hand_lock:
+            _in_hand.discard(episode_id)
 
 
 def run_retranscription(app: Flask, episode_id: int) -> retranscribe.Result:
@@ -90,8 +108,15 @@ def enqueue_retranscription(episode_id: int, app: Flask | None = None) -> None:
 
 
 def recover(app: Flask, include_queued: bool = True) -> int:
-    """Queue every episode a worker should be working on; return how many."""
-    store.sweep_incoming(app.config["HOME"])
+    """Queue every episode a worker should be working on; return how many.
+
+    Also, at a worker's start and every minute: remove what interrupted uploads and ingests
+    left behind (only files whose writer is gone), and keep the room the pipeline gives
+    back when the disk fills (``store.keep_reserve``).
+    """
+    store.sweep_partials(app.config["HOME"])
+    store.keep_reserve(app.config["HOME"])
+    beat(app.config["HOME"])  # /health: the worker is alive
     db = connect(database_path(app))
     try:
         ids = leases.unfinished(db, include_queued=include_queued)

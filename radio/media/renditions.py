@@ -31,9 +31,10 @@ from radio.media.audio import (
     measure_meter,
     probe,
 )
+from radio.media.errors import DiskFull
 from radio.media.limiter import GainDips, Normaliser
 from radio.media.loudness import TruePeak, gain_to_db, plan_gain
-from radio.media.store import fsync_path
+from radio.media.store import free_bytes, fsync_path, megabytes
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,10 @@ MP3_MIME = "audio/mpeg"
 OPUS_MIME = "audio/ogg"  # RFC 7845's type for Ogg Opus files; what feed readers match on
 PEAKS_PER_SECOND = 2
 MAX_PEAKS = 4000
+# PyAV reports a write error at an encoder's last flush only on close, which
+# ``Encoder.finish`` passes over: all that shows is a disk with no room left. With less
+# than this free after encoding, a copy may be cut short: the disk is (nearly) full.
+MIN_ROOM_AFTER_ENCODING = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,16 @@ def _encode(
     finally:
         for encoder in encoders.values():
             encoder.close()
+    _require_room(next(iter(targets.values()))[0])
+
+
+def _require_room(written: Path) -> None:
+    free = free_bytes(written.parent)
+    if free < MIN_ROOM_AFTER_ENCODING:
+        raise DiskFull(
+            f"the disk is full: {megabytes(free)} free after writing {written.name}, so it may "
+            "be cut short."
+        )
 
 
 def render(
@@ -179,8 +194,12 @@ def render(
     opus_bitrate: int = 24000,
     codec_headroom_db: float = CODEC_HEADROOM_DB,
     progress: Callable[[float, float], None] | None = None,
+    max_seconds: float | None = None,
 ) -> RenderResult:
     """Make the loudness-normalised MP3 and Ogg Opus renditions and the peaks of ``src``.
+
+    ``max_seconds`` holds on what is decoded in the first pass, whatever the header says
+    (an AudioError past it), so nothing longer is ever encoded.
 
     ``progress(done, total)`` counts seconds of audio processed, so ``total`` is twice
     the duration (two passes); a repair encode, when one is needed, is not counted.
@@ -189,7 +208,9 @@ def render(
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out_dir)
     estimate = 2 * max(probe(src).duration, 0.0)
-    meter = measure_meter(src, progress and (lambda done: progress(done, estimate)))
+    meter = measure_meter(
+        src, progress and (lambda done: progress(done, estimate)), max_seconds=max_seconds
+    )
     before = Loudness(meter.integrated(), meter.true_peak_dbtp)
     samples, duration = meter.samples, meter.samples / RATE
     ceiling_db = max_true_peak - codec_headroom_db

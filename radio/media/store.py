@@ -7,31 +7,44 @@ Layout under ``<home>/media``:
 - ``episodes/<guid>/``  renditions, peaks and other files derived from the original
 
 Every write goes to a temporary name first and is renamed into place, so a
-crash leaves either the old state or the new one, never half a file.
+crash leaves either the old state or the new one, never half a file. A file being
+written in ``incoming/`` carries its writer's process id in its name
+(``<pid>.<host>.<random>``): ``sweep_partials`` removes those whose writer is gone,
+at the next start and before every new upload, without touching one still being written.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import re
+import shutil
+import socket
+import stat
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from radio.media.errors import MediaError
+from radio.media.errors import DiskFull, StoreError, is_disk_full
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-STALE_INCOMING_SECONDS = 24 * 3600
-
-
-class StoreError(MediaError):
-    """A storage problem the user can act on (disk full, upload too large)."""
+MB = 1024 * 1024
+STALE_INCOMING_SECONDS = 24 * 3600  # a partial file of another machine (shared data folder)
+RESERVE = ".disk-reserve"  # in the data folder; see keep_reserve
+RESERVE_BYTES = 2 * MB
+# Which machine wrote a partial file: pids mean something only on their own host.
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+_PARTIAL = re.compile(r"^(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})\.")
+# A hard link can't be made here: copy instead (another filesystem, FAT/exFAT, too many links).
+_NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES})
 
 
 class TooLargeError(StoreError):
@@ -51,6 +64,10 @@ def media_root(home: str | Path) -> Path:
     return Path(home) / "media"
 
 
+def incoming_dir(home: str | Path) -> Path:
+    return media_root(home) / "incoming"
+
+
 def safe_suffix(filename: str) -> str:
     """The file's extension, lower-cased, only if it is short and plain (it ends up in a path)."""
     suffix = Path(filename).suffix.lower()
@@ -59,41 +76,170 @@ def safe_suffix(filename: str) -> str:
     return ""
 
 
+def partial_prefix() -> str:
+    """The start of the name of a file this process writes in ``incoming/``."""
+    return f"{os.getpid()}.{_HOST}."
+
+
+def spool_file(home: str | Path) -> IO[bytes]:
+    """A temporary file in ``incoming/`` for an upload being parsed, removed when closed.
+
+    ``receive`` links such a file into the archive instead of copying it, so a web upload
+    takes its size on this disk once; if the server dies, the next start removes it.
+    """
+    folder = incoming_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(  # noqa: SIM115 - the caller closes it
+        mode="w+b", dir=folder, prefix=partial_prefix(), suffix=".spool"
+    )
+
+
 def receive(
     home: str | Path,
     stream: BinaryIO,
     filename: str,
     *,
     max_bytes: int | None = None,
+    min_free: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> Received:
-    """Stream ``stream`` into ``incoming/`` while hashing it; never held whole in memory."""
-    incoming = media_root(home) / "incoming"
+    """Stream ``stream`` into ``incoming/`` while hashing it; never held whole in memory.
+
+    Refused with ``DiskFull`` before a byte is written when the disk lacks room for the
+    file plus ``min_free`` bytes. A ``spool_file`` is hashed where it lies and linked, not
+    copied.
+    """
+    incoming = incoming_dir(home)
     incoming.mkdir(parents=True, exist_ok=True)
-    path = incoming / f"{uuid.uuid4().hex}{safe_suffix(filename)}"
-    digest = hashlib.sha256()
-    size = 0
+    sweep_partials(home)
+    spooled = _spool_path(incoming, stream)
+    size = _size_left(stream)
+    if max_bytes is not None and size is not None and size > max_bytes:
+        raise TooLargeError(_too_large(filename, max_bytes))
+    ensure_free(home, 0 if spooled else (size or 0), min_free)
+    path = incoming / f"{partial_prefix()}{uuid.uuid4().hex}{safe_suffix(filename)}"
     try:
-        with path.open("wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise TooLargeError(
-                        f"{filename} is larger than the limit of {max_bytes // (1024 * 1024)} MB."
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-                if progress:
-                    progress(len(chunk))
-            out.flush()
-            os.fsync(out.fileno())
+        if spooled is not None:
+            digest, size = _link(spooled, path, filename, max_bytes, progress)
+        else:
+            digest, size = _copy(stream, path, filename, max_bytes, progress)
     except OSError as e:
         path.unlink(missing_ok=True)
-        raise StoreError(f"Could not store {filename}: {e.strerror or e}. Is the disk full?") from e
+        if is_disk_full(e):
+            raise DiskFull(
+                f"Not enough free space: the disk filled up while storing {filename} "
+                f"({megabytes(free_bytes(home))} free now). Free some space, then try again."
+            ) from e
+        raise StoreError(f"Could not store {filename}: {e.strerror or e}.") from e
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return Received(path=path, sha256=digest.hexdigest(), size=size)
+    return Received(path=path, sha256=digest, size=size)
+
+
+def _too_large(filename: str, max_bytes: int) -> str:
+    return f"{filename} is larger than the limit of {max_bytes // MB} MB."
+
+
+def _spool_path(incoming: Path, stream: BinaryIO) -> Path | None:
+    """The path of ``stream`` when it is a spool file in this ``incoming/`` (never a file
+    of the user's: a link to it would let an edit of their file change the original)."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str):
+        return None
+    path = Path(name)
+    if not path.name.startswith(partial_prefix()) or not path.is_file():
+        return None
+    return path if path.parent.resolve() == incoming.resolve() else None
+
+
+def _size_left(stream: BinaryIO) -> int | None:
+    """Bytes left to read in ``stream`` when it is a regular file; None when unknown."""
+    name = getattr(stream, "name", None)
+    try:
+        info = os.fstat(name) if isinstance(name, int) else os.stat(name) if name else None
+        if info is None or not stat.S_ISREG(info.st_mode):
+            return None
+        return max(info.st_size - stream.tell(), 0)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _copy(
+    stream: BinaryIO,
+    path: Path,
+    filename: str,
+    max_bytes: int | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise TooLargeError(_too_large(filename, max_bytes))
+            digest.update(chunk)
+            out.write(chunk)
+            if progress:
+                progress(len(chunk))
+        out.flush()
+        os.fsync(out.fileno())
+    return digest.hexdigest(), size
+
+
+def _link(
+    spooled: Path,
+    path: Path,
+    filename: str,
+    max_bytes: int | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[str, int]:
+    """Hash a spool file where it lies and give it a name of its own in ``incoming/``."""
+    with spooled.open("rb") as src:
+        try:
+            os.link(spooled, path)
+        except OSError as e:
+            if e.errno not in _NO_LINK:
+                raise
+            return _copy(src, path, filename, max_bytes, progress)
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := src.read(CHUNK):
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise TooLargeError(_too_large(filename, max_bytes))
+            digest.update(chunk)
+            if progress:
+                progress(len(chunk))
+        os.fsync(src.fileno())  # the spool was written without a flush to disk
+    return digest.hexdigest(), size
+
+
+def free_bytes(path: str | Path) -> int:
+    """Free space for this user on the disk that holds ``path`` (or its nearest parent)."""
+    path = Path(path)
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free
+
+
+def megabytes(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n < 10 * MB else f"{n / MB:.0f} MB"
+
+
+def ensure_free(home: str | Path, needed: int, keep_free: int = 0) -> None:
+    """Raise ``DiskFull`` unless the data folder's disk has ``needed`` plus ``keep_free``
+    bytes free."""
+    free = free_bytes(home)
+    if free >= needed + keep_free:
+        return
+    kept = f" plus {megabytes(keep_free)} kept free" if keep_free else ""
+    lower = ", or lower min_free_mb in config.toml" if keep_free else ""
+    raise DiskFull(
+        f"Not enough free space: {megabytes(free)} free, {megabytes(needed)} needed{kept}. "
+        f"Free some space on the disk of {home}{lower}, then try again."
+    )
 
 
 def original_relpath(sha256: str, suffix: str) -> str:
@@ -149,15 +295,48 @@ def discard(home: str | Path, relpath: str) -> None:
         path.unlink()
 
 
-def sweep_incoming(home: str | Path, older_than: float = STALE_INCOMING_SECONDS) -> int:
-    """Delete uploads left in incoming/ by a crash; return how many."""
+def sweep_partials(home: str | Path, older_than: float = STALE_INCOMING_SECONDS) -> int:
+    """Remove what interrupted uploads and ingests left in ``incoming/``; return how many.
+
+    A file whose writer was a process of this machine that is gone goes at once; one
+    still being written stays. Any file goes once untouched for ``older_than`` seconds (one
+    of another machine sharing the data folder, of unknown origin, or whose writer's pid
+    was given to another process since). Safe at any time, from any process: ``receive``
+    calls it, and so do ``serve``, ``worker`` and ``watch`` when they start.
+    """
+    folder = incoming_dir(home)
+    if not folder.is_dir():
+        return 0
     cutoff = time.time() - older_than
     removed = 0
-    for path in (media_root(home) / "incoming").glob("*"):
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-            removed += 1
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and _abandoned(path, cutoff):
+                path.unlink()
+                removed += 1
+                logger.info("removed %s, left by an interrupted upload or ingest", path.name)
+        except FileNotFoundError:  # its writer finished (or another sweep took it) meanwhile
+            continue
     return removed
+
+
+def _abandoned(path: Path, cutoff: float) -> bool:
+    match = _PARTIAL.match(path.name)
+    if match and match["host"] == _HOST and not _alive(int(match["pid"])):
+        return True
+    return path.stat().st_mtime < cutoff  # another machine's, or its pid taken by another
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def sweep_episode_dir(home: str | Path, guid: str) -> None:
@@ -166,3 +345,38 @@ def sweep_episode_dir(home: str | Path, guid: str) -> None:
     if folder.is_dir():
         for part in folder.glob("*.part"):
             part.unlink(missing_ok=True)
+
+
+def keep_reserve(home: str | Path) -> bool:
+    """Keep ``RESERVE_BYTES`` of room in the data folder, in a file that ``release_reserve``
+    deletes when the disk fills, so that the archive can still record what happened (an
+    episode ``failed`` with "disk full" rather than stuck). Made again once there is room
+    (four times its size free); returns whether the reserve is in place."""
+    path = Path(home) / RESERVE
+    if path.exists():
+        return True
+    if free_bytes(home) < 4 * RESERVE_BYTES:
+        return False
+    part = path.with_name(f"{RESERVE}.{os.getpid()}.part")
+    try:
+        with part.open("wb") as out:
+            out.write(os.urandom(RESERVE_BYTES))  # random: a compressing filesystem keeps it all
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except OSError as e:
+        part.unlink(missing_ok=True)
+        logger.warning("could not keep %s of room in reserve: %s", megabytes(RESERVE_BYTES), e)
+        return False
+    return True
+
+
+def release_reserve(home: str | Path) -> bool:
+    """Give the reserved room back to the disk; True if there was a reserve."""
+    path = Path(home) / RESERVE
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    logger.warning("the disk is full: released the %s kept in reserve", megabytes(RESERVE_BYTES))
+    return True
