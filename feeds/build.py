@@ -161,7 +161,10 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     # feedgen writes the last link given as the RSS <link>: self first, the web page last.
     fg.link(href=info.self_url, rel="self", type="application/rss+xml")
     fg.link(href=info.link, rel="alternate")
-    fg.description(clean(info.description) or clean(info.title))
+    # Podcast apps show a channel's description and summary as HTML, as they do an item's
+    # (``describe``): a show's name or description is text, so it is escaped like one.
+    summary = html.escape(clean(info.description) or clean(info.title), quote=False)
+    fg.description(summary)
     fg.id(info.guid_url)
     fg.generator("radio-archive (python-feedgen)")
     if info.language:
@@ -172,7 +175,7 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     it.itunes_author(clean(info.author))
     it.itunes_explicit("no")
     it.itunes_type("episodic")
-    it.itunes_summary(clean(info.description) or clean(info.title))
+    it.itunes_summary(summary)
     if info.category:
         it.itunes_category({"cat": info.category})
     if info.owner_email:

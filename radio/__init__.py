@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     from radio.jobs import tasks
     from radio.web import errors, register_blueprints, templating
     from radio.web.http import compress, csrf
+    from radio.web.http.headers import SecurityHeaders
     from radio.web.http.mediacache import PublicMedia
     from radio.web.http.uploads import SpoolingRequest
 
@@ -62,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     csrf.init_app(app)
     compress.init_app(app)
     errors.init_app(app)
-    # In front of all that, a WSGI layer answers listeners' requests for public media.
+    # In front of all that, a WSGI layer answers listeners' requests for public media;
+    # outermost, the safety headers go on every response, those answers' included.
     app.wsgi_app = PublicMedia(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -381,3 +381,11 @@ def _speakers(db: sqlite_utils.Database) -> None:
         "create index segments_speaker on segments(episode_id, speaker, idx) "
         "where speaker is not null"
     )
+
+
+@migration("0012_session_version")
+def _session_version(db: sqlite_utils.Database) -> None:
+    # A login stores the account's session version in its cookie; logging out, a new
+    # password or a new role bumps it (radio.data.users.end_sessions), so a cookie saved
+    # before then is refused on its next request (radio.web.auth.load_user).
+    db["users"].add_column("session_version", int, not_null_default=0)

@@ -165,6 +165,20 @@ def test_unicode_and_markup_characters_come_through_intact():
     assert TRICKY in text and f"{TRICKY} said the caller." in text
 
 
+def test_the_channel_description_is_text_shown_as_html():
+    # Podcast apps render a channel's description and summary as HTML (#13): a show named
+    # "<script>..." is text there, escaped like an item's description.
+    named = '<script>alert("show")</script> & <b>Talk</b>'
+    rss = parse(build_rss(info(title=named, description=""), [item()]))
+    for path in ("/rss/channel/description/text()", "/rss/channel/itunes:summary/text()"):
+        shown = one(rss, path)
+        assert "<script>" not in shown and "<b>" not in shown, path
+        assert html.fromstring(f"<p>{shown}</p>").text_content() == named, path
+    plain = parse(build_rss(info(description=TRICKY), [item()]))
+    shown = one(plain, "/rss/channel/description/text()")
+    assert html.fromstring(f"<p>{shown}</p>").text_content() == TRICKY
+
+
 def test_control_characters_that_xml_cannot_carry_are_dropped():
     rss = parse(build_rss(info(), [item(title="Bell\x07 and\x0b tab\tend")]))
     assert one(rss, "/rss/channel/item/title/text()") == "Bell and tab\tend"

@@ -6,6 +6,7 @@ loudness is checked against pyloudnorm, true peak against scipy's oversampling.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -187,3 +188,62 @@ def test_truncated_ogg_opus_is_reported_as_cut_off(tmp_path: Path, fraction: flo
     cut.write_bytes(data[: int(len(data) * fraction)])
     with pytest.raises(audio.TruncatedAudioError, match="cut off"):
         audio.check_decodes(cut, audio.probe(cut))
+
+
+# Limits on what decodes (#13), whatever a header claims.
+
+
+def lying_flac(tmp_path: Path, seconds: float, claimed: float, rate: int = 8000) -> Path:
+    """``seconds`` of silence as FLAC whose STREAMINFO says it lasts ``claimed``."""
+    path = encode(tmp_path / "liar.flac", np.zeros((1, int(seconds * rate))), rate, "flac", "flac")
+    data = bytearray(path.read_bytes())
+    packed = int.from_bytes(data[18:26], "big")  # rate, channels, bits, 36-bit sample count
+    packed = (packed & ~((1 << 36) - 1)) | int(claimed * rate)
+    data[18:26] = packed.to_bytes(8, "big")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_decoding_stops_just_past_the_limit_whatever_the_header_says(tmp_path: Path) -> None:
+    liar = lying_flac(tmp_path, seconds=120, claimed=10)
+    assert audio.probe(liar).duration == pytest.approx(10)  # what the header says
+    assert audio.decoded_seconds(liar, None) == pytest.approx(120)  # what it holds
+    with pytest.raises(audio.TooLongError) as stopped:
+        audio.decoded_seconds(liar, 30.0, stated=10.0)
+    assert 30.0 < stopped.value.seconds < 32.0  # stopped at the limit and a margin
+    message = r"holds more than 3[01]\.\d s of audio, though its header says 10\.0 s: over the "
+    assert re.search(message + r"limit of 30\.0 s\.", str(stopped.value)), stopped.value
+    with pytest.raises(audio.TooLongError):  # the renditions' decode stops there too
+        sum(len(x) for x in audio.iter_mono(liar, max_seconds=30.0))
+    assert sum(len(x) for x in audio.iter_mono(liar, max_seconds=200.0)) == 120 * audio.RATE
+
+
+@pytest.mark.parametrize(
+    ("channels", "rate", "problem"),
+    [(12, 16000, "12 audio channels"), (1, 4000, "4,000 Hz"), (1, 384_000, "384,000 Hz")],
+)
+def test_decoded_audio_out_of_bounds_is_refused(tmp_path, channels, rate, problem) -> None:
+    import struct
+
+    pcm = np.zeros((int(rate * 1.5), channels), "<i2").tobytes()
+    head = struct.pack("<IHHIIHH", 16, 1, channels, rate, rate * channels * 2, channels * 2, 16)
+    path = tmp_path / "odd.wav"
+    path.write_bytes(
+        b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " + head + b"data"
+        + struct.pack("<I", len(pcm)) + pcm
+    )  # fmt: skip
+    with pytest.raises(audio.LimitError, match=problem):
+        audio.decoded_seconds(path, None)
+    with pytest.raises(audio.LimitError, match=problem):
+        list(audio.iter_mono(path))
+
+
+def test_a_wav_with_no_channels_says_so(tmp_path: Path) -> None:
+    import struct
+
+    head = struct.pack("<IHHIIHH", 16, 1, 0, 16000, 0, 0, 16)
+    path = tmp_path / "nothing.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", 4036) + b"WAVEfmt " + head + b"data"
+                     + struct.pack("<I", 4000) + b"\x00" * 4000)  # fmt: skip
+    with pytest.raises(audio.NotAudioError, match="no channels in it"):
+        audio.probe(path)

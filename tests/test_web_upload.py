@@ -87,13 +87,14 @@ def test_a_duplicate_points_to_the_episode_already_here(uploader, db):
     assert db.execute("select count(*) from episodes").fetchone()[0] == 1
 
 
-def test_a_bad_date_is_refused_next_to_the_file(uploader):
+def test_a_bad_date_is_refused_with_the_form(uploader, db):
+    # The fields are checked once for the whole form (radio.data.fields), before any file.
     data = form(uploader, recorded_at="2nd of November")
     data["files"] = [(clip("LJ001-0002.wav").open("rb"), "LJ001-0002.wav")]
-    html = uploader.post("/upload", data=data, content_type="multipart/form-data").get_data(
-        as_text=True
-    )
-    assert "is not a date" in result_items(html)["LJ001-0002.wav"]
+    response = uploader.post("/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "is not a date" in response.get_data(as_text=True)
+    assert db["episodes"].count == 0
 
 
 def test_no_file_chosen(uploader):

@@ -19,7 +19,7 @@ import logging
 
 import click
 
-from radio.cli import episodes, search, server, speakers, topics, transcripts, users
+from radio.cli import backup, episodes, search, server, speakers, topics, transcripts, users, watch
 from radio.cli.common import AppState
 from radio.cli.errors import ArchiveGroup
 from radio.cli.server import make_server
@@ -49,6 +49,6 @@ def main(ctx: click.Context, home: str | None, verbose: int) -> None:
     ctx.obj = AppState(home)
 
 
-for _module in (server, episodes, search, topics, transcripts, speakers, users):
+for _module in (server, episodes, search, topics, transcripts, speakers, users, backup, watch):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -169,12 +169,23 @@ def _progress_text(s: dict[str, Any]) -> str:
 @click.argument("episode", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--limit", default=50, show_default=True, help="How many episodes to list.")
+@click.option(
+    "--health", is_flag=True, help="The archive's health instead, as /health (exit 1: unhealthy)."
+)
 @pass_state
-def status(state: AppState, episode: str | None, as_json: bool, limit: int) -> None:
+def status(state: AppState, episode: str | None, as_json: bool, limit: int, health: bool) -> None:
     """Show one episode's processing state, or list the latest episodes.
+
+    With --health: whether the database is writable, free disk space, the queue, whether a
+    worker runs, and the last backup, as /health reports them.
 
     Example: radio status 12 --json
     """
+    if health:
+        from radio.cli.backup import print_health
+
+        print_health(state, as_json)
+        return
     db = state.db
     rows = [get_episode(db, episode)] if episode else list_episodes(db, limit=limit)
     if as_json:

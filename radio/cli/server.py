@@ -11,7 +11,10 @@ from flask import Flask
 
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
-from radio.jobs import tasks
+from radio.jobs import tasks, watch
+from radio.media import store
+from radio.upkeep.logs import configure_logging
+from radio.upkeep.schedule import start_scheduled_backups
 from radio.web import lan
 
 # waitress reads a file in pieces the size of the socket's send buffer: a large buffer
@@ -46,8 +49,12 @@ def serve(
     Example: radio serve --port 8080
     """
     app = state.app
+    configure_logging(app.config["HOME"])
+    store.sweep_partials(app.config["HOME"])  # what an upload cut by a crash left
     if not no_worker:
         tasks.start_in_process(app, int(app.config.get("WORKERS") or 1))
+    start_scheduled_backups(app)
+    watch.start_watching(app)
     urls = lan.urls(host, port)
     click.echo(f"Archive data: {state.data_folder}")
     click.echo("Open the archive on this network at:")
@@ -68,13 +75,25 @@ def worker(state: AppState, workers: int) -> None:
 
     Example: radio worker --workers 2
     """
+    configure_logging(state.app.config["HOME"])
     click.echo(f"Worker for {state.data_folder} started; Ctrl-C stops it.")
     tasks.run_worker(state.app, workers)
 
 
 def server_options(app: Flask, host: str, port: int, threads: int) -> dict[str, Any]:
-    """waitress settings: uploads up to the archive's limit (plus form overhead), and large
-    socket writes so media goes out in few system calls."""
+    """waitress settings: uploads up to the archive's limit (plus form overhead), large
+    socket writes so media goes out in few system calls, and connection slots that idle or
+    slow clients can't hold for long: a connection quiet for ``CHANNEL_TIMEOUT`` seconds (30;
+    a keep-alive socket with no request, or a request whose promised body stopped coming)
+    is closed, checked every few seconds, and the server takes as many connections as this
+    process may open files for, up to 1,000 (``radio.web.http.slots`` closes idle and slow
+    ones first when it fills up, and caps what one address may hold)."""
+    import resource
+
+    timeout = int(app.config.get("CHANNEL_TIMEOUT") or 30)
+    # half of the files this process may open (the rest: databases, open media, logs)
+    files, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    slots = 1000 if files == resource.RLIM_INFINITY else max(100, min(1000, files // 2))
     return {
         "host": host,
         "port": port,
@@ -83,13 +102,15 @@ def server_options(app: Flask, host: str, port: int, threads: int) -> dict[str, 
         "max_request_body_size": int(app.config["MAX_CONTENT_LENGTH"]) + 16 * 1024 * 1024,
         "outbuf_overflow": 16 * 1024 * 1024,
         "outbuf_high_watermark": 64 * 1024 * 1024,
-        "channel_timeout": 300,
+        "channel_timeout": timeout,
+        "cleanup_interval": max(1, min(5, timeout // 2)),
+        "connection_limit": slots,
     }
 
 
 def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
     """The waitress server ``radio serve`` runs (tests and the web bench run the same)."""
-    from waitress.server import create_server  # only serve needs it; other commands start faster
+    from radio.web.http.slots import create_server  # waitress's, with a guard on slots
 
     server = create_server(app, **server_options(app, host, port, threads))
     server.adj.socket_options = [

@@ -105,20 +105,27 @@ def parse_time(value: str | None) -> datetime | None:
 _ELSEWHERE = "/feeds/all.xml has every episode."
 
 
+def _missing(spec: FeedSpec) -> FeedNotFound:
+    """The one answer for a show or topic that doesn't exist, and for one with nothing a
+    listener may see (a private show, a topic of private episodes only): the same words,
+    so nobody learns that it exists, let alone its name."""
+    return FeedNotFound(f"There is no {spec.kind} {spec.key!r}; {_ELSEWHERE}")
+
+
 def _selection(db: sqlite_utils.Database, spec: FeedSpec) -> tuple[str, list[Any], Subject, int]:
     """The SQL condition picking the feed's episodes, its parameters, the subject and, for a
     show, its id (else 0)."""
     if spec.kind == FeedKind.SHOW:
         show = get_show(db, spec.key)
         if show is None:
-            raise FeedNotFound(f"There is no show {spec.key!r}; {_ELSEWHERE}")
+            raise _missing(spec)
         subject = Subject(show.title, show.description or "", show.language)
         return "e.show_id = ?", [show.id], subject, show.id
     if spec.kind == FeedKind.TOPIC:
         try:
             topic = tags.get_topic(db, spec.key)
         except tags.TopicNotFound:
-            raise FeedNotFound(f"There is no topic {spec.key!r}; {_ELSEWHERE}") from None
+            raise _missing(spec) from None
         return tags.topic_filter_sql("e"), [topic.slug], Subject(topic.label), 0
     if spec.kind == FeedKind.SEARCH:
         found = matching_episodes_sql(spec.key)  # BadQuery says what to fix
@@ -146,6 +153,8 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
     where, params, subject, show_id = _selection(db, spec)
     sql = _EPISODES.format(cols="{cols}", public=public_sql("e"), where=where)
     total = db.execute(sql.format(cols="count(*)"), params).fetchone()[0]
+    if not total and spec.kind in (FeedKind.SHOW, FeedKind.TOPIC):
+        raise _missing(spec)
     pages = max(1, -(-total // limit))
     if not 1 <= spec.page <= pages:
         raise FeedNotFound(f"This feed has {pages} page(s); there is no page {spec.page}.")
@@ -245,8 +254,8 @@ def public_chapters(db: sqlite_utils.Database, guid: str) -> tuple[str, str | No
         f"where e.guid = ? and {public_sql('e')}",
         [guid],
     ).fetchone()
-    if not row:
-        raise FeedNotFound(f"Episode {guid} doesn't exist or isn't public.")
+    if not row:  # the same answer whether it is missing or hidden
+        raise FeedNotFound(f"Episode {guid} doesn't exist.")
     chapters = tags.chapters(db, row[0])
     if not chapters:
         raise FeedNotFound(f"Episode {guid} has no chapters yet.")

@@ -9,6 +9,8 @@ that the roles below it can.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from radio.data import fields
 from radio.data.errors import Invalid
 from radio.db import utcnow
 
@@ -50,6 +53,7 @@ class User:
     role: str
     created_at: str | None = None
     last_login_at: str | None = None
+    session_version: int = 0  # a login's cookie carries it; see end_sessions
 
     def can(self, role: str) -> bool:
         """True when this user's role is ``role`` or above it."""
@@ -68,15 +72,18 @@ def _from_row(row: dict[str, Any]) -> User:
         role=row["role"],
         created_at=row.get("created_at"),
         last_login_at=row.get("last_login_at"),
+        session_version=row.get("session_version") or 0,
     )
 
 
 def check_name(name: str) -> str:
-    name = (name or "").strip()
+    name = unicodedata.normalize("NFC", (name or "").strip())
     if not name:
         raise UserError("A user needs a name, e.g. amina.")
     if len(name) > MAX_NAME_CHARS or any(c.isspace() for c in name):
         raise UserError(f"{name!r}: use one word of at most {MAX_NAME_CHARS} characters.")
+    if name != fields.clean_text(name):
+        raise UserError(f"{name!r}: use letters, digits and signs, without control characters.")
     return name
 
 
@@ -113,14 +120,29 @@ def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
     user = find_user(db, name)
     if user is None:
         raise UserError(f"There is no user {name}; `radio user list` lists them.")
-    db["users"].update(user.id, {"password_hash": generate_password_hash(check_password(password))})
+    password_hash = generate_password_hash(check_password(password))
+    db.execute(
+        "update users set password_hash = ?, session_version = session_version + 1 where id = ?",
+        [password_hash, user.id],
+    )
+    logger.info("new password for %s; its logins everywhere are ended", user.name)
 
 
 def set_role(db: sqlite_utils.Database, name: str, role: str) -> None:
     user = find_user(db, name)
     if user is None:
         raise UserError(f"There is no user {name}; `radio user list` lists them.")
-    db["users"].update(user.id, {"role": check_role(role)})
+    db.execute(
+        "update users set role = ?, session_version = session_version + 1 where id = ?",
+        [check_role(role), user.id],
+    )
+    logger.info("%s is now %s; its logins everywhere are ended", user.name, role)
+
+
+def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
+    """End every login of this account: each browser's cookie carries the session version
+    it logged in with, and a cookie whose version is behind is refused from then on."""
+    db.execute("update users set session_version = session_version + 1 where id = ?", [user_id])
 
 
 def find_user(db: sqlite_utils.Database, name: str) -> User | None:
@@ -143,5 +165,8 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | 
     stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
     if not check_password_hash(stored, password or "") or not rows:
         return None
-    db["users"].update(rows[0]["id"], {"last_login_at": utcnow()})
+    try:
+        db["users"].update(rows[0]["id"], {"last_login_at": utcnow()})
+    except sqlite3.OperationalError as e:  # a full disk: the login itself needs no write
+        logger.warning("could not note %s's login time: %s", rows[0]["name"], e)
     return _from_row(rows[0])

@@ -1,25 +1,28 @@
 """Take one recording into the archive: the one way in, for the CLI and the web upload.
 
 The steps, in an order that leaves nothing behind on refusal:
-stream into ``incoming/`` while hashing -> same bytes already here? give back that
-episode -> probe and check with PyAV -> keep the original under its hash -> create
-the episode (``queued``) -> hand its id to ``enqueue``.
+check the fields (``radio.data.fields``: the same checks as the forms) -> stream into
+``incoming/`` while hashing -> same bytes already here? give back that episode -> sniff,
+probe and decode it with PyAV (to its end or just past the length limit, whatever the
+header says) -> keep the original under its hash -> create the episode (``queued``) ->
+hand its id to ``enqueue``. The file's name is only shown and kept, never a path.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlite_utils
 
+from radio.data import fields
 from radio.data.episodes import (
     VISIBILITIES,
     Episode,
@@ -31,6 +34,8 @@ from radio.data.episodes import (
 )
 from radio.jobs.errors import IngestError
 from radio.media import store
+from radio.media.formats import clock
+from transcription.languages import installed_languages
 
 if TYPE_CHECKING:
     from radio.media.audio import Probe
@@ -47,6 +52,7 @@ class Metadata:
     language: str | None = None
     speakers: Sequence[str] = field(default_factory=tuple)
     visibility: str = "public"
+    uploaded_by: int | None = None  # the account that sent it (the web form), if any
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Limits:
     min_seconds: float = 1.0
     max_seconds: float = 6 * 3600.0
     max_bytes: int | None = None
+    languages: tuple[str, ...] | None = None  # hints the models take; None: any Whisper knows
+    min_free_bytes: int = 0  # kept free on the data folder's disk beyond a new file
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Limits:
@@ -71,30 +79,38 @@ class Limits:
             min_seconds=float(config["MIN_DURATION_SECONDS"]),
             max_seconds=float(config["MAX_DURATION_HOURS"]) * 3600.0,
             max_bytes=int(config["MAX_CONTENT_LENGTH"]),
+            languages=installed_languages(config.get("WHISPER_MODEL")),
+            min_free_bytes=int(float(config.get("MIN_FREE_MB") or 0) * 1024 * 1024),
         )
 
 
 def parse_recorded_at(value: str | None) -> str:
-    """Accept a date or an ISO date-time; default to today (UTC)."""
-    if not value:
-        return date.today().isoformat()
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text).isoformat()
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-02."
-        ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="minutes")
+    """Accept a date or an ISO date-time; default to today. ValueError says what to type."""
+    return fields.recorded_at(value)
 
 
 def default_title(filename: str) -> str:
-    stem = Path(filename).stem.replace("_", " ").replace("-", " ").strip()
-    return " ".join(stem.split()) or "Untitled recording"
+    stem = Path(fields.filename(filename)).stem.replace("_", " ").replace("-", " ")
+    return fields.made_up_title(stem) or "Untitled recording"
+
+
+def checked_metadata(filename: str, meta: Metadata, limits: Limits) -> Metadata:
+    """``meta`` with every field cleaned and checked as the forms check them; IngestError
+    names the field and its limit (a 400 KB title, a path given as the language...)."""
+    if meta.visibility not in VISIBILITIES:
+        raise IngestError(filename, f"visibility must be one of {', '.join(VISIBILITIES)}.")
+    try:
+        return dataclasses.replace(
+            meta,
+            title=fields.title(meta.title) or None,
+            show=fields.show(meta.show) or None,
+            description=fields.description(meta.description),
+            recorded_at=fields.recorded_at(meta.recorded_at),
+            language=fields.language(meta.language, limits.languages),
+            speakers=fields.names(meta.speakers),
+        )
+    except fields.FieldError as e:
+        raise IngestError(filename, str(e)) from None
 
 
 def ingest_file(
@@ -129,12 +145,16 @@ def ingest_stream(
     progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Ingest an open binary stream (web upload). See the module docstring for the steps."""
-    if meta.visibility not in VISIBILITIES:
-        raise IngestError(filename, f"visibility must be one of {', '.join(VISIBILITIES)}.")
-    recorded_at = _checked_date(filename, meta.recorded_at)
+    filename = fields.filename(filename)
+    meta = checked_metadata(filename, meta, limits)
     try:
         received = store.receive(
-            home, stream, filename, max_bytes=limits.max_bytes, progress=progress
+            home,
+            stream,
+            filename,
+            max_bytes=limits.max_bytes,
+            progress=progress,
+            min_free=limits.min_free_bytes,
         )
     except store.StoreError as e:
         raise IngestError(filename, str(e).removeprefix(f"{filename} ")) from e
@@ -150,7 +170,7 @@ def ingest_stream(
         received.path.unlink(missing_ok=True)
         raise
     try:
-        row = _create_episode(db, meta, filename, received, probe, rel, recorded_at)
+        row = _create_episode(db, meta, filename, received, probe, rel)
     except sqlite3.IntegrityError:
         # The same bytes arrived twice at once; the other request made the episode.
         existing = find_by_source(db, received.sha256)
@@ -166,50 +186,46 @@ def ingest_stream(
     return _result(row, filename, created=True)
 
 
-def _checked_date(filename: str, value: str | None) -> str:
-    try:
-        return parse_recorded_at(value)
-    except ValueError as e:
-        raise IngestError(filename, str(e)) from None
-
-
 def _checked_probe(received: store.Received, filename: str, limits: Limits) -> Probe:
+    """What the recording is, with its length as decoded: refused when it isn't a recording
+    the archive takes, is cut off, or holds too little or (whatever its header says) too
+    much audio. Decoding stops just past the limit, so a small file holding days of audio
+    costs no more than one at the limit."""
     # PyAV is loaded by the first recording, not at start: the web process stays light.
-    from radio.media import audio
+    from radio.media import audio, formats
 
     if received.size == 0:
         raise IngestError(filename, "the file is empty (0 bytes). Upload the recording again.")
-    try:
-        probe = audio.probe(received.path)
-    except audio.AudioError as e:
-        raise IngestError(filename, _reason(e, received.path)) from None
-    if probe.duration < limits.min_seconds:
+    what = formats.sniff(received.path)
+    if what:
         raise IngestError(
-            filename,
-            f"the recording is {probe.duration:.1f} s long; the archive takes recordings of at "
-            f"least {limits.min_seconds:g} s.",
-        )
-    if probe.duration > limits.max_seconds:
-        raise IngestError(
-            filename,
-            f"the recording is {_hours(probe.duration)} long, over the limit of "
-            f"{_hours(limits.max_seconds)}. Split it, or raise MAX_DURATION_HOURS in config.toml.",
+            filename, f"this is {what}, not a recording. Upload the recording itself."
         )
     try:
-        audio.check_decodes(received.path, probe)
+        stated = audio.probe(received.path)
+        seconds = audio.decoded_seconds(received.path, limits.max_seconds, stated.duration)
+        if seconds < limits.min_seconds:
+            raise IngestError(
+                filename,
+                f"the recording is {seconds:.1f} s long; the archive takes recordings of at "
+                f"least {limits.min_seconds:g} s.",
+            )
+        audio.check_decodes(received.path, stated)
+    except audio.TooLongError as e:
+        said = f" (its header says {clock(e.stated)})" if e.stated and e.stated < e.limit else ""
+        raise IngestError(
+            filename,
+            f"the recording holds more than {clock(e.seconds)} of audio{said}, over the limit "
+            f"of {clock(e.limit)}. Split it, or raise MAX_DURATION_HOURS in config.toml.",
+        ) from None
     except audio.AudioError as e:
         raise IngestError(filename, _reason(e, received.path)) from None
-    return probe
+    return dataclasses.replace(stated, duration=seconds)
 
 
 def _reason(error: Exception, path: Path) -> str:
     """The audio module names its temporary file; the user knows the upload's name."""
     return str(error).replace(str(path), "the file").replace(path.name, "the file")
-
-
-def _hours(seconds: float) -> str:
-    h, rest = divmod(int(round(seconds)), 3600)
-    return f"{h} h {rest // 60:02d} min"
 
 
 def _create_episode(
@@ -219,16 +235,15 @@ def _create_episode(
     received: store.Received,
     probe: Probe,
     rel: str,
-    recorded_at: str,
 ) -> Episode:
     show_id = get_or_create_show(db, meta.show, meta.language) if meta.show else None
     episode_id = add_episode(
         db,
         guid=str(uuid.uuid4()),
         show_id=show_id,
-        title=(meta.title or "").strip() or default_title(filename),
+        title=meta.title or default_title(filename),
         description=meta.description or "",
-        recorded_at=recorded_at,
+        recorded_at=meta.recorded_at,
         language=meta.language or None,
         speakers=json.dumps(list(meta.speakers)) if meta.speakers else None,
         duration=probe.duration,
@@ -242,6 +257,7 @@ def _create_episode(
         source_format=f"{probe.format_name}/{probe.codec}",
         source_channels=probe.channels,
         source_sample_rate=probe.sample_rate,
+        uploaded_by=meta.uploaded_by,
     )
     return get_episode(db, episode_id)
 

@@ -1,4 +1,6 @@
-"""The language of a transcript, and the rule that holds an unsure one for an editor.
+"""The language of a transcript, and the rules that hold an episode back for an editor:
+an unsure language, and no speech found at all (hours of silence must not be published as
+an empty episode).
 
 Light to import (no audio or model code): the transcribe step and a retranscription both
 use it, and the web process imports the latter.
@@ -27,6 +29,7 @@ LANGUAGE_SURE = 0.5
 # clips gave 0.75 to 0.98 in the languages Whisper knows, 0.39 to 0.48 in the others; the
 # topics step drops segments under the same 0.5 (radio.jobs.topics).
 WORDS_SURE = 0.5
+NO_SPEECH = "No speech found"  # how every such note starts: a state editors can find
 
 
 class Heard:
@@ -104,4 +107,26 @@ def review_language(
         hold_for_review(db, episode_id, note)
     else:
         end_review(db, episode_id)
+    return note
+
+
+def no_speech_note(silent: bool) -> str:
+    what = "the recording is silent" if silent else "Whisper heard no words in it"
+    return (
+        f"{NO_SPEECH}: {what}. It stays a draft so listeners don't get an empty episode; "
+        "listen to it, then publish it as it is (music, say) or set its language and "
+        "transcribe it again."
+    )
+
+
+def review_speech(db: sqlite_utils.Database, episode_id: int, heard: Heard) -> str | None:
+    """Hold an episode whose transcription found no speech at all (in this run or an earlier,
+    cut-off one) as a draft with a "No speech found" note; returns the note, or None when
+    there was speech. An editor who publishes it ends the hold, as for a language."""
+    if not heard.nothing:
+        return None
+    episode = get_episode(db, episode_id)
+    note = no_speech_note(silent=episode.loudness_before is None)  # silence has no loudness
+    logger.warning("episode %s held for an editor: %s", episode_id, note)
+    hold_for_review(db, episode_id, note)
     return note

@@ -35,10 +35,11 @@ from radio.data.transcripts import Phase, Provenance, Retranscription, Swapped
 from radio.jobs import leases
 from radio.jobs.alignment import align
 from radio.jobs.errors import JobError
-from radio.jobs.language import Heard, review_language
+from radio.jobs.language import Heard, review_language, review_speech
 from radio.jobs.speakers import find_speakers
 from radio.jobs.topics import retag
 from radio.media import store
+from radio.upkeep.logs import episode_context
 from transcription.errors import TranscriptionError
 from transcription.languages import is_known
 from transcription.models import ModelInfo, find_models, normalise_language, pick_model
@@ -170,7 +171,8 @@ def run(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> R
         logger.info("episode %s is held by another worker", episode_id)
         return Result(Outcome.BUSY)
     try:
-        return _phases(db, config, episode_id, lease)
+        with episode_context(episode_id):
+            return _phases(db, config, episode_id, lease)
     finally:
         processing.release_lease(db, episode_id, leases.WORKER_ID)
 
@@ -336,7 +338,8 @@ def review(db: sqlite_utils.Database, config: dict[str, Any], asked: Retranscrip
     for _segment in heard.count(transcripts.load_segments(db, asked.episode_id)):
         pass
     detected = model.multilingual and not is_known(hint)
-    review_language(db, asked.episode_id, info, heard, hint=hint, detected=detected)
+    if review_language(db, asked.episode_id, info, heard, hint=hint, detected=detected) is None:
+        review_speech(db, asked.episode_id, heard)
 
 
 def swap(db: sqlite_utils.Database, episode_id: int) -> Swapped:

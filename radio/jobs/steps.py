@@ -10,8 +10,9 @@ from radio.data import transcripts
 from radio.data.episodes import show_language, update_episode
 from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
+from radio.db import transaction
 from radio.jobs.context import Context, Step, StepError
-from radio.jobs.language import Heard, review_language
+from radio.jobs.language import Heard, review_language, review_speech
 from radio.jobs.speakers import speakers_step
 from radio.jobs.topics import topics_step
 from radio.media import audio, renditions, store
@@ -44,25 +45,27 @@ def audio_step(ctx: Context) -> None:
             mp3_bitrate=int(config["MP3_BITRATE"]),
             opus_bitrate=int(config["OPUS_BITRATE"]),
             progress=lambda done, total: ctx.report(done / total if total else 0.0),
+            max_seconds=float(config["MAX_DURATION_HOURS"]) * 3600.0,
         )
     except audio.AudioError as e:
         raise StepError(str(e)) from e
-    save_renditions(
-        ctx.db,
-        episode.id,
-        result.renditions,
-        [store.relative(ctx.home, r.path) for r in result.renditions],
-    )
-    update_episode(
-        ctx.db,
-        episode.id,
-        duration=result.duration,
-        loudness_before=_finite(result.before.integrated_lufs),
-        true_peak_before=_finite(result.before.true_peak_dbtp),
-        loudness_after=_finite(result.after.integrated_lufs),
-        true_peak_after=_finite(result.after.true_peak_dbtp),
-        peaks_path=store.relative(ctx.home, result.peaks_path),
-    )
+    with transaction(ctx.db):  # the renditions and the episode's levels, or neither
+        save_renditions(
+            ctx.db,
+            episode.id,
+            result.renditions,
+            [store.relative(ctx.home, r.path) for r in result.renditions],
+        )
+        update_episode(
+            ctx.db,
+            episode.id,
+            duration=result.duration,
+            loudness_before=_finite(result.before.integrated_lufs),
+            true_peak_before=_finite(result.before.true_peak_dbtp),
+            loudness_after=_finite(result.after.integrated_lufs),
+            true_peak_after=_finite(result.after.true_peak_dbtp),
+            peaks_path=store.relative(ctx.home, result.peaks_path),
+        )
 
 
 def _finite(value: float) -> float | None:
@@ -101,7 +104,8 @@ def transcribe_step(ctx: Context) -> None:
     except TranscriptionError as e:
         raise StepError(str(e)) from e
     detected = model.multilingual and not is_known(hint)
-    review_language(db, episode.id, info, heard, hint=hint, detected=detected)
+    if review_language(db, episode.id, info, heard, hint=hint, detected=detected) is None:
+        review_speech(db, episode.id, heard)
     update_episode(
         db,
         episode.id,

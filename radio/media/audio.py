@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from radio.media import formats
 from radio.media.errors import MediaError
 from radio.media.loudness import LoudnessMeter
 from radio.media.store import fsync_path
@@ -33,8 +34,6 @@ PART_SUFFIX = ".part"
 _HEAD_SECONDS = 3.0  # check_decodes decodes this much at each end
 _PROBE_PACKETS = 64  # packets tried before deciding nothing in a file decodes
 _MAX_BAD_PACKETS = 100
-# Demuxers that accept any bytes as "text-art video": such a guess means "not media".
-_TEXT_DEMUXERS = {"bin", "xbin", "adf", "idf", "tty"}
 # Raw streams whose container duration is only a bitrate guess unless a header says so.
 _GUESSED_DURATION = {"mp3", "aac", "ac3", "eac3", "mp2", "dts"}
 
@@ -53,6 +52,18 @@ class NoAudioStreamError(AudioError):
 
 class TruncatedAudioError(AudioError):
     """Decoding fails part-way, or the audio stops before the file says it ends."""
+
+
+class LimitError(AudioError):
+    """Decoded audio beyond what the archive takes: channels, rate (``formats``) or length."""
+
+
+class TooLongError(LimitError):
+    """Decoding ran past the length limit and stopped there: ``seconds`` decoded so far."""
+
+    def __init__(self, name: str, seconds: float, limit: float, stated: float | None) -> None:
+        super().__init__(formats.too_long(name, seconds, limit, stated))
+        self.seconds, self.limit, self.stated = seconds, limit, stated
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,8 @@ def _open(path: Path) -> Iterator[av.container.InputContainer]:
 
 
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.AudioStream:
-    if container.format.name in _TEXT_DEMUXERS or not container.streams:
+    """The first audio stream of a container the archive takes (``formats``), with sound."""
+    if container.format.name not in formats.ACCEPTED_FORMATS or not container.streams:
         raise NotAudioError(
             f"{path.name} isn't a media file; export the recording as WAV, FLAC, MP3 or Ogg."
         )
@@ -101,7 +113,10 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.Audi
             f"{path.name} has no sound in it (only {kinds}); export the audio track and "
             "upload that instead."
         )
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    if stream.codec_context.channels < 1:  # FFmpeg itself would only say "Invalid argument"
+        raise NotAudioError(formats.frame_problem(path.name, 0, stream.codec_context.sample_rate))
+    return stream
 
 
 def _decode(
@@ -129,24 +144,12 @@ def _decode(
             ) from exc
 
 
-def _has_vbr_header(path: Path) -> bool:
-    """True when an MP3 carries a Xing/Info/VBRI frame count, so its duration is exact."""
-    with path.open("rb") as f:
-        head = f.read(10)
-        skip = 0
-        if head[:3] == b"ID3" and len(head) == 10:  # syncsafe tag size
-            skip = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
-        f.seek(skip)
-        frame = f.read(4096)
-    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
-
-
 def _stream_duration(
     container: av.container.InputContainer, stream: av.AudioStream, path: Path
 ) -> float | None:
     """The duration the container states, or None when it is only a guess."""
     name = container.format.name
-    if name in _GUESSED_DURATION and not (name == "mp3" and _has_vbr_header(path)):
+    if name in _GUESSED_DURATION and not (name == "mp3" and formats.has_vbr_header(path)):
         return None
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
@@ -203,59 +206,15 @@ def _end_time(frames: Iterator[av.AudioFrame], limit: float | None) -> float | N
     return end
 
 
-def _wav_shortfall(path: Path) -> int:
-    """Bytes a WAV's data chunk claims beyond the end of the file (FFmpeg just stops early).
-
-    A recorder that died mid-take leaves 0 or 0xFFFFFFFF there; those are not claims.
-    """
-    with path.open("rb") as f:
-        if f.read(12)[8:] != b"WAVE":
-            return 0
-        while len(header := f.read(8)) == 8:
-            size = int.from_bytes(header[4:], "little")
-            if header[:4] == b"data":
-                left = path.stat().st_size - f.tell()
-                return size - left if 0 < size < 0xFFFFFFFF else 0
-            f.seek(size + (size & 1), 1)
-    return 0
-
-
-_OGG_TAIL = 128 * 1024  # an Ogg page is at most 65,307 bytes: the last one starts in here
-
-
-def _ogg_last_page_cut(path: Path) -> bool:
-    """True when an Ogg file ends inside a page: the header promises more than is there.
-
-    Ogg states no total length, so a cut file decodes as a shorter whole one; but a cut
-    at a random byte almost always falls inside a page (a page ends exactly at the end
-    of a file only when it is complete).
-    """
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        f.seek(max(0, size - _OGG_TAIL))
-        tail = f.read()
-    at = tail.rfind(b"OggS")
-    while at >= 0:
-        header = tail[at : at + 27]
-        if len(header) == 27 and header[4] == 0:  # stream structure version 0: a page
-            count = header[26]
-            lacing = tail[at + 27 : at + 27 + count]
-            if len(lacing) < count:
-                return True
-            return at + 27 + count + sum(lacing) > len(tail)
-        at = tail.rfind(b"OggS", 0, at)
-    return False
-
-
 def check_decodes(path: Path, probe: Probe) -> None:
     """Decode the first seconds and the last seconds; raise if the file is damaged or cut."""
     path = Path(path)
-    if probe.format_name == "ogg" and _ogg_last_page_cut(path):
+    if probe.format_name == "ogg" and formats.ogg_last_page_cut(path):
         raise TruncatedAudioError(
             f"{path.name} seems cut off: it stops in the middle of its last Ogg page. "
             "Copy or upload the complete file again."
         )
-    if probe.format_name == "wav" and _wav_shortfall(path) > 0:
+    if probe.format_name == "wav" and formats.wav_shortfall(path) > 0:
         raise TruncatedAudioError(
             f"{path.name} seems cut off: its header promises more audio than the file holds. "
             "Copy or upload the complete file again."
@@ -285,13 +244,42 @@ def check_decodes(path: Path, probe: Probe) -> None:
         )
 
 
-def iter_mono(path: Path, rate: int = RATE, block: int = BLOCK) -> Iterator[np.ndarray]:
-    """Decode ``path``'s first audio stream as mono float32 blocks at ``rate``."""
+def _within_limits(
+    frames: Iterator[av.AudioFrame], path: Path, max_seconds: float | None, stated: float | None
+) -> Iterator[av.AudioFrame]:
+    """``frames`` as decoded, each checked for its channels and rate (``formats``), stopping
+    with ``TooLongError`` as soon as they add up to more than ``max_seconds`` and a margin."""
+    seconds, limit = 0.0, None if max_seconds is None else max_seconds + formats.LENGTH_MARGIN_S
+    for frame in frames:
+        problem = formats.frame_problem(path.name, frame.layout.nb_channels, frame.sample_rate)
+        if problem:
+            raise LimitError(problem)
+        seconds += frame.samples / frame.sample_rate
+        if limit is not None and seconds > limit:
+            raise TooLongError(path.name, seconds, limit - formats.LENGTH_MARGIN_S, stated)
+        yield frame
+
+
+def decoded_seconds(path: Path, max_seconds: float | None, stated: float | None = None) -> float:
+    """How long ``path``'s audio is, decoded to its end or to ``max_seconds`` (plus a margin
+    for encoder padding) and no further, whatever the header claims (``stated``)."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        frames = _within_limits(_decode(container, stream, path), path, max_seconds, stated)
+        return sum(frame.samples / frame.sample_rate for frame in frames)
+
+
+def iter_mono(
+    path: Path, rate: int = RATE, block: int = BLOCK, *, max_seconds: float | None = None
+) -> Iterator[np.ndarray]:
+    """Decode ``path``'s first audio stream as mono float32 blocks at ``rate``; every frame
+    within the limits on channels and rate, and no more than ``max_seconds`` of it."""
     path = Path(path)
     with _open(path) as container:
         stream = _audio_stream(container, path)
         resampler, shape = None, None
-        for frame in _decode(container, stream, path):
+        for frame in _within_limits(_decode(container, stream, path), path, max_seconds, None):
             key = (frame.format.name, frame.layout.name, frame.sample_rate)
             if key != shape:  # a stream may change rate or layout mid-way (joined MP3s)
                 if resampler is not None:
@@ -308,10 +296,13 @@ def _blocks(frames: list[av.AudioFrame]) -> Iterator[np.ndarray]:
         yield frame.to_ndarray().reshape(-1)
 
 
-def measure_meter(path: Path, progress: Callable[[float], None] | None) -> LoudnessMeter:
-    """Pass 1 of a render: the meter, with the bins ``plan_gain`` needs, of the mono downmix."""
+def measure_meter(
+    path: Path, progress: Callable[[float], None] | None, *, max_seconds: float | None = None
+) -> LoudnessMeter:
+    """Pass 1 of a render: the meter, with the bins ``plan_gain`` needs, of the mono downmix
+    (``TooLongError`` past ``max_seconds``, as ``iter_mono``)."""
     meter = LoudnessMeter(RATE, for_planning=True)
-    for x in iter_mono(path):
+    for x in iter_mono(path, max_seconds=max_seconds):
         meter.add(x)
         if progress:
             progress(meter.samples / RATE)
@@ -363,10 +354,15 @@ class Encoder:
 
     def finish(self) -> None:
         self._out.mux(self._stream.encode(None))
-        self.close()
+        self._out.close()  # a failed last write (a full disk) must fail the rendition
+        self._closed = True
         fsync_path(self.path)
 
     def close(self) -> None:
+        """Let go of the output after a failure (what it says then is not news)."""
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         with suppress(av.FFmpegError, OSError):
             self._out.close()
 

@@ -11,7 +11,7 @@ from importlib import import_module
 
 from flask import Flask
 
-AREAS = ("archive", "search", "upload", "auth", "media", "feeds", "topics", "speakers")
+AREAS = ("archive", "search", "upload", "auth", "media", "feeds", "topics", "speakers", "health")
 
 
 def register_blueprints(app: Flask) -> None:

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from radio.config import load_station_taxonomy
 from radio.data import edits as editing
-from radio.data import episodes
+from radio.data import episodes, fields
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
 from radio.data.processing import StepName
@@ -71,7 +71,9 @@ RETRANSCRIBE_PHASES: dict[str, str] = {
 
 
 def page_number() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    """``?page=`` of a listing: 400 for what isn't a page number (``²``, ``-1``), 404 for a
+    number no listing reaches (``fields.page`` raises; ``radio.web.errors`` translates)."""
+    return fields.page(request.args.get("page"))
 
 
 def load_episode(guid: str) -> Episode:
@@ -213,38 +215,44 @@ def transcript(guid: str, fmt: str) -> Response:
 @login_required(Role.EDITOR)
 def edit(guid: str) -> str | Response | tuple[str, int]:
     ep = load_episode(guid)
-    db = get_db()
     status = 200
     if request.method == "POST":
         try:
-            part = request.form.get("part")
-            if part == "tags":
-                flash(
-                    editing.change_tags(
-                        db,
-                        ep.id,
-                        add=request.form.get("add", ""),
-                        remove=request.form.getlist("remove"),
-                        taxonomy=load_station_taxonomy(current_app.config["HOME"]),
-                    )
-                )
-            elif part == "transcript":
-                changed = editing.edit_segments(db, ep.id, g.user.id, _segment_texts())
-                flash(f"Saved {changed} changed segment(s); search finds the new words now.")
-            else:
-                editing.update_details(
-                    db,
-                    ep.id,
-                    title=request.form.get("title", ""),
-                    description=request.form.get("description", ""),
-                    visibility=request.form.get("visibility", ep.visibility),
-                )
-                flash("Saved the episode's details.")
+            _save_edit(ep)
             return redirect(url_for("archive.edit", guid=guid))
-        except (editing.EditError, TaxonomyError) as e:
+        except (editing.EditError, fields.FieldError, TaxonomyError) as e:
             flash(str(e), "error")
             status = 422
     return _edit_page(ep), status
+
+
+def _save_edit(ep: Episode) -> None:
+    """One part of the edit page, its fields cleaned and checked as everywhere else
+    (``radio.data.fields``): details, tags or transcript."""
+    db, part = get_db(), request.form.get("part")
+    if part == "tags":
+        added = [fields.tag(name) for name in request.form.get("add", "").split(",")]
+        flash(
+            editing.change_tags(
+                db,
+                ep.id,
+                add=",".join(name for name in added if name),
+                remove=request.form.getlist("remove"),
+                taxonomy=load_station_taxonomy(current_app.config["HOME"]),
+            )
+        )
+    elif part == "transcript":
+        changed = editing.edit_segments(db, ep.id, g.user.id, _segment_texts())
+        flash(f"Saved {changed} changed segment(s); search finds the new words now.")
+    else:
+        editing.update_details(
+            db,
+            ep.id,
+            title=fields.title(request.form.get("title"), required=True),
+            description=fields.description(request.form.get("description")),
+            visibility=request.form.get("visibility", ep.visibility),
+        )
+        flash("Saved the episode's details.")
 
 
 def _edit_page(ep: Episode) -> str:
@@ -290,6 +298,6 @@ def retranscribe(guid: str) -> Response | tuple[str, int]:
 def _segment_texts() -> dict[int, str]:
     texts = {}
     for key, value in request.form.items():
-        if key.startswith("seg-") and key[4:].isdigit():
-            texts[int(key[4:])] = value
+        if key.startswith("seg-") and key[4:].isascii() and key[4:].isdigit():
+            texts[int(key[4:])] = fields.clean_text(value)
     return texts

@@ -8,8 +8,11 @@ flaskr; the CSRF check of any form sent comes next (``radio.web.http.csrf``, ins
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -26,28 +29,46 @@ from flask import (
 from werkzeug import Response
 
 from radio.data.episodes import Episode
-from radio.data.users import Role, User, authenticate, get_user
+from radio.data.users import (
+    MAX_NAME_CHARS,
+    Role,
+    User,
+    authenticate,
+    end_sessions,
+    get_user,
+)
 from radio.db import get_db
 from radio.web.errors import wants_json
 from radio.web.http import csrf
 from radio.web.http.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)
+logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_REMEMBERED_UPLOADS = 40
+VERSION = "session_version"  # the account's session version when this browser logged in
+# What browsers drop from a URL before reading it (WHATWG URL: leading and trailing C0
+# controls and spaces; tabs and line breaks anywhere).
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_AND_NEWLINE = str.maketrans("", "", "\t\n\r")
 
 
 @bp.before_app_request
 def load_user() -> None:
+    """The logged-in user, as in flaskr; a login whose account is gone, or whose session
+    version is behind the account's (a logout, a new password or role since), is forgotten."""
     g.user = None
     if request.endpoint == "static":
         return
     user_id = session.get("user_id")
-    if user_id is not None:
-        g.user = get_user(get_db(), user_id)
-        if g.user is None:  # the account was removed: forget the login
-            session.pop("user_id", None)
+    if user_id is None:
+        return
+    user = get_user(get_db(), user_id)
+    if user is None or session.get(VERSION) != user.session_version:
+        session.clear()  # and the CSRF token with it: nothing of that login is left
+        return
+    g.user = user
 
 
 @bp.app_context_processor
@@ -65,10 +86,14 @@ def sees_hidden() -> bool:
 
 
 def can_see(episode: Episode) -> bool:
-    """Listeners see public, ready episodes; editors everything; uploaders also their uploads."""
+    """The one rule for one episode (lists use ``radio.data.episodes.public_sql``): listeners
+    see public, ready episodes; editors everything; uploaders also what they uploaded."""
     if episode.is_public or sees_hidden():
         return True
-    return current_user() is not None and episode.guid in session.get("uploads", [])
+    user = current_user()
+    if user is None:
+        return False
+    return episode.uploaded_by == user.id or episode.guid in session.get("uploads", [])
 
 
 def remember_upload(guid: str) -> None:
@@ -98,10 +123,27 @@ def login_required(role: Role = Role.UPLOADER) -> Callable[[F], F]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: a login link must not send anyone elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("archive.index")
+    """Only a path on this site, as the browser will read it: a login link must not send
+    anyone elsewhere. Browsers drop tabs and line breaks anywhere in a URL and C0 controls
+    and spaces at its ends, and read a backslash as a slash, so ``/%09/evil.example``
+    (``/<tab>/evil.example``) or ``/\\evil.example`` would leave the site; anything that
+    isn't plainly a path here gives the home page."""
+    home = url_for("archive.index")
+    if not target:
+        return home
+    path = target.strip(_C0_AND_SPACE).translate(_TAB_AND_NEWLINE)
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or "\\" in path
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)
+    ):
+        return home
+    try:
+        parts = urlsplit(path)
+    except ValueError:
+        return home
+    return home if parts.scheme or parts.netloc else path
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -111,7 +153,9 @@ def login() -> str | Response | tuple[str, int]:
         if current_user():
             return redirect(next_url)
         return render_template("login.html", next=next_url)
-    name, address = request.form.get("name", ""), request.remote_addr or "?"
+    # No account's name is longer: a longer one is kept short in the throttle's memory.
+    name = request.form.get("name", "")[: MAX_NAME_CHARS + 1]
+    address = request.remote_addr or "?"
     throttle = _throttle()
     wait = throttle.wait_seconds(name, address)
     if wait:
@@ -132,6 +176,7 @@ def login() -> str | Response | tuple[str, int]:
     throttle.succeeded(name, address)
     session.clear()  # nothing from before the login carries over (session fixation)
     session["user_id"] = user.id
+    session[VERSION] = user.session_version
     session.permanent = True
     csrf.rotate()
     return redirect(next_url)
@@ -145,6 +190,14 @@ def _throttle() -> LoginThrottle:
 def logout() -> str | Response:
     if request.method == "GET":
         return render_template("logout.html")
+    user = current_user()
+    if user is not None:
+        # A cookie saved before now must not log anyone in again: this ends the account's
+        # logins in every browser (the simplest rule that makes logging out mean it).
+        try:
+            end_sessions(get_db(), user.id)
+        except sqlite3.OperationalError as e:  # a full disk: this cookie still goes
+            logger.error("could not end %s's other logins: %s", user.name, e)
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("archive.index"))

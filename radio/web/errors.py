@@ -20,8 +20,10 @@ from werkzeug.exceptions import (
 
 from feeds import FeedError
 from radio.data import errors as data_errors
+from radio.data import fields
 from radio.data.search import BadQuery
 from radio.jobs.errors import IngestError
+from radio.media.errors import is_disk_full
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ UNEXPECTED = (
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (data_errors.NotFound, 404),  # also a feed, show or topic that doesn't exist
     (BadQuery, 400),  # a search the parser can't read: a malformed request, as before
+    (fields.FieldError, 400),  # a field or query parameter out of bounds (page=², 10 KB...)
     (data_errors.Invalid, 422),  # a value that can't be stored as given
     (IngestError, 400),  # a recording refused outright
 )
@@ -44,12 +47,26 @@ def wants_json() -> bool:
 
 
 def too_large_message() -> str:
-    limit_mb = current_app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
-    limit = f"{limit_mb:,.0f}" if limit_mb >= 10 else f"{limit_mb:.2g}"
+    """Which limit a request went over (werkzeug raises the same 413 for all): the upload's,
+    a form's (any other request), or one form field's."""
+    config = current_app.config
+    length, limit = request.content_length, request.max_content_length
+    if limit == config["MAX_CONTENT_LENGTH"] and (length is None or length > limit):
+        limit_mb = limit / (1024 * 1024)
+        shown = f"{limit_mb:,.0f}" if limit_mb >= 10 else f"{limit_mb:.2g}"
+        return (
+            f"The upload is larger than this archive's limit of {shown} MB, so nothing "
+            "was stored. Send fewer files at once, split a long recording, or ask the admin "
+            "to raise MAX_UPLOAD_MB in config.toml."
+        )
+    if limit is not None and (length is None or length > limit):
+        return f"This form is larger than {limit / (1024 * 1024):,.0f} MB; nothing was saved."
+    field_kb = (config.get("MAX_FORM_MEMORY_SIZE") or 500_000) / 1000
     return (
-        f"The upload is larger than this archive's limit of {limit} MB, so nothing "
-        "was stored. Send fewer files at once, split a long recording, or ask the admin to "
-        "raise MAX_UPLOAD_MB in config.toml."
+        f"A form field is over the limit of {field_kb:,.0f} KB for one field (or the form has "
+        f"more than {config.get('MAX_FORM_PARTS') or 1000:,} parts), so nothing was stored. "
+        f"A title holds at most {fields.MAX_TITLE_CHARS} characters and a description "
+        f"{fields.MAX_DESCRIPTION_CHARS:,}; shorten it and send the form again."
     )
 
 
@@ -87,6 +104,18 @@ def handle_feed_error(e: FeedError) -> ResponseReturnValue:
 def handle_unexpected(e: InternalServerError) -> ResponseReturnValue:
     """Any exception nothing above names (Flask has logged it with its traceback): a page
     that says what to do, never the exception's class or text."""
+    if e.original_exception is not None and is_disk_full(e.original_exception):
+        return handle_http_error(InsufficientStorage())
     if e.original_exception is not None:
         e = InternalServerError(UNEXPECTED)
     return handle_http_error(e)
+
+
+class InsufficientStorage(HTTPException):
+    """The data folder's disk is full: nothing was changed, and a person can fix it."""
+
+    code = 507
+    description = (
+        "The archive's disk is full, so nothing could be saved. Tell the station's admin: "
+        "free some space on the archive's disk, then try again."
+    )

@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, current_app, request, url_for
 from feeds.build import build_rss
 from feeds.chapters import CHAPTERS_MIME, ChapterMark
 from feeds.chapters import to_json as chapters_json
+from radio.data import fields
 from radio.data.feeds import FeedKind, FeedSpec, public_chapters
 from radio.db import database_path, get_db
 from radio.web.feed_items import load_feed
@@ -42,10 +43,7 @@ def _cache() -> FeedCache:
 
 
 def _page() -> int:
-    page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
-        abort(400, f"page must be a whole number from 1, not {page!r}: ?page=2")
-    return int(page)
+    return fields.page(request.args.get("page"))  # ² or -1: 400; 2**63: 404
 
 
 def _build(spec: FeedSpec, urls: Urls, token: str) -> Built:

@@ -7,33 +7,42 @@ from datetime import date
 from flask import Blueprint, render_template, request
 from sqlite_utils import Database
 
-from radio.data import episodes
+from radio.data import episodes, fields
 from radio.data.search import BadQuery, Results, search
-from radio.data.tags import TagKind, TopicNotFound, get_topic, list_topics
+from radio.data.tags import (
+    TagKind,
+    TopicNotFound,
+    episodes_for_topic,
+    get_topic,
+    list_topics,
+)
 from radio.data.turns import archive_speakers, is_placeholder
 from radio.db import get_db
+from radio.web.archive import page_number
 from radio.web.auth import sees_hidden
 
 bp = Blueprint("search", __name__)
 
 PER_PAGE = 10
+FILTERS = ("q", "show", "language", "topic", "speaker")
 
 
 @bp.get("/search")
 def search_page() -> tuple[str, int]:
     db = get_db()
     hidden = sees_hidden()
-    args = {
-        key: (request.args.get(key) or "").strip()
-        for key in ("q", "show", "language", "topic", "speaker")
-    }
     date_from, date_to = _date_arg("from"), _date_arg("to")
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_number()
     results: Results | None = None
     error, status = None, 200
-    if None in (date_from, date_to):
+    try:
+        args = {key: fields.query(request.args.get(key), key) for key in FILTERS}
+    except fields.FieldError as e:  # a search or filter too long to be one
+        args = dict.fromkeys(FILTERS, "")
+        error, status = str(e), 400
+    if error is None and None in (date_from, date_to):
         error, status = "Dates are written YYYY-MM-DD, e.g. 2026-11-02.", 400
-    elif args["q"]:
+    elif error is None and args["q"]:
         try:
             results = search(
                 db,
@@ -68,8 +77,9 @@ def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str
     rows = list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY)
     choices = [{"slug": t.slug, "label": t.label} for t in rows]
     if chosen and all(c["slug"] != chosen for c in choices):
-        try:
-            label = get_topic(db, chosen).label
+        try:  # a tag's name only when this visitor may see an episode that has it
+            seen = episodes_for_topic(db, chosen, public_only=not hidden, limit=1)
+            label = get_topic(db, chosen).label if seen else chosen
         except TopicNotFound:
             label = chosen
         choices.append({"slug": chosen, "label": label})

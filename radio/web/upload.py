@@ -5,10 +5,17 @@ writes each file part to a temporary file in ``media/incoming`` as it parses
 (``radio.web.http.uploads``); ``ingest_stream`` then streams that into the archive while
 hashing it. Each file gets its own answer
 (added, already here, refused and why), shown next to its name.
+
+The fields are checked once for the whole form with ``radio.data.fields`` (as ``radio
+ingest`` checks its options), and a file's name is only shown, never used as a path. A
+recording already in the archive is shown to whoever may see it; to anyone else the answer
+says only that it is here and an editor has been told (``radio.web.auth.can_see``): the
+same bytes must not open a private episode.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,18 +23,20 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from radio.data import episodes
+from radio.data import episodes, fields
 from radio.data.episodes import VISIBILITIES, Visibility
 from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import tasks
-from radio.web.auth import login_required, remember_upload, sees_hidden
+from radio.web.auth import can_see, current_user, login_required, remember_upload, sees_hidden
 from radio.web.errors import wants_json
 from transcription.languages import installed_languages, language_name
 
 bp = Blueprint("upload", __name__)
+logger = logging.getLogger(__name__)
 
 FIELDS = ("title", "show", "recorded_at", "language", "description", "visibility")
+ALREADY_HERE = "This recording is already in the archive, and an editor has been told."
 
 
 @dataclass(frozen=True)
@@ -48,14 +57,41 @@ def upload() -> tuple[str | Response, int]:
     status = 200
     if request.method == "POST":
         files = [f for f in request.files.getlist("files") if f and f.filename]
+        try:
+            checked = checked_form(form)
+        except fields.FieldError as e:
+            return _answer(form, [], str(e), 400)
         if not files:
-            return _render(form, [], "Choose at least one recording to upload."), 400
-        results = [_ingest(f, form, several=len(files) > 1) for f in files]
+            return _answer(form, [], "Choose at least one recording to upload.", 400)
+        results = [_ingest(f, checked, several=len(files) > 1) for f in files]
         if all(r.outcome == "refused" for r in results):
             status = 422
         if wants_json():
             return jsonify({"files": [result_json(r) for r in results]}), status
     return _render(form, results, None), status
+
+
+def checked_form(form: dict[str, str]) -> dict[str, str]:
+    """The form's fields cleaned and checked as ``radio ingest`` checks its options."""
+    if form["visibility"] not in VISIBILITIES:
+        raise fields.FieldError(f"Who can listen must be one of {', '.join(VISIBILITIES)}.")
+    allowed = languages(current_app.config.get("WHISPER_MODEL"))
+    return {
+        "title": fields.title(form["title"]),
+        "show": fields.show(form["show"]),
+        "description": fields.description(form["description"]),
+        "recorded_at": fields.recorded_at(form["recorded_at"]),
+        "language": fields.language(form["language"], [code for code, _ in allowed]) or "",
+        "visibility": form["visibility"],
+    }
+
+
+def _answer(
+    form: dict[str, str], results: list[FileResult], error: str, status: int
+) -> tuple[str | Response, int]:
+    if wants_json():
+        return jsonify({"error": {"status": status, "detail": error}, "files": []}), status
+    return _render(form, results, error), status
 
 
 def _render(form: dict[str, str], results: list[FileResult], error: str | None) -> str:
@@ -82,10 +118,11 @@ def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileRe
     from radio.jobs.ingest import IngestError, Limits, Metadata, default_title, ingest_stream
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    name = _display_name(file.filename or "upload")
+    name = fields.filename(file.filename)  # shown and kept; the file is stored by its hash
     title = form["title"] or None
     if title and several:  # one title for several recordings: tell them apart by file name
-        title = f"{title}: {default_title(name)}"
+        title = fields.made_up_title(f"{title}: {default_title(name)}")
+    user = current_user()
     meta = Metadata(
         title=title,
         show=form["show"] or None,
@@ -93,6 +130,7 @@ def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileRe
         recorded_at=form["recorded_at"] or None,
         language=form["language"] or None,
         visibility=form["visibility"],
+        uploaded_by=user.id if user else None,
     )
     try:
         with file.stream as stream:
@@ -107,17 +145,24 @@ def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileRe
             )
     except IngestError as e:
         return FileResult(name, "refused", e.reason)
-    remember_upload(result.guid)
     if result.created:
+        remember_upload(result.guid)
         return FileResult(name, "added", "Added; it is being processed now.", result.guid)
+    existing = episodes.find_episode(get_db(), result.guid)
+    if existing is None or not can_see(existing):
+        # Nothing about an episode this person may not see: not its page, not its name.
+        logger.warning(
+            "%s uploaded %s, the same bytes as episode %s, which they may not see; "
+            "an editor may want to talk to them",
+            user.name if user else "someone",
+            name,
+            result.episode_id,
+        )
+        return FileResult(name, "duplicate", ALREADY_HERE)
+    remember_upload(result.guid)
     return FileResult(
         name, "duplicate", "These exact bytes are already in the archive.", result.guid
     )
-
-
-def _display_name(filename: str) -> str:
-    """Browsers send a bare name, but some old ones send the whole path."""
-    return filename.replace("\\", "/").rsplit("/", 1)[-1] or "upload"
 
 
 def result_json(result: FileResult) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """Responses for slow links: gzip for text, long caching for static files, server timing
-(and the few safety headers every response carries).
+(the safety headers every response carries are ``radio.web.http.headers``).
 
 A listener on a cheap phone pays for every byte, so HTML, CSS, JS and JSON go out
 gzipped when the browser accepts it. Static files are compressed once and kept in
@@ -77,8 +77,11 @@ def _static_path() -> Path | None:
     if not filename or not current_app.static_folder:
         return None
     root = Path(current_app.static_folder).resolve()
-    path = (root / filename).resolve()
-    return path if root in path.parents and path.is_file() else None
+    try:
+        path = (root / filename).resolve()
+        return path if root in path.parents and path.is_file() else None
+    except (OSError, ValueError):  # a NUL or a name too long for the disk: no such file
+        return None
 
 
 def _start() -> Response | None:
@@ -112,10 +115,6 @@ def _finish(response: Response) -> Response:
         _gzip_body(response, response.get_data())
     elif response.mimetype in COMPRESSIBLE and not response.direct_passthrough:
         response.vary.add("Accept-Encoding")  # a cache must not hand this to a gzip client
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     started = g.get("request_started")
     if started is not None:
         response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.2f}"

@@ -1,0 +1,205 @@
+"""The checks every field people type goes through, wherever it comes in: the upload and
+edit forms, ``radio ingest`` options and query strings.
+
+Text is cleaned the same way everywhere: Unicode NFC; no NUL or other control characters
+(a description keeps its line breaks and tabs); no bidirectional embedding, override or
+isolate characters (U+202A-U+202E, U+2066-U+2069), which can make a title read backwards
+in a listing or a file name look like another; no noncharacters. Then each field has its
+limit, and a value over it is refused with a message that names the field and the limit
+(never silently cut, except where the archive makes the value up itself, as a title from
+a file name). ``FieldError`` is a ``radio.data.errors.Invalid``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+
+from radio.data.errors import Invalid, NotFound
+from transcription.languages import LANGUAGE_NAMES
+from transcription.models import normalise_language
+
+MAX_TITLE_CHARS = 200
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_SHOW_CHARS = 120
+MAX_NAME_CHARS = 64  # a speaker's name
+MAX_NAMES = 20  # speakers given for one recording
+MAX_TAG_CHARS = 80
+MAX_FILENAME_CHARS = 200  # as shown and stored; the file on disk is named by its hash
+MAX_QUERY_CHARS = 500  # a search as typed
+MAX_PAGE = 100_000  # past this no listing has pages: a bigger number is a 404, never a 500
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+# Bidirectional embeddings, overrides and isolates ("Trojan Source"); the marks LRM, RLM and
+# ALM stay: Arabic and Hebrew titles use them as punctuation.
+_BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_KEEP_MULTILINE = "\n\t"
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class FieldError(Invalid):
+    """A field's value can't be taken as given; the message names the field and the fix."""
+
+
+class PageNotFound(NotFound):
+    """A page number so far past the end that no listing has it."""
+
+
+def _dropped(char: str, multiline: bool) -> bool:
+    if multiline and char in _KEEP_MULTILINE:
+        return False
+    if char in _BIDI_CONTROLS:
+        return True
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cs"):  # controls (NUL included) and lone surrogates
+        return True
+    code = ord(char)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE  # noncharacters
+
+
+def clean_text(value: str | None, *, multiline: bool = False) -> str:
+    """``value`` without the characters no field keeps; one line of single spaces unless
+    ``multiline`` (then line breaks are kept, as ``\\n``, and each line's end trimmed)."""
+    text = unicodedata.normalize("NFC", value or "")
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(c for c in text if not _dropped(c, multiline))
+    if not multiline:
+        return " ".join(text.split())
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def _capped(name: str, text: str, limit: int) -> str:
+    if len(text) > limit:
+        raise FieldError(
+            f"The {name} is too long ({len(text):,} characters); use at most {limit:,}."
+        )
+    return text
+
+
+def title(value: str | None, *, required: bool = False) -> str:
+    """An episode title as typed: one line of at most MAX_TITLE_CHARS; '' when not given
+    (the archive then makes one up) unless ``required``."""
+    text = _capped("title", clean_text(value), MAX_TITLE_CHARS)
+    if required and not text:
+        raise FieldError("The title can't be empty.")
+    return text
+
+
+def made_up_title(text: str) -> str:
+    """A title the archive makes itself (from a file name): cleaned, cut at a word if long."""
+    text = clean_text(text)
+    if len(text) <= MAX_TITLE_CHARS:
+        return text
+    cut = text[: MAX_TITLE_CHARS - 1].rsplit(" ", 1)[0] or text[: MAX_TITLE_CHARS - 1]
+    return cut.rstrip() + "…"
+
+
+def description(value: str | None) -> str:
+    return _capped("description", clean_text(value, multiline=True), MAX_DESCRIPTION_CHARS)
+
+
+def show(value: str | None) -> str:
+    """A show's name as typed ('' for none)."""
+    return _capped("show name", clean_text(value), MAX_SHOW_CHARS)
+
+
+def name(value: str | None, what: str = "name") -> str:
+    return _capped(what, clean_text(value), MAX_NAME_CHARS)
+
+
+def names(values: Iterable[str]) -> tuple[str, ...]:
+    """Speakers' names: each cleaned and capped, blanks dropped, each once."""
+    found = tuple(dict.fromkeys(n for n in (name(v, "speaker's name") for v in values) if n))
+    if len(found) > MAX_NAMES:
+        raise FieldError(f"{len(found)} speakers were given; name at most {MAX_NAMES}.")
+    return found
+
+
+def tag(value: str | None) -> str:
+    return _capped("tag", clean_text(value), MAX_TAG_CHARS)
+
+
+def filename(value: str | None) -> str:
+    """An uploaded file's name, for showing and keeping only (never a path on disk): its last
+    part, cleaned, cut to MAX_FILENAME_CHARS keeping the extension."""
+    text = clean_text((value or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(". ")
+    if not text:
+        return "upload"
+    if len(text) <= MAX_FILENAME_CHARS:
+        return text
+    stem, dot, ext = text.rpartition(".")
+    ext = ext if dot and len(ext) <= 8 else ""
+    keep = MAX_FILENAME_CHARS - len(ext) - (1 if ext else 0) - 1
+    return text[:keep] + "…" + (f".{ext}" if ext else "")
+
+
+def language(value: str | None, allowed: Sequence[str] | None = None) -> str | None:
+    """A language code ('es', 'EN', 'pt-BR' -> 'es', 'en', 'pt'), or None when not given.
+
+    Refused unless Whisper knows it and, when ``allowed`` is given (the installed models'
+    languages), one of those."""
+    text = clean_text(value)
+    if not text:
+        return None
+    code = normalise_language(text) if len(text) <= 12 else None
+    known = allowed if allowed is not None else tuple(LANGUAGE_NAMES)
+    if not code or code not in known:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise FieldError(
+            f"{shown!r} is not a language the archive's models know; give a code such as "
+            f"en, fr, es, pt or sw (or leave it empty to detect it)."
+        )
+    return code
+
+
+def recorded_at(value: str | None, *, today: date | None = None) -> str:
+    """A recording date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM, any offset, kept in
+    UTC); today when not given."""
+    text = clean_text(value)
+    if not text:
+        return (today or date.today()).isoformat()
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
+            kept = moment.date().isoformat()
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            kept = moment.isoformat(timespec="minutes")
+    except (ValueError, OverflowError):
+        shown = text if len(text) <= 30 else text[:30] + "…"
+        raise FieldError(
+            f"{shown!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-02."
+        ) from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise FieldError(
+            f"{text} is not a recording date; use a year from {EARLIEST_YEAR} to {LATEST_YEAR}."
+        )
+    return kept
+
+
+def page(value: str | None) -> int:
+    """A page number from a query string: 1 when not given; ASCII digits from 1 to MAX_PAGE.
+
+    Raises ``FieldError`` for anything else (``²``, ``-1``, ``1e3``); a number past MAX_PAGE
+    is ``PageNotFound``, a page no listing has."""
+    text = (value or "").strip()
+    if not text:
+        return 1
+    if not _DIGITS.fullmatch(text) or int(text) < 1:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise FieldError(f"page must be a whole number from 1, not {shown!r}: ?page=2")
+    number = int(text) if len(text) <= 9 else MAX_PAGE + 1
+    if number > MAX_PAGE:
+        raise PageNotFound(f"There is no page {text[:20]}; go back to the first page.")
+    return number
+
+
+def query(value: str | None, what: str = "search") -> str:
+    """A search or filter as typed: one line, at most MAX_QUERY_CHARS."""
+    return _capped(what, clean_text(value), MAX_QUERY_CHARS)
