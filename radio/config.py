@@ -57,7 +57,10 @@ def defaults() -> dict[str, Any]:
         "CHINESE_SCRIPT": "simplified",  # or traditional; empty: as the model writes it
         "BACKUP_DIR": None,  # where `radio serve` keeps scheduled backups; None: no schedule
         "BACKUP_EVERY_HOURS": 24.0,
+        "BACKUP_KEEP": None,  # scheduled backups kept (the newest); None: all
         "WATCH_DIR": None,  # a drop folder `radio serve` ingests from; None: none
+        "WATCH_POLL_SECONDS": 5.0,
+        "CHANNEL_TIMEOUT": 30,  # seconds a quiet connection may hold a slot of the server
         "MIN_FREE_MB": 200,  # room kept free on the data folder's disk beyond a new file
     }
 
