@@ -32,6 +32,7 @@ from feeds.podcast import (
     podcast_guid,
     xml_elem,
 )
+from feeds.podcast import LicenseTag as License
 from feeds.podcast import PersonTag as Person  # noqa: F401 - part of this module's API
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class FeedItem:
     language: str | None = None
     persons: tuple[Person, ...] = ()
     topics: tuple[str, ...] = ()
+    license: License | None = None  # podcast:license
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def _entry(fe: FeedEntry, item: FeedItem) -> None:
         )
     for person in item.persons:
         pc.person(clean(person.name), role=person.role, group=person.group, href=person.href)
+    if item.license:
+        pc.license(item.license)
 
 
 def build_rss(info: FeedInfo, items: Iterable[FeedItem]) -> bytes:

@@ -58,6 +58,15 @@ class PersonTag:
 
 
 @dataclass(frozen=True)
+class LicenseTag:
+    """podcast:license: an SPDX identifier in lower case ("cc-by-4.0") or a name of one's
+    own, and the URL of its legal text (required for a licence SPDX doesn't list)."""
+
+    identifier: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceTag:
     uri: str
     content_type: str | None = None
@@ -177,11 +186,12 @@ class _EntryState:
     chapters: dict[str, str] | None = None
     alternates: list[AlternateEnclosureTag] = field(default_factory=list)
     persons: list[PersonTag] = field(default_factory=list)
+    license: LicenseTag | None = None
 
 
 class PodcastEntryExtension(BaseEntryExtension):
     """Item tags: podcast:transcript, podcast:chapters, podcast:alternateEnclosure,
-    podcast:person."""
+    podcast:person, podcast:license."""
 
     def __init__(self) -> None:
         self._state = _EntryState()
@@ -199,6 +209,9 @@ class PodcastEntryExtension(BaseEntryExtension):
             _add_alternate(entry, alt)
         for person in state.persons:
             _add_person(entry, person)
+        if state.license:
+            attrs = {"url": state.license.url} if state.license.url else {}
+            xml_elem(_tag("license"), entry, **attrs).text = state.license.identifier
         return entry
 
     def extend_atom(self, entry: Any) -> Any:
@@ -252,6 +265,13 @@ class PodcastEntryExtension(BaseEntryExtension):
         img: str | None = None,
     ) -> list[PersonTag]:
         return _person(self._state.persons, name, role, group, href, img)
+
+    def license(self, license: LicenseTag | None = None) -> LicenseTag | None:
+        if license is not None:
+            if not license.identifier.strip():
+                raise FeedError("podcast:license needs a licence's name; leave it out instead.")
+            self._state.license = license
+        return self._state.license
 
 
 def _number(value: float) -> str:

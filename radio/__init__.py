@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     radio_config.check(app.config)
 
     from radio import db
+    from radio.data.licences import station_licence
     from radio.jobs import tasks
     from radio.web import errors, register_blueprints, templating
     from radio.web.http import compress, csrf
@@ -50,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     from radio.web.http.mediacache import PublicMedia
     from radio.web.http.uploads import SpoolingRequest
 
+    app.config["LICENCE"] = station_licence(app.config.get("LICENCE"))
     db.init_app(app)
     tasks.init_app(app)
     # The web side, all of it here. Uploads spool to media/incoming in the data folder,

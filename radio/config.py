@@ -62,6 +62,7 @@ def defaults() -> dict[str, Any]:
         "WATCH_POLL_SECONDS": 5.0,
         "CHANNEL_TIMEOUT": 30,  # seconds a quiet connection may hold a slot of the server
         "MIN_FREE_MB": 200,  # room kept free on the data folder's disk beyond a new file
+        "LICENCE": None,  # for recordings taken in without one (after their show's); None: none
     }
 
 
@@ -116,6 +117,7 @@ def check(config: dict[str, Any]) -> None:
             f"CHINESE_SCRIPT must be simplified or traditional (or empty), not {script!r}."
         )
     config["CHINESE_SCRIPT"] = script or None
+    # LICENCE is checked in create_app by radio.data.licences (data imports config, not back).
 
 
 def load_station_taxonomy(home: str | Path) -> Taxonomy:

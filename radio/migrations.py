@@ -389,3 +389,11 @@ def _session_version(db: sqlite_utils.Database) -> None:
     # password or a new role bumps it (radio.data.users.end_sessions), so a cookie saved
     # before then is refused on its next request (radio.web.auth.load_user).
     db["users"].add_column("session_version", int, not_null_default=0)
+
+
+@migration("0013_licences")
+def _licences(db: sqlite_utils.Database) -> None:
+    # A licence code per recording (radio.data.licences), NULL when none was stated; a
+    # show's is the default for its recordings taken in without one (before the station's).
+    db["episodes"].add_column("licence", str)
+    db["shows"].add_column("licence", str)

@@ -8,6 +8,7 @@ import pytest
 from radio.cli import main
 from radio.cli.episodes import parse_clock
 from tests.conftest import clip
+from tests.webserver import write_transcript
 
 
 def all_commands():
@@ -141,3 +142,18 @@ def test_retranscribe_wait_and_what_it_refuses(runner):
     assert [e["title"] for e in found["episodes"]] == ["jfk"]
     queued = runner("retranscribe", "1", "--language", "en-GB")
     assert queued.exit_code == 0 and "queued" in queued.output
+
+
+def test_ingest_licence_then_the_stations_and_both_in_status_and_json(runner, db, monkeypatch):
+    given = runner("ingest", str(clip("jfk.flac")), "--licence", "CC BY-SA")
+    assert given.exit_code == 0, given.output
+    monkeypatch.setenv("RADIO_LICENCE", "all-rights-reserved")
+    assert runner("ingest", str(clip("LJ001-0002.wav"))).exit_code == 0
+    refused = runner("ingest", str(clip("LJ001-0001.wav")), "--license", "GPL")
+    assert refused.exit_code == 1 and "'GPL' is not a licence" in refused.output
+    data = json.loads(runner("status", "--json").output)
+    assert [e["licence"] for e in data] == ["all-rights-reserved", "cc-by-sa"]  # newest first
+    assert "licence:  CC BY-SA 4.0" in runner("status", "1").output
+    write_transcript(db, 1, minutes=0.1)
+    transcript = json.loads(runner("transcript", "1", "--format", "json").output)
+    assert transcript["license"]["identifier"] == "cc-by-sa-4.0"

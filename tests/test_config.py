@@ -66,3 +66,13 @@ def test_the_chinese_script_is_checked(tmp_path: Path):
     )
     with pytest.raises(ConfigError, match="CHINESE_SCRIPT must be simplified or traditional"):
         create_app({"HOME": str(tmp_path), "CHINESE_SCRIPT": "pinyin"})
+
+
+def test_the_station_licence_is_checked_and_kept_as_its_code(tmp_path: Path):
+    assert create_app({"HOME": str(tmp_path)}).config["LICENCE"] is None  # none stated
+    assert create_app({"HOME": str(tmp_path), "LICENCE": "CC BY-SA"}).config["LICENCE"] == (
+        "cc-by-sa"
+    )
+    assert create_app({"HOME": str(tmp_path), "LICENCE": " "}).config["LICENCE"] is None
+    with pytest.raises(ConfigError, match=r"LICENCE must be one of cc-by \(CC BY 4.0\)"):
+        create_app({"HOME": str(tmp_path), "LICENCE": "GPL"})

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from radio.data import fields
+from radio.data import fields, licences
 from radio.data.errors import NotFound
 
 FORBIDDEN = set("\x00\x07\x1b\x7f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufffe")
@@ -70,3 +70,49 @@ def test_file_names_are_names_not_paths():
     assert len(long) == fields.MAX_FILENAME_CHARS and long.endswith("….flac")
     assert fields.made_up_title("word " * 100).endswith("…")
     assert len(fields.made_up_title("word " * 100)) <= fields.MAX_TITLE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("cc-by", "cc-by"),
+        ("CC BY", "cc-by"),  # a code as people write it
+        ("CC BY 4.0", "cc-by"),  # the label
+        ("cc-by-sa-4.0", "cc-by-sa"),  # the SPDX identifier podcast:license carries
+        (" cc by-nc ", "cc-by-nc"),
+        ("CC0", "cc0"),
+        ("All Rights Reserved", "all-rights-reserved"),
+        ("all_rights_reserved", "all-rights-reserved"),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_licence_is_taken_by_code_or_label_in_any_case(typed, code):
+    assert fields.licence(typed) == code
+
+
+@pytest.mark.parametrize("typed", ["GPL", "cc-by-nd", "CC BY 3.0", "x" * 500, "cc\u202eby"])
+def test_any_other_licence_is_refused_naming_the_choices(typed):
+    with pytest.raises(fields.FieldError) as info:
+        fields.licence(typed)
+    message = str(info.value)
+    assert "is not a licence the archive knows" in message
+    for choice in ("cc-by (CC BY 4.0)", "cc-by-sa", "cc-by-nc", "cc0", "all-rights-reserved"):
+        assert choice in message
+    assert len(message) < 400  # a 500-character value is not echoed back whole
+
+
+def test_every_licence_has_a_label_an_identifier_and_a_url_where_there_is_one():
+    assert licences.CODES == ("cc-by", "cc-by-sa", "cc-by-nc", "cc0", "all-rights-reserved")
+    by_code = {licence.code: licence for licence in licences.LICENCES}
+    assert by_code["cc-by"].url == "https://creativecommons.org/licenses/by/4.0/"
+    assert by_code["cc-by-sa"].url == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert by_code["cc-by-nc"].url == "https://creativecommons.org/licenses/by-nc/4.0/"
+    assert by_code["cc0"].url == "https://creativecommons.org/publicdomain/zero/1.0/"
+    assert by_code["all-rights-reserved"].url is None  # no public licence, no legal text
+    assert by_code["cc-by"].summary() == {
+        "identifier": "cc-by-4.0",
+        "name": "CC BY 4.0",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    assert "url" not in by_code["all-rights-reserved"].summary()

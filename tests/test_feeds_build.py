@@ -15,6 +15,7 @@ from feeds.build import (
     Enclosure,
     FeedInfo,
     FeedItem,
+    License,
     Paging,
     Person,
     Transcript,
@@ -145,6 +146,22 @@ def test_item_has_enclosure_guid_duration_transcripts_chapters_and_alternate():
     assert one(alt, "podcast:source/@uri").endswith("/audio.opus")
     assert [p.text for p in entry.xpath("podcast:person", namespaces=NS)] == ["Ana Núñez", "Bo Li"]
     assert one(entry, "category/text()") == "Water"
+
+
+def test_an_item_names_its_licence_as_podcast_license():
+    cc = License("cc-by-4.0", "https://creativecommons.org/licenses/by/4.0/")
+    own = License("all-rights-reserved", f"{BASE}/episodes/b")
+    rss = parse(build_rss(info(), [item("a", license=cc), item("b", license=own), item("c")]))
+    licensed = rss.xpath("/rss/channel/item/podcast:license", namespaces=NS)
+    assert [(tag.text, tag.get("url")) for tag in licensed] == [
+        ("cc-by-4.0", "https://creativecommons.org/licenses/by/4.0/"),
+        ("all-rights-reserved", f"{BASE}/episodes/b"),
+    ]
+    assert [tag.getparent().findtext("guid") for tag in licensed] == ["a", "b"]
+    spdx = parse(build_rss(info(), [item(license=License("cc0-1.0"))]))
+    assert one(spdx, "//podcast:license").attrib == {}  # an SPDX name needs no URL
+    with pytest.raises(FeedError, match="licence's name"):
+        build_rss(info(), [item(license=License(" "))])
 
 
 def test_description_has_opening_lines_and_a_link_to_the_episode_page():

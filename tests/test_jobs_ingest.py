@@ -1,14 +1,18 @@
 """Every accepted format takes real speech in; every bad input is refused and leaves nothing."""
 
+import dataclasses
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
+from radio import create_app
+from radio.data.episodes import get_episode, get_or_create_show, set_show_licence
+from radio.db import connect, database_path
 from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_file, parse_recorded_at
 from tests.audiofiles import FORMATS, convert, write_pcm
-from tests.conftest import clip
+from tests.conftest import clip, settings
 
 LIMITS = Limits(min_seconds=1.0, max_seconds=6 * 3600.0, max_bytes=50 * 1024 * 1024)
 
@@ -122,3 +126,41 @@ def test_dates():
     assert parse_recorded_at("2026-11-02") == "2026-11-02"
     assert parse_recorded_at("2026-11-02T18:30") == "2026-11-02T18:30"
     assert parse_recorded_at("2026-11-02T18:30:00+03:00") == "2026-11-02T15:30"
+
+
+def test_the_licence_given_is_stored_as_its_code(app, db, home, copy_clip):
+    result, _ = ingest(db, home, copy_clip("jfk.flac"), licence="CC BY-NC 4.0")
+    assert get_episode(db, result.episode_id).licence == "cc-by-nc"
+
+
+def test_without_a_licence_the_shows_comes_first_then_the_stations(app, db, home, copy_clip):
+    station = dataclasses.replace(LIMITS, licence="cc-by")
+    morning = get_or_create_show(db, "Morning Talk")
+    set_show_licence(db, morning, "all-rights-reserved")
+    of_show, _ = ingest(db, home, copy_clip("jfk.flac"), station, show="Morning Talk")
+    loose, _ = ingest(db, home, copy_clip("LJ001-0001.wav"), station)
+    given, _ = ingest(db, home, copy_clip("LJ001-0002.wav"), station, licence="cc0")
+    unstated, _ = ingest(db, home, copy_clip("61-70968-0000.flac"))  # no LICENCE in config
+    licence = {r: get_episode(db, r.episode_id).licence for r in (of_show, loose, given, unstated)}
+    assert licence == {
+        of_show: "all-rights-reserved",
+        loose: "cc-by",
+        given: "cc0",
+        unstated: None,
+    }
+
+
+def test_the_stations_licence_comes_from_config(home, copy_clip):
+    app = create_app(settings(home, LICENCE="CC BY-SA"))
+    db = connect(database_path(app))
+    try:
+        result, _ = ingest(db, home, copy_clip("jfk.flac"), Limits.from_config(app.config))
+        assert get_episode(db, result.episode_id).licence == "cc-by-sa"
+    finally:
+        db.conn.close()
+
+
+def test_an_unknown_licence_is_refused_before_anything_is_stored(app, db, home, copy_clip):
+    with pytest.raises(IngestError, match="'GPL' is not a licence.*cc-by-sa"):
+        ingest(db, home, copy_clip("jfk.flac"), licence="GPL")
+    assert leftovers(home) == [] and db["episodes"].count == 0

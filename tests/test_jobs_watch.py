@@ -61,11 +61,13 @@ def test_a_file_being_copied_is_taken_only_once_complete(app: Flask, db, drop: P
     assert folder.poll() == [] and folder.waiting() == []
 
 
-def test_a_show_folder_and_the_radio_toml_defaults(app: Flask, db, drop: Path, caplog) -> None:
+def test_a_show_folder_and_the_radio_toml_defaults(app: Flask, db, drop: Path) -> None:
     (drop / ".radio.toml").write_text('language = "en"\nvisibility = "draft"\nlicence = "CC BY"\n')
     show = drop / "Morning Talk"
     show.mkdir()
-    (show / ".radio.toml").write_text('visibility = "private"\ndescription = "From the van"\n')
+    (show / ".radio.toml").write_text(
+        'visibility = "private"\ndescription = "From the van"\nlicense = "CC BY-NC 4.0"\n'
+    )
     shutil.copy(LJ, drop / "loose.wav")
     shutil.copy(JFK, show / "call.flac")
     folder = watch.DropFolder(drop, watch.ingester(app))
@@ -76,12 +78,27 @@ def test_a_show_folder_and_the_radio_toml_defaults(app: Flask, db, drop: Path, c
     call = get_episode(db, outcomes["call.flac"].episode_id)
     assert (call.show_title, call.language) == ("Morning Talk", "en")  # the folder, the parent
     assert (call.visibility, call.description) == ("private", "From the van")  # its own file
+    assert call.licence == "cc-by-nc"  # its own file's, spelt the American way
     assert outcomes["call.flac"].moved_to == show / "done" / "call.flac"
     loose = get_episode(db, outcomes["loose.wav"].episode_id)
     assert (loose.show_title, loose.language, loose.visibility) == (None, "en", "draft")
+    assert loose.licence == "cc-by"  # "CC BY" in DIR/.radio.toml
     assert (drop / "done" / "loose.wav").exists()
-    # episodes have no licence field yet: the drop folder says so rather than drop it silently
-    assert "no place for a licence" in caplog.text
+
+
+def test_an_unknown_licence_in_the_settings_refuses_the_files_naming_the_file(
+    app: Flask, db, drop: Path
+) -> None:
+    (drop / ".radio.toml").write_text('licence = "GPL"\n')
+    shutil.copy(JFK, drop / "news.flac")
+    folder = watch.DropFolder(drop, watch.ingester(app))
+
+    (outcome,) = looks(folder, 2)
+
+    assert outcome.episode_id is None and db["episodes"].count == 0
+    note = (drop / "failed" / "news.flac.error.txt").read_text()
+    assert str(drop / ".radio.toml") in note and "'GPL' is not a licence" in note
+    assert "cc-by-sa" in note and "fix the settings file" in note
 
 
 def test_a_bad_file_goes_to_failed_with_why_and_what_to_do(app: Flask, db, drop: Path) -> None:

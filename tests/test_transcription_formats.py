@@ -238,3 +238,11 @@ def test_text_names_the_speaker_where_the_speaker_changes() -> None:
         "Music.",
         "Amina: Back to you.\n",
     ]
+
+
+def test_podcast_json_carries_a_licence_only_when_given() -> None:
+    licence = {"identifier": "cc-by-4.0", "name": "CC BY 4.0", "url": "https://example.org/"}
+    data = json.loads(to_podcast_json(SEGMENTS, license=licence))
+    assert list(data) == ["version", "license", "segments"]
+    assert data["license"] == licence
+    assert "license" not in json.loads(to_podcast_json(SEGMENTS))

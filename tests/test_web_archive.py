@@ -376,3 +376,68 @@ def test_a_30_minute_group_call_page_is_under_40_kb(app, client, db, record_prop
     record_property("group_call_page_bytes", sizes)
     print(f"30-minute group call page: {total} bytes compressed: {sizes}")
     assert total <= 40 * 1024, sizes
+
+
+def test_the_licence_is_on_the_page_and_in_the_json_transcript(app, client, db):
+    ep = add_episode(app, clip("jfk.flac"), title="Ask not", licence="cc-by")
+    write_transcript(db, ep["id"], minutes=0.2)
+    doc = page(client, f"/episodes/{ep['guid']}")
+    (line,) = doc.xpath("//p[@class='licence']")
+    assert line.text_content() == "Licence: CC BY 4.0"
+    assert line.xpath("a/@href") == ["https://creativecommons.org/licenses/by/4.0/"]
+    assert line.xpath("a/@rel") == ["license"]
+    transcript = client.get(f"/episodes/{ep['guid']}/transcript.json").json
+    assert transcript["license"] == {
+        "identifier": "cc-by-4.0",
+        "name": "CC BY 4.0",
+        "url": "https://creativecommons.org/licenses/by/4.0/",
+    }
+    assert transcript["version"] == "1.0.0" and transcript["segments"]
+
+
+def test_no_licence_stated_shows_none(client, episode):
+    doc = page(client, f"/episodes/{episode['guid']}")
+    assert doc.xpath("//p[@class='licence']") == []
+    transcript = client.get(f"/episodes/{episode['guid']}/transcript.json").json
+    assert "license" not in transcript
+
+
+def test_editors_change_the_licence_on_the_edit_page(auth, client, db, episode):
+    guid = episode["guid"]
+    auth.login("joseph", "uploader")
+    assert client.get(f"/episodes/{guid}/edit").status_code == 403  # editors only
+    auth.logout()
+    auth.login("amina", "editor")
+    doc = page(client, f"/episodes/{guid}/edit")
+    (select,) = doc.xpath("//form[input[@value='details']]//select[@name='licence']")
+    assert select.xpath("option/@value") == [
+        "",  # None stated
+        "cc-by",
+        "cc-by-sa",
+        "cc-by-nc",
+        "cc0",
+        "all-rights-reserved",
+    ]
+    assert select.value == ""
+    details = {
+        "csrf_token": csrf_token(lxml_html.tostring(doc, encoding="unicode")),
+        "part": "details",
+        "title": "Ask not",
+        "visibility": "public",
+    }
+    r = client.post(f"/episodes/{guid}/edit", data={**details, "licence": "cc-by-nc"})
+    assert r.status_code == 302
+    assert db["episodes"].get(episode["id"])["licence"] == "cc-by-nc"
+    edit = page(client, f"/episodes/{guid}/edit")
+    assert edit.xpath("//select[@name='licence']")[0].value == "cc-by-nc"
+    shown = page(client, f"/episodes/{guid}").xpath("string(//p[@class='licence'])")
+    assert shown == "Licence: CC BY-NC 4.0"
+    # a form without the field leaves the licence; an unknown one is refused, naming choices
+    assert client.post(f"/episodes/{guid}/edit", data=details).status_code == 302
+    assert db["episodes"].get(episode["id"])["licence"] == "cc-by-nc"
+    bad = client.post(f"/episodes/{guid}/edit", data={**details, "licence": "GPL"})
+    assert bad.status_code == 422 and "cc-by-sa" in bad.get_data(as_text=True)
+    assert db["episodes"].get(episode["id"])["licence"] == "cc-by-nc"
+    # and "None stated" takes it off
+    assert client.post(f"/episodes/{guid}/edit", data={**details, "licence": ""}).status_code == 302
+    assert db["episodes"].get(episode["id"])["licence"] is None

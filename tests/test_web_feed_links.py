@@ -193,3 +193,26 @@ def test_an_item_names_the_people_heard_and_its_transcripts_say_who_spoke(app, d
     vtt = client.get(vtt_url.removeprefix("http://localhost")).get_data(as_text=True)
     assert "<v AMINA>Welcome to the call." in vtt and "<v Speaker 2>Thank you." in vtt
     assert "<v Joseph>The borehole works." in vtt
+
+
+def test_an_item_names_its_licence_and_all_rights_reserved_links_to_the_episode(app, db, client):
+    """podcast:license: the licence's SPDX name and legal text; "all rights reserved" is no
+    licence SPDX lists, so its URL is the episode page, which says so; none stated, no tag."""
+    shared = add_episode(app, clip("jfk.flac"), title="Shared", licence="CC BY-SA")
+    kept = add_episode(app, clip("LJ001-0001.wav"), title="Kept", licence="all-rights-reserved")
+    unstated = add_episode(app, clip("LJ001-0002.wav"), title="Unstated")
+    rss = etree.fromstring(client.get("/feeds/all.xml").data)
+    licences = {
+        item.findtext("guid"): [
+            (tag.text, tag.get("url")) for tag in item.xpath("podcast:license", namespaces=NS)
+        ]
+        for item in rss.xpath("/rss/channel/item")
+    }
+    kept_page = f"http://localhost/episodes/{kept['guid']}"
+    assert licences == {
+        shared["guid"]: [("cc-by-sa-4.0", "https://creativecommons.org/licenses/by-sa/4.0/")],
+        kept["guid"]: [("all-rights-reserved", kept_page)],
+        unstated["guid"]: [],
+    }
+    page = html.fromstring(client.get(kept_page.removeprefix("http://localhost")).data)
+    assert page.xpath("string(//p[@id='licence'])") == "Licence: All rights reserved"

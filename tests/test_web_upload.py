@@ -6,8 +6,10 @@ import io
 import re
 
 import pytest
+from lxml import html as lxml_html
 
 from radio import create_app
+from radio.db import connect, database_path
 from tests.conftest import clip, settings
 from tests.webserver import add_account, csrf_token, log_in
 
@@ -129,7 +131,8 @@ def test_an_upload_over_the_limit_gets_a_clear_413(home):
 def test_upload_form_works_without_javascript(uploader):
     html = uploader.get("/upload").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html and 'type="file" name="files" multiple' in html
-    for name in ("title", "show", "recorded_at", "language", "description", "csrf_token"):
+    names = ("title", "show", "recorded_at", "language", "licence", "description", "csrf_token")
+    for name in names:
         assert f'name="{name}"' in html
 
 
@@ -144,3 +147,47 @@ def test_the_language_choices_are_every_language_the_models_know(uploader):
     if len(offered) > 2:  # Whisper base installed: its 99 languages, by name
         assert len(offered) == 100 and '<option value="sw">Swahili (sw)</option>' in select
         assert '<option value="es">Spanish (es)</option>' in select
+
+
+def test_the_licence_select_defaults_to_the_stations_and_each_upload_keeps_its_own(home):
+    app = create_app(settings(home, LICENCE="CC BY"))
+    client = app.test_client()
+    add_account(app, "joseph", "uploader")
+    log_in(client, "joseph")
+    doc = lxml_html.fromstring(client.get("/upload").get_data(as_text=True))
+    (select,) = doc.xpath("//form[@id='upload']//select[@name='licence']")
+    options = [(o.get("value"), o.text_content()) for o in select.xpath("option")]
+    assert options == [
+        ("", "Default: CC BY 4.0"),  # the show's licence when it has one, else the station's
+        ("cc-by", "CC BY 4.0"),
+        ("cc-by-sa", "CC BY-SA 4.0"),
+        ("cc-by-nc", "CC BY-NC 4.0"),
+        ("cc0", "CC0 1.0"),
+        ("all-rights-reserved", "All rights reserved"),
+    ]
+    assert select.value == ""  # the default is what is chosen until someone picks another
+
+    for name, licence in (("jfk.flac", ""), ("LJ001-0002.wav", "cc-by-nc")):
+        data = form(client, licence=licence)
+        data["files"] = [(clip(name).open("rb"), name)]
+        response = client.post("/upload", data=data, content_type="multipart/form-data")
+        assert result_items(response.get_data(as_text=True))[name].startswith("added")
+    stored = dict(db_rows(app, "select source_name, licence from episodes"))
+    assert stored == {"jfk.flac": "cc-by", "LJ001-0002.wav": "cc-by-nc"}
+
+
+def test_an_unknown_licence_is_refused_with_the_form(uploader, db):
+    data = form(uploader, licence="GPL")
+    data["files"] = [(clip("LJ001-0002.wav").open("rb"), "LJ001-0002.wav")]
+    response = uploader.post("/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "is not a licence the archive knows" in response.get_data(as_text=True)
+    assert db["episodes"].count == 0
+
+
+def db_rows(app, sql: str) -> list[tuple]:
+    db = connect(database_path(app))
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.conn.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .segments import Segment
@@ -69,8 +69,12 @@ def to_srt(segments: Sequence[Segment]) -> str:
     return "\n".join(out)
 
 
-def to_podcast_json(segments: Sequence[Segment]) -> str:
-    """Podcasting 2.0 JSON transcript (podcast:transcript, type application/json)."""
+def to_podcast_json(
+    segments: Sequence[Segment], *, license: Mapping[str, str] | None = None
+) -> str:
+    """Podcasting 2.0 JSON transcript (podcast:transcript, type application/json); with
+    ``license`` (``{"identifier": "cc-by-4.0", "name": ..., "url": ...}``), a top-level
+    "license" says what the recording may be used under."""
     items = []
     for seg in segments:
         item: dict[str, object] = {}
@@ -81,7 +85,11 @@ def to_podcast_json(segments: Sequence[Segment]) -> str:
         item["endTime"] = round(seg.end, 3)
         item["body"] = seg.text.strip()
         items.append(item)
-    return json.dumps({"version": "1.0.0", "segments": items}, ensure_ascii=False, indent=1)
+    document: dict[str, object] = {"version": "1.0.0"}
+    if license:
+        document["license"] = dict(license)
+    document["segments"] = items
+    return json.dumps(document, ensure_ascii=False, indent=1)
 
 
 def to_text(segments: Sequence[Segment]) -> str:

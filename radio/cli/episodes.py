@@ -15,6 +15,7 @@ from flask import Flask
 from radio.cli.common import AppState, clock, pass_state
 from radio.cli.errors import ArchiveCommand
 from radio.data.episodes import Episode, EpisodeStatus, Visibility, get_episode, list_episodes
+from radio.data.licences import CODES
 from radio.data.renditions import rendition_file, renditions
 from radio.data.transcripts import segment_count
 from radio.jobs import tasks
@@ -42,6 +43,7 @@ SUMMARY_KEYS = (
     "true_peak_after",
     "source_path",
     "review_note",
+    "licence",
 )
 
 
@@ -61,6 +63,12 @@ SUMMARY_KEYS = (
     "--visibility",
     type=click.Choice([v.value for v in Visibility]),
     default=Visibility.PUBLIC.value,
+)
+@click.option(
+    "--licence",
+    "--license",
+    help=f"Licence it is published under: {', '.join(CODES)} (default: the show's, else "
+    "LICENCE in config.toml).",
 )
 @click.option("--wait", is_flag=True, help="Process now and return when ready (exit 1 if failed).")
 @pass_state
@@ -146,6 +154,8 @@ def _print_episode(state: AppState, row: Episode) -> None:
         click.echo(f"  review:   {row.review_note}")
     if s["duration"]:
         click.echo(f"  duration: {clock(s['duration'])}")
+    if row.licence_info:
+        click.echo(f"  licence:  {row.licence_info.label}")
     if s["loudness_before"] is not None and s["loudness_after"] is not None:
         click.echo(
             f"  loudness: {s['loudness_before']:.1f} LUFS -> {s['loudness_after']:.1f} LUFS, "

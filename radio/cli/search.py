@@ -17,7 +17,7 @@ from radio.cli.errors import ArchiveCommand
 from radio.data.episodes import get_episode
 from radio.data.search import Hit, Results, highlight, search
 from radio.data.transcripts import load_segments
-from transcription.formats import FORMATS
+from transcription.formats import FORMATS, to_podcast_json
 from transcription.models import ModelInfo, find_models
 
 
@@ -100,7 +100,11 @@ def transcript(state: AppState, episode: str, fmt: str, output: str | None) -> N
         raise click.ClickException(
             f"Episode {row.id} has no transcript yet (status: {row.status})."
         )
-    text = FORMATS[fmt][0](segments)
+    licence = row.licence_info
+    if fmt == "json" and licence:
+        text = to_podcast_json(segments, license=licence.summary())
+    else:
+        text = FORMATS[fmt][0](segments)
     if output:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}")

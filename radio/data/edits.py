@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import EllipsisType
 
 import sqlite_utils
 
@@ -37,7 +38,10 @@ def update_details(
     title: str,
     description: str,
     visibility: str,
+    licence: str | None | EllipsisType = ...,
 ) -> None:
+    """Save an editor's details; ``licence`` is a code checked by ``fields.licence`` (None:
+    no licence stated), left as it is when not given."""
     title = " ".join((title or "").split())
     if not title:
         raise EditError("The title can't be empty.")
@@ -50,7 +54,14 @@ def update_details(
         )
     if visibility not in VISIBILITIES:
         raise EditError(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
-    update_episode(db, episode_id, title=title, description=description, visibility=visibility)
+    changes: dict[str, str | None] = {
+        "title": title,
+        "description": description,
+        "visibility": visibility,
+    }
+    if licence is not ...:
+        changes["licence"] = licence
+    update_episode(db, episode_id, **changes)
     if visibility == Visibility.PUBLIC:  # an editor who publishes has reviewed it
         end_review(db, episode_id)
 

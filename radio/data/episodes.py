@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import sqlite_utils
 
+from radio.data import licences
 from radio.data.errors import NotFound
 from radio.db import utcnow
 from transcription.languages import language_name
@@ -46,6 +47,7 @@ class Show:
     language: str | None = None
     created_at: str | None = None
     hosts: str | None = None  # JSON list of names, when the station set them
+    licence: str | None = None  # the default for its recordings taken in without one
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Episode:
     language_probability: float | None = None  # how sure the detection was; None: not detected
     review_note: str | None = None  # why an editor must look before listeners do
     held_visibility: str | None = None  # what the uploader asked for while it is held back
+    licence: str | None = None  # a radio.data.licences code; None: no licence stated
     show_slug: str | None = None
     show_title: str | None = None
 
@@ -130,6 +133,11 @@ class Episode:
     def language_label(self) -> str | None:
         """The spoken language by name for pages ('Spanish'), else None."""
         return language_name(self.spoken_language) if self.spoken_language else None
+
+    @property
+    def licence_info(self) -> licences.Licence | None:
+        """The licence it is published under (label, URL), if one was stated."""
+        return licences.find(self.licence)
 
     @property
     def hint_label(self) -> str | None:
@@ -324,6 +332,19 @@ def show_language(db: sqlite_utils.Database, show_id: int | None) -> str | None:
         return None
     row = db.execute("select language from shows where id = ?", [show_id]).fetchone()
     return row[0] if row else None
+
+
+def show_licence(db: sqlite_utils.Database, show_id: int | None) -> str | None:
+    """A show's licence: the default for its recordings taken in without one."""
+    if show_id is None:
+        return None
+    row = db.execute("select licence from shows where id = ?", [show_id]).fetchone()
+    return row[0] if row else None
+
+
+def set_show_licence(db: sqlite_utils.Database, show_id: int, licence: str | None) -> None:
+    """Give a show a default licence (a code checked by ``fields.licence``), or none."""
+    db.execute("update shows set licence = ? where id = ?", [licence, show_id])
 
 
 def languages(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:

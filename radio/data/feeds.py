@@ -84,6 +84,7 @@ class FeedEpisode:
     opening: tuple[str, ...]  # the first segments' texts (none: not transcribed)
     chaptered: bool
     topics: tuple[str, ...]  # labels of its live tags, best first
+    licence: str | None = None  # a radio.data.licences code; None: none stated
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ _COLS = (
     "e.id, e.guid, e.title, e.description, coalesce(e.published_at, e.created_at) as published, "
     "e.updated_at, coalesce(r.duration, e.duration) as duration, "
     "coalesce(e.transcript_language, e.language, sh.language) as language, e.speakers, "
-    "e.show_id"
+    "e.show_id, e.licence"
 )
 
 
@@ -242,6 +243,7 @@ def _episodes(
             opening=tuple(text for (text,) in openings[r["id"]]),
             chaptered=r["id"] in chaptered,
             topics=tuple(topics[r["id"]]),
+            licence=r["licence"],
         )
         for r in rows
     ]

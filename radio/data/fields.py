@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+from radio.data import licences
 from radio.data.errors import Invalid, NotFound
 from transcription.languages import LANGUAGE_NAMES
 from transcription.models import normalise_language
@@ -154,6 +155,23 @@ def language(value: str | None, allowed: Sequence[str] | None = None) -> str | N
             f"en, fr, es, pt or sw (or leave it empty to detect it)."
         )
     return code
+
+
+def licence(value: str | None) -> str | None:
+    """A licence's code ('CC BY', 'cc-by-sa', 'All rights reserved' -> 'cc-by', 'cc-by-sa',
+    'all-rights-reserved'), or None when not given; anything else is refused, naming the
+    choices (``radio.data.licences``)."""
+    text = clean_text(value)
+    if not text:
+        return None
+    found = licences.find(text) if len(text) <= 40 else None
+    if found is None:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise FieldError(
+            f"{shown!r} is not a licence the archive knows; choose one of {licences.choices()} "
+            "(or leave it empty)."
+        )
+    return found.code
 
 
 def recorded_at(value: str | None, *, today: date | None = None) -> str:

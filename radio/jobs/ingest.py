@@ -31,6 +31,7 @@ from radio.data.episodes import (
     find_by_source,
     get_episode,
     get_or_create_show,
+    show_licence,
 )
 from radio.jobs.errors import IngestError
 from radio.media import store
@@ -53,6 +54,8 @@ class Metadata:
     speakers: Sequence[str] = field(default_factory=tuple)
     visibility: str = "public"
     uploaded_by: int | None = None  # the account that sent it (the web form), if any
+    # A licence's code or label ("cc-by", "CC BY"); None: its show's, else the station's.
+    licence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Limits:
     max_bytes: int | None = None
     languages: tuple[str, ...] | None = None  # hints the models take; None: any Whisper knows
     min_free_bytes: int = 0  # kept free on the data folder's disk beyond a new file
+    licence: str | None = None  # the station's code (LICENCE), after the show's
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Limits:
@@ -81,6 +85,7 @@ class Limits:
             max_bytes=int(config["MAX_CONTENT_LENGTH"]),
             languages=installed_languages(config.get("WHISPER_MODEL")),
             min_free_bytes=int(float(config.get("MIN_FREE_MB") or 0) * 1024 * 1024),
+            licence=config.get("LICENCE") or None,
         )
 
 
@@ -108,6 +113,7 @@ def checked_metadata(filename: str, meta: Metadata, limits: Limits) -> Metadata:
             recorded_at=fields.recorded_at(meta.recorded_at),
             language=fields.language(meta.language, limits.languages),
             speakers=fields.names(meta.speakers),
+            licence=fields.licence(meta.licence),
         )
     except fields.FieldError as e:
         raise IngestError(filename, str(e)) from None
@@ -170,7 +176,7 @@ def ingest_stream(
         received.path.unlink(missing_ok=True)
         raise
     try:
-        row = _create_episode(db, meta, filename, received, probe, rel)
+        row = _create_episode(db, meta, filename, received, probe, rel, limits.licence)
     except sqlite3.IntegrityError:
         # The same bytes arrived twice at once; the other request made the episode.
         existing = find_by_source(db, received.sha256)
@@ -235,8 +241,10 @@ def _create_episode(
     received: store.Received,
     probe: Probe,
     rel: str,
+    station_licence: str | None = None,
 ) -> Episode:
     show_id = get_or_create_show(db, meta.show, meta.language) if meta.show else None
+    licence = meta.licence or show_licence(db, show_id) or station_licence
     episode_id = add_episode(
         db,
         guid=str(uuid.uuid4()),
@@ -258,6 +266,7 @@ def _create_episode(
         source_channels=probe.channels,
         source_sample_rate=probe.sample_rate,
         uploaded_by=meta.uploaded_by,
+        licence=licence,
     )
     return get_episode(db, episode_id)
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from radio.data import fields
 from radio.data.errors import DataError
 from radio.db import connect, database_path
 from radio.jobs import tasks
@@ -52,7 +53,6 @@ POLL_SECONDS = 5.0
 SETTLE_POLLS = 12  # looks at an unchanged file that won't decode to its end, then refused
 _COPYING = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~", ".error.txt")
 _KEYS = ("show", "language", "licence", "visibility", "description")
-_LICENCE_STORED = "licence" in {f.name for f in dataclasses.fields(Metadata)}
 
 Take = Callable[[Path, Metadata], IngestResult]
 
@@ -72,15 +72,13 @@ class Settings:
     description: str = ""
 
     def metadata(self) -> Metadata:
-        meta = Metadata(
+        return Metadata(
             show=self.show,
             language=self.language,
+            licence=self.licence,
             visibility=self.visibility,
             description=self.description,
         )
-        if self.licence and _LICENCE_STORED:
-            meta = dataclasses.replace(meta, licence=self.licence)  # type: ignore[call-arg]
-        return meta
 
 
 @dataclass(frozen=True)
@@ -124,8 +122,11 @@ def read_settings(folder: Path, inherited: Settings) -> Settings:
     wrong = [key for key, value in data.items() if not isinstance(value, str)]
     if wrong:
         raise DropFolderError(f'{path}: write {", ".join(wrong)} as text in quotes, e.g. "en".')
-    if data.get("licence") and not _LICENCE_STORED:
-        logger.warning("%s: the archive has no place for a licence yet; it is not stored", path)
+    if data.get("licence"):
+        try:
+            data["licence"] = fields.licence(data["licence"])
+        except fields.FieldError as e:
+            raise DropFolderError(f"{path}: {e}") from None
     return dataclasses.replace(inherited, **data)
 
 

@@ -28,6 +28,7 @@ from radio.data import edits as editing
 from radio.data import episodes, fields
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
+from radio.data.licences import LICENCES
 from radio.data.processing import StepName
 from radio.data.renditions import renditions
 from radio.data.speakers import of_episode as speaker_rows
@@ -48,7 +49,7 @@ from radio.jobs import tasks
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
 from radio.web.templating import clock, seconds_text
-from transcription.formats import FORMATS
+from transcription.formats import FORMATS, to_podcast_json
 from transcription.taxonomy import TaxonomyError
 
 bp = Blueprint("archive", __name__)
@@ -201,7 +202,12 @@ def transcript(guid: str, fmt: str) -> Response:
     if not segments:
         abort(404, f"Episode {guid} has no transcript yet (status: {ep.status}).")
     render, mime = FORMATS[fmt]
-    response = current_app.response_class(render(segments), mimetype=mime)
+    licence = ep.licence_info
+    if fmt == "json" and licence:
+        text = to_podcast_json(segments, license=licence.summary())
+    else:
+        text = render(segments)
+    response = current_app.response_class(text, mimetype=mime)
     if mime.startswith("text/") and "charset" not in mime:
         response.charset = "utf-8"
     response.headers["Cache-Control"] = (
@@ -251,6 +257,7 @@ def _save_edit(ep: Episode) -> None:
             title=fields.title(request.form.get("title"), required=True),
             description=fields.description(request.form.get("description")),
             visibility=request.form.get("visibility", ep.visibility),
+            licence=fields.licence(request.form.get("licence", ep.licence)),
         )
         flash("Saved the episode's details.")
 
@@ -264,6 +271,7 @@ def _edit_page(ep: Episode) -> str:
         edits=editing.recent_edits(db, ep.id),
         tags=tagging.episode_tags(db, ep.id, include_removed=True),
         visibilities=VISIBILITIES,
+        licences=LICENCES,
         user=current_user(),
         again=get_retranscription(db, ep.id),
         phases=RETRANSCRIBE_PHASES,

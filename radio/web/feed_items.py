@@ -14,7 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
-from feeds.build import Enclosure, FeedInfo, FeedItem, Paging, Person, Transcript
+from feeds.build import Enclosure, FeedInfo, FeedItem, License, Paging, Person, Transcript
+from radio.data import licences
 from radio.data.feeds import (
     MAIN_RENDITION,
     FeedEpisode,
@@ -76,7 +77,18 @@ def _item(urls: Urls, episode: FeedEpisode, heard: Sequence[str] = ()) -> FeedIt
         language=episode.language,
         persons=_persons(episode, heard),
         topics=episode.topics,
+        license=_license(urls, episode),
     )
+
+
+def _license(urls: Urls, episode: FeedEpisode) -> License | None:
+    """podcast:license: the licence's SPDX identifier and legal text; "all rights reserved"
+    is no public licence, so its URL (which the namespace asks for, for a name SPDX doesn't
+    list) is the episode page, where the station says so."""
+    licence = licences.find(episode.licence)
+    if licence is None:
+        return None
+    return License(licence.identifier, licence.url or urls.episode(episode.guid))
 
 
 def _persons(episode: FeedEpisode, heard: Sequence[str]) -> tuple[Person, ...]:

@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
-from radio.data import episodes, fields
+from radio.data import episodes, fields, licences
 from radio.data.episodes import VISIBILITIES, Visibility
 from radio.data.users import Role
 from radio.db import get_db
@@ -35,7 +35,7 @@ from transcription.languages import installed_languages, language_name
 bp = Blueprint("upload", __name__)
 logger = logging.getLogger(__name__)
 
-FIELDS = ("title", "show", "recorded_at", "language", "description", "visibility")
+FIELDS = ("title", "show", "recorded_at", "language", "licence", "description", "visibility")
 ALREADY_HERE = "This recording is already in the archive, and an editor has been told."
 
 
@@ -82,6 +82,7 @@ def checked_form(form: dict[str, str]) -> dict[str, str]:
         "description": fields.description(form["description"]),
         "recorded_at": fields.recorded_at(form["recorded_at"]),
         "language": fields.language(form["language"], [code for code, _ in allowed]) or "",
+        "licence": fields.licence(form["licence"]) or "",
         "visibility": form["visibility"],
     }
 
@@ -103,6 +104,8 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
         shows=episodes.shows(get_db(), include_hidden=sees_hidden()),
         languages=languages(current_app.config.get("WHISPER_MODEL")),
         visibilities=VISIBILITIES,
+        licences=licences.LICENCES,
+        station_licence=licences.find(current_app.config.get("LICENCE")),
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
     )
 
@@ -129,6 +132,7 @@ def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileRe
         description=form["description"],
         recorded_at=form["recorded_at"] or None,
         language=form["language"] or None,
+        licence=form["licence"] or None,  # None: the show's, else the station's
         visibility=form["visibility"],
         uploaded_by=user.id if user else None,
     )
