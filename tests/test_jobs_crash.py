@@ -41,8 +41,8 @@ from tests.webserver import add_account, csrf_token
 
 SEED = 13
 WORKER_ROUNDS = 20
-UPLOAD_ROUNDS = 8
-INGEST_ROUNDS = 8
+UPLOAD_ROUNDS = 20
+INGEST_ROUNDS = 20
 SPEECH = ["LJ001-0001.wav", "jfk.flac", "LJ001-0003.wav", "61-70968-0000.flac", "LJ001-0005.wav"]
 # Short English clips, taken in one a round so that every kill finds work in progress.
 MORE = [

@@ -58,7 +58,8 @@ RANDOM_SEED = 20261102
 GROUP_GAP_SECONDS = 0.5  # a pause this long between VAD chunks may end a decoding run
 RUN_SECONDS = 25.0  # speech per decoding run, at most (unless one utterance is longer)
 SWITCH_CONFIDENCE = 0.7  # a block's own language wins over the show's when this sure
-HOLE_SECONDS = 2.0  # speech left without a word this long is decoded again on its own
+HOLE_SECONDS = 2.0  # a chunk's first speech left without a word this long is decoded again
+MAX_HOLE_SECONDS = 30.0  # one window: longer, Whisper heard nothing there, it didn't skip
 
 ProgressFn = Callable[[float, float], None]
 
@@ -202,9 +203,9 @@ class Transcriber:
         for group in _groups(block.speech[channel]):
             found = list(self._decode(audio, group, block.offset, language, speaker))
             # Whisper sometimes jumps over the first seconds of a run (seen after a muted
-            # stretch of cross-talk): speech it left without a word is heard once more alone.
-            for hole in _holes(group, found, block.offset):
-                found += self._decode(audio, [hole], block.offset, language, speaker)
+            # stretch of cross-talk: a whole 5 s sentence): that speech is heard once more.
+            for skipped in _skipped_starts(group, found, block.offset):
+                found += self._decode(audio, [skipped], block.offset, language, speaker)
             yield from sorted(found, key=lambda s: s.start)
 
     def _decode(
@@ -231,28 +232,25 @@ class Transcriber:
             yield Segment(_seconds(seg.start, off), _seconds(seg.end, off), text, words, speaker)
 
 
-def _holes(chunks: list[dict], found: list[Segment], offset: float) -> list[dict]:
-    """Stretches of at least ``HOLE_SECONDS`` of the chunks' speech with no word in them."""
-    covered = [
-        (int((w.start - offset - 0.3) * SAMPLE_RATE), int((w.end - offset + 0.3) * SAMPLE_RATE))
-        for s in found
-        for w in (s.words or (Word(s.start, s.end, s.text, 1.0),))
-    ]
-    holes = []
-    least = int(HOLE_SECONDS * SAMPLE_RATE)
+def _skipped_starts(chunks: list[dict], found: list[Segment], offset: float) -> list[dict]:
+    """Each chunk's opening speech that got no word, when Whisper seems to have jumped over
+    it: at least ``HOLE_SECONDS`` and at most one window (``MAX_HOLE_SECONDS``).
+
+    A chunk's start is where packing joined speech that was apart, and where Whisper's first
+    timestamp may leap ahead. Nothing when the run gave no words at all, or the wordless
+    stretch is longer than a window: decoding that again gives the same nothing (a language
+    the model lacks, noise the VAD took for speech), at the cost of a second decode.
+    """
+    starts = sorted(int((w.start - offset - 0.3) * SAMPLE_RATE) for s in found for w in s.words)
+    if not starts:
+        return []
+    skipped = []
     for chunk in chunks:
-        at = chunk["start"]
-        for start, end in [*_merge(covered), (chunk["end"], chunk["end"])]:
-            if end <= at or start <= at:
-                at = max(at, end)
-                continue
-            stop = min(start, chunk["end"])
-            if stop - at >= least:
-                holes.append({"start": at, "end": stop})
-            at = max(at, end)
-            if at >= chunk["end"]:
-                break
-    return holes
+        first = next((t for t in starts if t >= chunk["start"]), chunk["end"])
+        end = min(first, chunk["end"])
+        if HOLE_SECONDS <= (end - chunk["start"]) / SAMPLE_RATE <= MAX_HOLE_SECONDS:
+            skipped.append({"start": chunk["start"], "end": end})
+    return skipped
 
 
 def _groups(chunks: list[dict]) -> Iterator[list[dict]]:
