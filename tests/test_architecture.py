@@ -131,3 +131,20 @@ def test_modules_and_functions_stay_small() -> None:
                 if span > MAX_FUNCTION_LINES:
                     too_long.append(f"{name}:{node.lineno} {node.name}() {span} lines")
     assert too_long == [], "split these (house style: modules < 400, functions < 60 lines)"
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """pyproject.toml lists the packages by name: a new one left out works in the editable
+    install the tests use and breaks `pip install .` (radio.upkeep once did)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for top in ("radio", "transcription", "feeds")
+        for init in (root / top).rglob("__init__.py")
+    }
+    assert found - listed == set()
