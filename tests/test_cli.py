@@ -70,6 +70,14 @@ def test_ingest_without_wait_queues(runner):
     assert [e["status"] for e in data] == ["queued"]
 
 
+def test_one_title_for_several_files_numbers_them(runner):
+    files = [str(clip(f"LJ001-000{i}.wav")) for i in (2, 3, 4)]
+    result = runner("ingest", *files, "--title", "Water committee")
+    assert result.exit_code == 0, result.output
+    titles = sorted(e["title"] for e in json.loads(runner("status", "--json").output))
+    assert titles == [f"Water committee ({i} of 3)" for i in (1, 2, 3)]
+
+
 def test_status_of_unknown_episode(runner):
     runner("init")
     result = runner("status", "42")

@@ -56,7 +56,7 @@ def test_several_files_each_get_their_own_answer(app, uploader, db, tmp_path):
     episodes = list(db.query("select * from episodes"))
     assert len(episodes) == 1
     ep = episodes[0]
-    assert ep["title"] == "Water committee: jfk" and ep["status"] == "queued"
+    assert ep["title"] == "Water committee (1 of 3)" and ep["status"] == "queued"
     assert ep["language"] == "en" and ep["recorded_at"] == "2026-11-02"
     assert ep["description"] == "The committee meets."
     # the uploader can follow what they uploaded, though it isn't public yet

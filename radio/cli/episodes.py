@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import threading
@@ -20,7 +21,7 @@ from radio.data.renditions import rendition_file, renditions
 from radio.data.transcripts import segment_count
 from radio.jobs import tasks
 from radio.jobs.errors import IngestError
-from radio.jobs.ingest import IngestResult, Limits, Metadata, ingest_file
+from radio.jobs.ingest import IngestResult, Limits, Metadata, ingest_file, title_in_batch
 from radio.media import store
 
 STATUS_COLOURS = {EpisodeStatus.READY: "green", EpisodeStatus.FAILED: "red"}
@@ -81,10 +82,11 @@ def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) 
     speakers = tuple(s.strip() for s in (options.pop("speakers") or "").split(",") if s.strip())
     meta = Metadata(speakers=speakers, **options)
     failures = 0
-    for name in files:
+    for index, name in enumerate(files, 1):
         # One refused file doesn't stop the others; the exit status says some were refused.
+        titled = dataclasses.replace(meta, title=title_in_batch(meta.title, index, len(files)))
         try:
-            result = _ingest_one(state, Path(name), meta, queue=not wait)
+            result = _ingest_one(state, Path(name), titled, queue=not wait)
         except IngestError as e:
             click.secho(f"Refused {e}", fg="red", err=True)
             failures += 1

@@ -99,6 +99,19 @@ def default_title(filename: str) -> str:
     return fields.made_up_title(stem) or "Untitled recording"
 
 
+def title_in_batch(title: str | None, index: int, count: int) -> str | None:
+    """The title of recording ``index`` (from 1) of ``count`` given one title together:
+    "Water committee (2 of 3)", so a batch doesn't fill the archive with one title. None
+    (no title given) stays None: each recording is then named after its file."""
+    if not title or count < 2:
+        return title
+    suffix = f" ({index} of {count})"
+    head = fields.made_up_title(title)
+    if len(head) + len(suffix) > fields.MAX_TITLE_CHARS:  # keep the number, cut the title
+        head = fields.made_up_title(head[: fields.MAX_TITLE_CHARS - len(suffix)] + " …")
+    return head + suffix
+
+
 def checked_metadata(filename: str, meta: Metadata, limits: Limits) -> Metadata:
     """``meta`` with every field cleaned and checked as the forms check them; IngestError
     names the field and its limit (a 400 KB title, a path given as the language...)."""

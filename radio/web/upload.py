@@ -63,7 +63,9 @@ def upload() -> tuple[str | Response, int]:
             return _answer(form, [], str(e), 400)
         if not files:
             return _answer(form, [], "Choose at least one recording to upload.", 400)
-        results = [_ingest(f, checked, several=len(files) > 1) for f in files]
+        results = [
+            _ingest(f, checked, index=i, count=len(files)) for i, f in enumerate(files, 1)
+        ]
         if all(r.outcome == "refused" for r in results):
             status = 422
         if wants_json():
@@ -117,14 +119,12 @@ def languages(configured: str | None) -> list[tuple[str, str]]:
     return sorted(((code, language_name(code)) for code in codes), key=lambda c: c[1])
 
 
-def _ingest(file: FileStorage, form: dict[str, str], *, several: bool) -> FileResult:
-    from radio.jobs.ingest import IngestError, Limits, Metadata, default_title, ingest_stream
+def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) -> FileResult:
+    from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_stream, title_in_batch
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     name = fields.filename(file.filename)  # shown and kept; the file is stored by its hash
-    title = form["title"] or None
-    if title and several:  # one title for several recordings: tell them apart by file name
-        title = fields.made_up_title(f"{title}: {default_title(name)}")
+    title = title_in_batch(form["title"] or None, index, count)
     user = current_user()
     meta = Metadata(
         title=title,
