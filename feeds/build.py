@@ -6,7 +6,9 @@ hash of the output is a strong ETag. Every URL given here must already be absolu
 The RSS carries the iTunes tags (feedgen's ``podcast`` extension), the Podcasting
 2.0 namespace (``feeds.podcast``) and, for a feed split into pages, RFC 5005 paging
 links (``atom:link rel="first|previous|next|last"``), which podcastparser (gPodder)
-and AntennaPod follow to reach older episodes.
+and AntennaPod follow to reach older episodes. A feed with a twin (the same episodes
+with another main enclosure, such as a data saver's) names it in an ``atom:link
+rel="alternate" type="application/rss+xml"`` with a title, as an HTML page would.
 """
 
 from __future__ import annotations
@@ -24,16 +26,19 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
 from feeds import FeedError
+from feeds.chapters import ChapterMark
 from feeds.podcast import (
     AlternateEnclosureTag,
     PodcastEntryExtension,
     PodcastExtension,
+    SoundbiteTag,
     SourceTag,
     podcast_guid,
     xml_elem,
 )
 from feeds.podcast import LicenseTag as License
 from feeds.podcast import PersonTag as Person  # noqa: F401 - part of this module's API
+from feeds.podlove import PodloveEntryExtension, PodloveExtension
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +56,18 @@ class Enclosure:
     length: int  # exact size in bytes
     mime: str
     bitrate: int | None = None  # bits per second
-    codecs: str | None = None
+    codecs: str | None = None  # RFC 6381: "opus", "mp4a.40.2"
     title: str | None = None
+    default: bool = False  # as an alternate: the one the enclosure also names
+
+
+@dataclass(frozen=True)
+class RelatedFeed:
+    """Another feed of the same episodes (its data-saver or standard twin)."""
+
+    url: str
+    title: str
+    mime: str = "application/rss+xml"
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,13 @@ class Transcript:
     mime: str
     language: str | None = None
     captions: bool = False  # rel="captions": timed text a player can show as subtitles
+
+
+@dataclass(frozen=True)
+class Soundbite:
+    start: float  # seconds into the enclosure
+    duration: float  # seconds
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,12 +96,14 @@ class FeedItem:
     alternates: tuple[Enclosure, ...] = ()
     transcripts: tuple[Transcript, ...] = ()
     chapters_url: str | None = None
+    chapters: tuple[ChapterMark, ...] = ()  # written inline too (psc:chapters)
     summary: str = ""  # the editor's description, plain text
     opening: str = ""  # the opening lines of the transcript, plain text
     language: str | None = None
     persons: tuple[Person, ...] = ()
     topics: tuple[str, ...] = ()
     license: License | None = None  # podcast:license
+    soundbites: tuple[Soundbite, ...] = ()  # podcast:soundbite, moments an editor marked
 
 
 @dataclass(frozen=True)
@@ -108,6 +132,7 @@ class FeedInfo:
     hosts: tuple[Person, ...] = ()
     paging: Paging | None = None
     updated: datetime | None = None  # lastBuildDate; defaults to the newest item
+    related: tuple[RelatedFeed, ...] = ()  # atom:link rel="alternate" to its twins
 
 
 def clean(text: str | None) -> str:
@@ -138,19 +163,24 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-class _PagingExtension(BaseExtension):
-    """feedgen writes only ``atom:link rel="self"`` in RSS; this adds the RFC 5005 links."""
+class _AtomLinksExtension(BaseExtension):
+    """feedgen writes only ``atom:link rel="self"`` in RSS; this adds the RFC 5005 links
+    and the links to the feed's twins."""
 
     def __init__(self) -> None:
         self.paging: Paging | None = None
+        self.related: tuple[RelatedFeed, ...] = ()
 
     def extend_rss(self, rss_feed: Any) -> Any:
+        channel = rss_feed[0]
         if self.paging:
-            channel = rss_feed[0]
             for rel in ("first", "previous", "next", "last"):
                 href = getattr(self.paging, rel)
                 if href:
                     xml_elem(f"{{{ATOM_NS}}}link", channel, rel=rel, href=href)
+        for feed in self.related:
+            attrs = {"rel": "alternate", "type": feed.mime, "title": clean(feed.title)}
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=feed.url, **attrs)
         return rss_feed
 
 
@@ -158,7 +188,8 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("podcast", atom=False)  # feedgen's iTunes tags
     fg.register_extension("podcastindex", PodcastExtension, PodcastEntryExtension, atom=False)
-    fg.register_extension("paging", _PagingExtension, None, atom=False)
+    fg.register_extension("atomlinks", _AtomLinksExtension, None, atom=False)
+    fg.register_extension("psc", PodloveExtension, PodloveEntryExtension, atom=False)
     fg.title(clean(info.title))
     # feedgen writes the last link given as the RSS <link>: self first, the web page last.
     fg.link(href=info.self_url, rel="self", type="application/rss+xml")
@@ -191,7 +222,8 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     pc.medium("podcast")
     for host in info.hosts:
         pc.person(clean(host.name), role=host.role, group=host.group, href=host.href)
-    fg.paging.paging = info.paging
+    fg.atomlinks.paging = info.paging
+    fg.atomlinks.related = info.related
     return fg
 
 
@@ -215,6 +247,7 @@ def _entry(fe: FeedEntry, item: FeedItem) -> None:
         pc.transcript(t.url, t.mime, language=t.language, rel="captions" if t.captions else None)
     if item.chapters_url:
         pc.chapters(item.chapters_url)
+    fe.psc.chapters([ChapterMark(c.start, clean(c.title), c.end) for c in item.chapters])
     for alt in item.alternates:
         content_type = f'{alt.mime}; codecs="{alt.codecs}"' if alt.codecs else alt.mime
         pc.alternate_enclosure(
@@ -226,12 +259,15 @@ def _entry(fe: FeedEntry, item: FeedItem) -> None:
                 title=alt.title,
                 codecs=alt.codecs,
                 lang=item.language,
+                default=alt.default,
             )
         )
     for person in item.persons:
         pc.person(clean(person.name), role=person.role, group=person.group, href=person.href)
     if item.license:
         pc.license(item.license)
+    for bite in item.soundbites:
+        pc.soundbite(SoundbiteTag(bite.start, bite.duration, clean(bite.title)))
 
 
 def build_rss(info: FeedInfo, items: Iterable[FeedItem]) -> bytes:

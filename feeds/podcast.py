@@ -67,6 +67,16 @@ class LicenseTag:
 
 
 @dataclass(frozen=True)
+class SoundbiteTag:
+    """podcast:soundbite: a moment of the item's enclosure, ``start`` and ``duration`` in
+    seconds (the namespace recommends 15 to 120), with an optional title (up to 128 chars)."""
+
+    start: float
+    duration: float
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class SourceTag:
     uri: str
     content_type: str | None = None
@@ -187,11 +197,12 @@ class _EntryState:
     alternates: list[AlternateEnclosureTag] = field(default_factory=list)
     persons: list[PersonTag] = field(default_factory=list)
     license: LicenseTag | None = None
+    soundbites: list[SoundbiteTag] = field(default_factory=list)
 
 
 class PodcastEntryExtension(BaseEntryExtension):
     """Item tags: podcast:transcript, podcast:chapters, podcast:alternateEnclosure,
-    podcast:person, podcast:license."""
+    podcast:person, podcast:license, podcast:soundbite."""
 
     def __init__(self) -> None:
         self._state = _EntryState()
@@ -212,6 +223,9 @@ class PodcastEntryExtension(BaseEntryExtension):
         if state.license:
             attrs = {"url": state.license.url} if state.license.url else {}
             xml_elem(_tag("license"), entry, **attrs).text = state.license.identifier
+        for bite in state.soundbites:
+            times = {"startTime": _seconds(bite.start), "duration": _seconds(bite.duration)}
+            xml_elem(_tag("soundbite"), entry, **times).text = bite.title or None
         return entry
 
     def extend_atom(self, entry: Any) -> Any:
@@ -272,6 +286,22 @@ class PodcastEntryExtension(BaseEntryExtension):
                 raise FeedError("podcast:license needs a licence's name; leave it out instead.")
             self._state.license = license
         return self._state.license
+
+    def soundbite(self, soundbite: SoundbiteTag | None = None) -> list[SoundbiteTag]:
+        if soundbite is not None:
+            if not soundbite.start >= 0 or not soundbite.duration > 0:
+                raise FeedError(
+                    f"podcast:soundbite at {soundbite.start} s for {soundbite.duration} s needs "
+                    "a start of 0 or more and a duration over 0."
+                )
+            self._state.soundbites.append(soundbite)
+        return list(self._state.soundbites)
+
+
+def _seconds(value: float) -> str:
+    """Seconds as the namespace writes them: ``73.0``, ``1234.5``, at most milliseconds."""
+    text = f"{float(value):.3f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 def _number(value: float) -> str:

@@ -24,7 +24,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OUT = Path(__file__).resolve().parent.parent / "transcription" / "voice_encoder" / "voice_encoder.onnx"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "transcription" / "voice_encoder" / "voice_encoder.onnx"
 DTYPES = {"FloatStorage": np.float32}
 HIDDEN = 256
 

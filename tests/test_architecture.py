@@ -25,7 +25,10 @@ PACKAGES = ("radio", "transcription", "feeds")
 HEAVY = ("faster_whisper", "ctranslate2", "av")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
-SCHEMA_FILES = (Path("radio/db.py"), Path("radio/migrations.py"))
+SCHEMA_FILES = (
+    Path("radio/db.py"),
+    *sorted(p.relative_to(ROOT) for p in (ROOT / "radio" / "migrations").glob("*.py")),
+)
 
 
 def source_files() -> list[Path]:
@@ -100,7 +103,7 @@ SQL = re.compile(
 
 
 def test_every_sql_statement_lives_in_the_data_layer() -> None:
-    """One way into each table: its data/ module (and the schema in radio/migrations.py)."""
+    """One way into each table: its data/ module (and the schema in radio/migrations/)."""
     offenders = []
     for path in source_files():
         relative = path.relative_to(ROOT)

@@ -46,7 +46,7 @@ def test_ingest_wait_processes_and_reports_what_was_made(runner, home):
     status = runner("status", "1", "--json")
     data = json.loads(status.output)
     assert data["status"] == "ready" and data["title"] == "Water committee"
-    assert {r["kind"] for r in data["renditions"]} == {"mp3", "opus"}
+    assert {r["kind"] for r in data["renditions"]} == {"mp3", "opus", "aac"}
     for r in data["renditions"]:
         assert set(r) >= {"kind", "path", "bytes", "bitrate", "mime"}
         assert (home / "media" / r["path"]).stat().st_size == r["bytes"]

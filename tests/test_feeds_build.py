@@ -18,6 +18,7 @@ from feeds.build import (
     License,
     Paging,
     Person,
+    RelatedFeed,
     Transcript,
     build_rss,
     format_duration,
@@ -280,3 +281,17 @@ def test_chapters_json():
     ]
     with pytest.raises(FeedError):
         chapters_document([])
+
+
+def test_a_feed_names_its_twin_and_an_alternate_may_be_marked_default():
+    twin = RelatedFeed(f"{BASE}/feeds/saver/all.xml", "Community Radio Archive (data saver) ñ")
+    small = replace(item().alternates[0], default=True)
+    rss = parse(build_rss(info(related=(twin,)), [item(alternates=(small,))]))
+    link = one(rss, "/rss/channel/atom:link[@rel='alternate']")
+    assert (link.get("href"), link.get("title")) == (twin.url, twin.title)
+    assert link.get("type") == "application/rss+xml"
+    assert one(rss, "/rss/channel/link/text()") == f"{BASE}/"  # the web page stays the link
+    assert one(rss, "//podcast:alternateEnclosure/@default") == "true"
+    plain = parse(build_rss(info(), [item()]))
+    assert plain.xpath("//atom:link[@rel='alternate']", namespaces=NS) == []
+    assert plain.xpath("//podcast:alternateEnclosure/@default", namespaces=NS) == []

@@ -32,6 +32,7 @@ from waitress import create_server
 
 from feeds.podcast import podcast_guid
 from radio import create_app
+from radio.data import tags
 from radio.data.episodes import public_sql, update_episode
 from radio.db import connect, database_path
 from radio.jobs import pipeline
@@ -181,6 +182,20 @@ def test_podcastparser_finds_enclosure_duration_and_guid(archive):
     assert LINE in parsed["episodes"][-1]["description"]
 
 
+def test_podcastparser_reads_the_chapters_inside_the_feed(archive):
+    """psc:chapters travel with the feed: gPodder sees them with no chapters file (#14)."""
+    with urllib.request.urlopen(archive.feed_url, timeout=30) as stream:
+        parsed = podcastparser.parse(archive.feed_url, stream)
+    seen = 0
+    for found, episode in zip(parsed["episodes"], archive.public(), strict=True):
+        stored = tags.chapters(archive.db, episode["id"])
+        got = [(c["start"], c["title"]) for c in found.get("chapters", [])]
+        # podcastparser reads whole seconds
+        assert got == [(int(c.start), c.title) for c in stored]
+        seen += len(stored)
+    assert seen >= 2
+
+
 def test_feedparser_finds_enclosure_duration_guid_and_a_transcript(archive):
     parsed = feedparser.parse(fetch(archive.feed_url))
     assert not parsed.bozo, parsed.get("bozo_exception")
@@ -233,10 +248,12 @@ def test_partytime_finds_transcripts_chapters_and_alternate_enclosure(archive, t
             {"url": f"{base}.srt", "type": "application/srt", "language": "en"},
             {"url": f"{base}.json", "type": "application/json", "language": "en"},
         ]
-        (alt,) = item["alternativeEnclosures"]
+        alts = {a["source"][0]["uri"].rsplit("/", 1)[1]: a for a in item["alternativeEnclosures"]}
+        assert sorted(alts) == ["audio.m4a", "audio.opus"]
+        alt = alts["audio.opus"]
         assert alt["type"] == "audio/ogg" and alt["codecs"] == "opus"
         assert alt["length"] == episode["files"]["opus"].stat().st_size
-        assert alt["bitrate"] == 24000 and alt["title"] == "Data saver"
+        assert alt["bitrate"] == 24000 and alt["title"] == "Data saver (Opus, 24 kbps)"
         assert alt["source"][0]["uri"] == f"{archive.base}/media/{episode['guid']}/audio.opus"
         assert item["enclosure"]["length"] == episode["files"]["mp3"].stat().st_size
     first = feed["items"][-1]

@@ -186,9 +186,14 @@ def test_the_worker_killed_twenty_times_loses_nothing(tmp_path: Path) -> None:
         assert len(set(said)) == len(said), f"{expected[row['source_sha256']]}: a segment twice"
         assert [s[0] for s in said] == sorted(s[0] for s in said)
         kinds = query(home, "select kind from renditions where episode_id = ?", (row["id"],))
-        assert sorted(k["kind"] for k in kinds) == ["mp3", "opus"]
+        assert sorted(k["kind"] for k in kinds) == ["aac", "mp3", "opus"]
         folder = home / "media" / "episodes" / row["guid"]
-        assert sorted(p.name for p in folder.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "audio.m4a",
+            "audio.mp3",
+            "audio.opus",
+            "peaks.json",
+        ]
 
 
 class Browser:

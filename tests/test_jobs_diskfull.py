@@ -204,6 +204,7 @@ def test_processing_out_of_room_fails_then_retry_finishes_it(
     assert (episode.status, episode.error) == ("ready", None)
     assert sha256(original) == sha256(source) and integrity(home) == "ok"
     assert sorted(p.name for p in store.episode_dir(home, episode.guid).iterdir()) == [
+        "audio.m4a",
         "audio.mp3",
         "audio.opus",
         "peaks.json",

@@ -28,7 +28,13 @@ def test_processing_makes_renditions_and_publishes(app, db, home):
     assert kinds["opus"]["bitrate"] == 24000
     assert (home / "media" / row["peaks_path"]).exists()
     steps = {r["step"]: r["status"] for r in db["episode_steps"].rows}
-    assert steps == {"audio": "done", "transcribe": "done", "speakers": "done", "topics": "done"}
+    assert steps == {
+        "audio": "done",
+        "transcribe": "done",
+        "speakers": "done",
+        "topics": "done",
+        "tags": "done",
+    }
 
 
 def test_a_finished_step_is_not_redone(app, db, home):
@@ -39,7 +45,7 @@ def test_a_finished_step_is_not_redone(app, db, home):
     pipeline.retry(db, episode_id)  # as if someone retried a ready episode
     assert pipeline.process(db, app.config, episode_id) == "ready"
     assert mp3.stat().st_mtime_ns == before
-    assert db["renditions"].count == 2
+    assert db["renditions"].count == 3
 
 
 def test_failure_is_recorded_and_retry_completes(app, db, home):
@@ -83,7 +89,12 @@ def test_half_written_files_are_swept(app, db, home):
     folder.mkdir(parents=True)
     (folder / "audio.mp3.part").write_bytes(b"half an mp3")
     pipeline.process(db, app.config, episode_id)
-    assert sorted(p.name for p in folder.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "audio.m4a",
+        "audio.mp3",
+        "audio.opus",
+        "peaks.json",
+    ]
 
 
 def test_a_shows_language_is_the_hint_for_its_episodes(app, db, home):

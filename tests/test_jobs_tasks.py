@@ -104,11 +104,16 @@ def test_sigkill_mid_transcription_resumes_without_duplicates_or_orphans(tmp_pat
     assert text.count("fellow americans") == 3  # each JFK clip transcribed once
     steps = {r["step"]: r["attempts"] for r in db["episode_steps"].rows}
     assert steps["audio"] == 1  # finished before the kill, not redone
-    assert db["renditions"].count == 2
+    assert db["renditions"].count == 3
 
     media = home / "media"
     assert list((media / "incoming").iterdir()) == []
     assert len([p for p in (media / "originals").rglob("*") if p.is_file()]) == 1
     folder = media / "episodes" / done["guid"]
-    assert sorted(p.name for p in folder.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "audio.m4a",
+        "audio.mp3",
+        "audio.opus",
+        "peaks.json",
+    ]
     assert json.loads((folder / "peaks.json").read_text())

@@ -1,8 +1,9 @@
 """radio.media.renditions on real speech: loudness, true peak, bit rates, peaks, crash safety.
 
-Renditions are checked with other tools than the ones that made them: libsndfile
-(through soundfile) decodes, pyloudnorm measures loudness, scipy oversamples for the
-true peak.
+Renditions are checked with other tools than the ones that made them where there is one:
+libsndfile (through soundfile) decodes the MP3 and Opus (libsndfile reads no M4A, so the
+AAC is decoded by FFmpeg's decoder through PyAV, and mutagen reads its container),
+pyloudnorm measures loudness, scipy oversamples for the true peak.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 from pathlib import Path
 
 import av
+import mutagen
+import mutagen.mp4
 import numpy as np
 import pyloudnorm
 import pytest
@@ -20,14 +23,31 @@ import soundfile
 from radio.media import renditions
 from tests.audiofiles import DATA, FORMATS, JFK, LJ, convert, decode_mono, true_peak_dbtp
 
+# The data saver's goal (#14): at most 11 MB (10^6 bytes) an hour of speech, container included.
+SAVER_BYTES_PER_HOUR = 11_000_000
+
+
+def decode(r: renditions.Rendition) -> tuple[np.ndarray, int]:
+    """A rendition as a player decodes it: samples (1-D if mono) and its own rate."""
+    if r.kind != "aac":
+        x, rate = soundfile.read(r.path, dtype="float64")  # libsndfile: mpg123 / libopus
+        return x, rate
+    with av.open(str(r.path)) as container:  # FFmpeg's AAC decoder; it applies the edit list
+        stream = container.streams.audio[0]
+        rate = stream.codec_context.sample_rate
+        frames = [f.to_ndarray() for f in container.decode(stream)]  # fltp: (channels, n)
+    x = np.concatenate(frames, axis=1).astype(np.float64)
+    return (x[0] if len(x) == 1 else x.T), rate
+
 
 def check_renditions(result: renditions.RenderResult, duration: float) -> None:
-    """Loudness, peak, channels, bit rate and length of both renditions, independently."""
+    """Loudness, peak, channels, bit rate and length of every rendition, independently."""
     kinds = {r.kind: r for r in result.renditions}
-    assert set(kinds) == {"mp3", "opus"}
+    assert set(kinds) == {"mp3", "opus", "aac"}
     for r in result.renditions:
         assert r.path.exists() and r.path.stat().st_size == r.bytes
-        x, rate = soundfile.read(r.path, dtype="float64")  # libsndfile: mpg123 / libopus
+        x, rate = decode(r)  # libsndfile decodes Opus at the rate its header records
+        assert rate == r.sample_rate or r.kind == "opus"
         assert x.ndim == 1, f"{r.kind} is not mono"
         lufs = pyloudnorm.Meter(rate).integrated_loudness(x)
         assert lufs == pytest.approx(-16.0, abs=1.0), f"{r.kind}: {lufs:.2f} LUFS"
@@ -45,6 +65,31 @@ def check_renditions(result: renditions.RenderResult, duration: float) -> None:
     info = soundfile.info(opus.path)
     assert (info.format, info.subtype, info.channels) == ("OGG", "OPUS", 1)
     assert opus.bytes * 8 / opus.duration == pytest.approx(24_000, rel=0.25)
+    check_aac(kinds["aac"])
+
+
+def check_aac(aac: renditions.Rendition) -> None:
+    """The data saver iPhones play: AAC-LC in a fast-start M4A, mono, small."""
+    assert (aac.path.name, aac.mime, aac.bitrate, aac.sample_rate) == (
+        "audio.m4a",
+        "audio/mp4",
+        22_000,
+        24_000,
+    )
+    tags = mutagen.File(aac.path)  # another reader than the muxer that wrote it
+    assert isinstance(tags, mutagen.mp4.MP4)
+    assert (tags.info.codec, tags.info.codec_description) == ("mp4a.40.2", "AAC LC")
+    assert (tags.info.channels, tags.info.sample_rate) == (1, 24_000)
+    with av.open(str(aac.path)) as container:
+        assert container.format.name.startswith("mov,mp4,m4a")
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.name, stream.channels) == ("aac", 1)
+    head = aac.path.read_bytes()[:4096]  # fast start: the index comes before the audio
+    assert head[4:8] == b"ftyp" and b"moov" in head
+    # A short clip carries the M4A's fixed headers (under 1 kB) that an hour spreads thin;
+    # the index's 4 bytes a frame, which grow with the length, stay in the figure.
+    per_hour = (aac.bytes - 1_000) / aac.duration * 3600
+    assert per_hour <= SAVER_BYTES_PER_HOUR, f"{per_hour / 1e6:.2f} MB an hour"
 
 
 @pytest.mark.parametrize("suffix", FORMATS)
@@ -84,7 +129,8 @@ def test_overshooting_rendition_is_encoded_again_until_it_holds(
     caplog.set_level(logging.INFO, logger="radio.media.renditions")
     result = renditions.render(src, tmp_path / "out", codec_headroom_db=-1.0)
     assert result.repairs >= 1
-    assert "mp3 passes -1.0 dBTP" in caplog.text and "opus passes -1.0 dBTP" in caplog.text
+    for kind in ("mp3", "opus", "aac"):
+        assert f"{kind} passes -1.0 dBTP" in caplog.text
     check_renditions(result, 9.655)
     for r in result.renditions:
         assert renditions.find_overshoots(r.path, -1.0) == []
@@ -122,11 +168,18 @@ def test_render_reports_progress_and_shows_only_complete_outputs(tmp_path: Path)
 
     def progress(done: float, total: float) -> None:
         calls.append((done, total))
-        finals = {"audio.mp3", "audio.opus", "peaks.json"} & {p.name for p in out.iterdir()}
+        finals = {"audio.mp3", "audio.opus", "audio.m4a", "peaks.json"} & {
+            p.name for p in out.iterdir()
+        }
         assert not finals, f"{finals} visible before the render finished"
 
     result = renditions.render(LJ, out, progress=progress)
-    assert sorted(p.name for p in out.iterdir()) == ["audio.mp3", "audio.opus", "peaks.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "audio.m4a",
+        "audio.mp3",
+        "audio.opus",
+        "peaks.json",
+    ]
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     done, total = calls[-1]
     assert total == pytest.approx(2 * 9.655, abs=0.1) and done == pytest.approx(total, abs=0.1)

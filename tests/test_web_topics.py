@@ -116,8 +116,9 @@ def test_topic_page_lists_episodes_newest_first_with_a_feed(archive):
     assert doc.xpath("//h1/text()") == ["Printing and books"]
     assert topic_titles(doc) == ["Gutenberg", "Books and phones"]
     feed = "/feeds/topics/printing.xml"
-    assert doc.xpath("//a[@class='subscribe']/@href") == [feed]
-    assert doc.xpath("//link[@rel='alternate'][@type='application/rss+xml']/@href") == [feed]
+    assert doc.xpath("//a[@class='subscribe']/@href") == ["/subscribe/topics/printing"]
+    links = doc.xpath("//link[@rel='alternate'][@type='application/rss+xml']/@href")
+    assert links == [feed, "/feeds/saver/topics/printing.xml"]
     rss = app.test_client().get(feed)
     assert rss.status_code == 200
     items = etree.fromstring(rss.data).xpath("//item/guid/text()")

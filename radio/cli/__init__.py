@@ -4,6 +4,7 @@
 - ``episodes``: ingest, status, retry, clip
 - ``search``: search, transcript, models
 - ``topics``: tag, retag, topics, chapters
+- ``filetags``: tagfiles (titles and chapters into the listening files)
 - ``transcripts``: retranscribe
 - ``speakers``: speakers
 - ``users``: user add | password | role | list
@@ -19,7 +20,18 @@ import logging
 
 import click
 
-from radio.cli import backup, episodes, search, server, speakers, topics, transcripts, users, watch
+from radio.cli import (
+    backup,
+    episodes,
+    filetags,
+    search,
+    server,
+    speakers,
+    topics,
+    transcripts,
+    users,
+    watch,
+)
 from radio.cli.common import AppState
 from radio.cli.errors import ArchiveGroup
 from radio.cli.server import make_server
@@ -49,6 +61,17 @@ def main(ctx: click.Context, home: str | None, verbose: int) -> None:
     ctx.obj = AppState(home)
 
 
-for _module in (server, episodes, search, topics, transcripts, speakers, users, backup, watch):
+for _module in (
+    server,
+    episodes,
+    search,
+    topics,
+    transcripts,
+    speakers,
+    users,
+    backup,
+    watch,
+    filetags,
+):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -256,15 +256,16 @@ def parse_clock(value: str) -> float:
     "--output",
     required=True,
     type=click.Path(dir_okay=False),
-    help="File to write (.mp3, .opus, .m4a, .wav).",
+    help="File to write: .opus is a voice note (mono Opus, 11 kbps, plays inline in WhatsApp, "
+    "Signal and Telegram); .mp3, .ogg (Opus at music quality), .m4a or .wav.",
 )
 @pass_state
 def clip(state: AppState, episode: str, start: str, end: str, output: str) -> None:
-    """Cut a short clip with a fade in and out, to share on a messaging app.
+    """Cut a short clip (up to 10 minutes) with a fade in and out, to share on a messaging app.
 
-    Example: radio clip 12 --from 12:30 --to 13:45 -o clip.mp3
+    Example: radio clip 12 --from 12:30 --to 13:45 -o moment.opus
     """
-    from radio.media import clips  # PyAV and pydub: see retry
+    from radio.media import clips  # PyAV: see retry
 
     row = get_episode(state.db, episode)
     mp3 = rendition_file(state.db, row.id, "mp3")

@@ -73,6 +73,23 @@ def retag_command(state: AppState, episodes: tuple[str, ...], all_: bool) -> Non
     click.echo(
         f"Retagged {done} episode(s) with {len(taxonomy.topics)} topics from {taxonomy.source}."
     )
+    _chapters_into_files(state, ids)
+
+
+def _chapters_into_files(state: AppState, ids: list[int]) -> None:
+    """The new chapters go into the audio files too (#14), as an editor's change would."""
+    from radio.jobs.filetags import Outcome, retag_episode  # mutagen and PyAV: only here
+
+    for episode_id in ids:
+        result = retag_episode(state.db, state.app.config, episode_id)
+        if result.outcome == Outcome.BUSY:
+            click.echo(f"Episode {episode_id} is being processed; its files get the chapters then.")
+        elif result.outcome == Outcome.FAILED:
+            click.secho(
+                f"Episode {episode_id}: its files kept the old chapters: {result.error}",
+                fg="yellow",
+                err=True,
+            )
 
 
 @click.command(cls=ArchiveCommand)

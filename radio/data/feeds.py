@@ -5,12 +5,16 @@ saved search, newest first, ``limit`` items a page. Visibility is the archive's 
 (``public_sql``) plus "has an MP3 to enclose": an episode without its main rendition is
 not finished, whatever its status says. Turning these rows into feed items with URLs is
 ``radio.web.feed_items``'s job.
+
+Every feed has a data-saver twin (``FeedSpec.saver``): the same episodes, each enclosing
+its small rendition (``renditions.saver_kind``: AAC when it has one, which iPhones play,
+else Opus), for the many apps that never look at ``podcast:alternateEnclosure``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -18,8 +22,9 @@ from typing import Any
 
 import sqlite_utils
 
+from radio.data import soundbites as bites
 from radio.data import tags
-from radio.data.episodes import get_show, names_from_json, public_sql
+from radio.data.episodes import get_show, names_from_json, public_sql, shows
 from radio.data.errors import NotFound
 from radio.data.search import matching_episodes_sql
 from transcription.segments import Chapter
@@ -45,6 +50,7 @@ class FeedSpec:
     kind: FeedKind
     key: str = ""  # show slug, tag slug or the search as typed
     page: int = 1
+    saver: bool = False  # the data-saver twin: the small rendition is the enclosure
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", FeedKind(self.kind))  # "show" is FeedKind.SHOW
@@ -82,9 +88,19 @@ class FeedEpisode:
     hosts: tuple[str, ...]  # its show's hosts: the speakers who aren't guests
     renditions: dict[str, RenditionFacts]  # by kind; the main one is always there
     opening: tuple[str, ...]  # the first segments' texts (none: not transcribed)
-    chaptered: bool
+    chapters: tuple[Chapter, ...]  # in time order; none yet for a recording still untagged
     topics: tuple[str, ...]  # labels of its live tags, best first
     licence: str | None = None  # a radio.data.licences code; None: none stated
+    soundbites: tuple[bites.Soundbite, ...] = ()  # moments an editor marked, in time order
+
+
+@dataclass(frozen=True)
+class FeedSubject:
+    """A feed one can subscribe to, as the subscribe page and the OPML file list it."""
+
+    spec: FeedSpec
+    title: str  # the show's title, the topic's label, the search; "" for the whole archive
+    episodes: int  # public ones
 
 
 @dataclass(frozen=True)
@@ -180,6 +196,36 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
     return FeedPage(spec, subject, _episodes(db, rows, hosts), pages)
 
 
+def feed_subject(db: sqlite_utils.Database, spec: FeedSpec) -> FeedSubject:
+    """What ``spec``'s feed is about, if it lists anything; ``FeedNotFound`` as the feed's
+    own 404 otherwise (a show or topic with no public episode is not one)."""
+    where, params, subject, _ = _selection(db, spec)
+    sql = _EPISODES.format(cols="count(*)", public=public_sql("e"), where=where)
+    total = db.execute(sql, params).fetchone()[0]
+    if not total and spec.kind in (FeedKind.SHOW, FeedKind.TOPIC):
+        raise _missing(spec)
+    return FeedSubject(spec, subject.title, total)
+
+
+def feed_subjects(db: sqlite_utils.Database, topic_kinds: Collection[str]) -> list[FeedSubject]:
+    """Every feed worth listing: the whole archive, each show with a public episode (by
+    title) and each topic of ``topic_kinds`` with one (the station's topics first)."""
+    (total,) = db.execute(
+        _EPISODES.format(cols="count(*)", public=public_sql("e"), where="1")
+    ).fetchone()
+    found = [FeedSubject(FeedSpec(FeedKind.ALL), "", total)]
+    found += [
+        FeedSubject(FeedSpec(FeedKind.SHOW, show.slug), show.title, show.episodes)
+        for show in shows(db)
+    ]
+    found += [
+        FeedSubject(FeedSpec(FeedKind.TOPIC, topic.slug), topic.label, topic.episodes)
+        for topic in tags.list_topics(db, public_only=True)
+        if topic.kind in topic_kinds
+    ]
+    return found
+
+
 def _hosts(db: sqlite_utils.Database, show_ids: set[int]) -> dict[int, tuple[str, ...]]:
     """A show's hosts: ``shows.hosts`` when the station set it, else the people named as
     speakers in at least half of its recent episodes (those nearly always there are hosts).
@@ -225,8 +271,9 @@ def _episodes(
         f"and idx < {OPENING_SEGMENTS} order by episode_id, idx",
         ids,
     )
-    chaptered = tags.chaptered_episodes(db, ids)
+    chapters = tags.chapters_of_episodes(db, ids)
     topics = tags.topic_labels(db, ids)
+    marked = bites.of_episodes(db, ids)
     return [
         FeedEpisode(
             id=r["id"],
@@ -241,9 +288,10 @@ def _episodes(
             hosts=hosts.get(r["show_id"], ()),
             renditions={f[0]: RenditionFacts(*f) for f in renditions[r["id"]]},
             opening=tuple(text for (text,) in openings[r["id"]]),
-            chaptered=r["id"] in chaptered,
+            chapters=tuple(chapters.get(r["id"], ())),
             topics=tuple(topics[r["id"]]),
             licence=r["licence"],
+            soundbites=tuple(marked.get(r["id"], ())),
         )
         for r in rows
     ]

@@ -17,6 +17,7 @@ class StepName(StrEnum):
     TRANSCRIBE = "transcribe"
     SPEAKERS = "speakers"  # who speaks when: turns, labels, voices (radio.jobs.speakers)
     TOPICS = "topics"  # tags and chapters
+    TAGS = "tags"  # title, chapters and cover inside the listening files (radio.jobs.filetags)
 
 
 class StepStatus(StrEnum):

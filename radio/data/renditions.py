@@ -1,15 +1,32 @@
-"""The ``renditions`` table: the listener copies made of each episode (MP3, Opus), and the
-lookups that serve them and the peaks file."""
+"""The ``renditions`` table: the listener copies made of each episode (MP3, Opus and, since
+#14, AAC in M4A), and the lookups that serve them and the peaks file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 import sqlite_utils
 
 from radio.data.episodes import public_sql
 from radio.db import utcnow
+
+# The small "data saver" copies, best first: AAC in M4A, which iPhones and Apple's apps play
+# and any podcast app takes as its enclosure, then Opus, which episodes made before #14 have
+# instead (they have no AAC until they are rendered again).
+SAVER_KINDS = ("aac", "opus")
+
+
+def saver_kind(kinds: Collection[str]) -> str | None:
+    """The data-saver kind among an episode's rendition kinds: AAC, else Opus, else None."""
+    return next((kind for kind in SAVER_KINDS if kind in kinds), None)
+
+
+def saver_rendition(db: sqlite_utils.Database, episode_id: int) -> dict[str, Any] | None:
+    """The row (as ``renditions`` gives them) of an episode's data-saver copy, if it has one."""
+    rows = {row["kind"]: row for row in renditions(db, episode_id)}
+    kind = saver_kind(rows)
+    return rows[kind] if kind else None
 
 
 class RenditionFacts(Protocol):
@@ -41,6 +58,26 @@ def save_renditions(
             "created_at = excluded.created_at",
             [episode_id, r.kind, path, r.bytes, r.mime, r.bitrate, r.sample_rate, r.duration, now],
         )
+
+
+def record_sizes(db: sqlite_utils.Database, episode_id: int, sizes: dict[str, int]) -> None:
+    """The new byte size of renditions whose files were written again (tags, #14): what the
+    feed's enclosure ``length`` says."""
+    for kind, size in sizes.items():
+        db.execute(
+            "update renditions set bytes = ? where episode_id = ? and kind = ?",
+            [size, episode_id, kind],
+        )
+
+
+def episodes_with_renditions(db: sqlite_utils.Database) -> list[int]:
+    """Every episode that has listening files, oldest first (``radio tagfiles --all``)."""
+    return [
+        row[0]
+        for row in db.execute(
+            "select distinct episode_id from renditions order by episode_id"
+        ).fetchall()
+    ]
 
 
 def renditions(db: sqlite_utils.Database, episode_id: int) -> list[dict[str, Any]]:

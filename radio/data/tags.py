@@ -316,12 +316,19 @@ def chapters(db: sqlite_utils.Database, episode_id: int) -> list[Chapter]:
     ]
 
 
-def chaptered_episodes(db: sqlite_utils.Database, episode_ids: list[int]) -> set[int]:
-    """Which of these episodes have chapters."""
+def chapters_of_episodes(
+    db: sqlite_utils.Database, episode_ids: list[int]
+) -> dict[int, list[Chapter]]:
+    """The chapters of each of these episodes that has any, in order (one query for a feed)."""
+    found: dict[int, list[Chapter]] = {}
     if not episode_ids:
-        return set()
+        return found
     marks = ",".join("?" * len(episode_ids))
     rows = db.execute(
-        f"select distinct episode_id from chapters where episode_id in ({marks})", episode_ids
+        f"select episode_id, start, end, title from chapters where episode_id in ({marks}) "
+        "order by episode_id, idx",
+        episode_ids,
     ).fetchall()
-    return {r[0] for r in rows}
+    for episode_id, start, end, title in rows:
+        found.setdefault(episode_id, []).append(Chapter(start=start, end=end, title=title))
+    return found

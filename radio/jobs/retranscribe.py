@@ -195,6 +195,9 @@ def _phases(
         episode = get_episode(db, episode_id)
         find_speakers(db, episode, _original(config, episode))
         retag(db, config, [episode_id])
+        from radio.jobs.filetags import refresh  # PyAV: not in the web process, which imports us
+
+        refresh(db, config, episode_id)  # new chapters into the listening files (#14)
     except (JobError, DataError, TranscriptionError, ConfigError) as e:
         message = str(e)
     except Exception:

@@ -12,6 +12,7 @@ from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
 from radio.db import transaction
 from radio.jobs.context import Context, Step, StepError
+from radio.jobs.filetags import tags_step
 from radio.jobs.language import Heard, review_language, review_speech
 from radio.jobs.speakers import speakers_step
 from radio.jobs.topics import topics_step
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 def audio_step(ctx: Context) -> None:
-    """Loudness-normalised MP3 and Opus renditions and a peaks file, from the original."""
+    """Loudness-normalised MP3, Opus and AAC renditions and a peaks file, from the original."""
     episode = ctx.episode
     source = store.resolve(ctx.home, episode.source_path)
     if not source.exists():
@@ -44,6 +45,7 @@ def audio_step(ctx: Context) -> None:
             max_true_peak=float(config["MAX_TRUE_PEAK_DBTP"]),
             mp3_bitrate=int(config["MP3_BITRATE"]),
             opus_bitrate=int(config["OPUS_BITRATE"]),
+            aac_bitrate=int(config["AAC_BITRATE"]),
             progress=lambda done, total: ctx.report(done / total if total else 0.0),
             max_seconds=float(config["MAX_DURATION_HOURS"]) * 3600.0,
         )
@@ -126,7 +128,8 @@ def _resume_point(ctx: Context) -> tuple[float, int]:
 # (name, function, share of the total progress bar), in the order they run.
 STEPS: tuple[tuple[str, Step, float], ...] = (
     (StepName.AUDIO, audio_step, 0.25),
-    (StepName.TRANSCRIBE, transcribe_step, 0.6),
+    (StepName.TRANSCRIBE, transcribe_step, 0.58),
     (StepName.SPEAKERS, speakers_step, 0.1),
     (StepName.TOPICS, topics_step, 0.05),
+    (StepName.TAGS, tags_step, 0.02),
 )

@@ -46,6 +46,10 @@ def init_app(app: Flask) -> None:
     def retranscribe_episode(episode_id: int) -> str:
         return run_retranscription(app, episode_id).outcome
 
+    @huey.task(name="tag_files")
+    def tag_files(episode_id: int) -> str:
+        return run_file_tags(app, episode_id)
+
     @huey.periodic_task(_every_minute(), name="recover")
     def recover_periodically() -> int:
         # Queued episodes are already in the queue; only a dead worker's need a nudge.
@@ -54,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.extensions["radio.huey"] = huey
     app.extensions["radio.process_episode"] = process_episode
     app.extensions["radio.retranscribe_episode"] = retranscribe_episode
+    app.extensions["radio.tag_files"] = tag_files
 
 
 def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
@@ -95,6 +100,28 @@ def run_retranscription(app: Flask, episode_id: int) -> retranscribe.Result:
         return retranscribe.run(db, app.config, episode_id)
     finally:
         db.conn.close()
+
+
+def run_file_tags(app: Flask, episode_id: int) -> str:
+    """Write an episode's title, chapters and licence into its files again (an editor changed
+    them); while a worker holds the episode, try again a little later."""
+    from radio.jobs import filetags  # loaded here: mutagen and PyAV stay out of the web process
+
+    db = connect(database_path(app))
+    try:
+        result = filetags.retag_episode(db, app.config, episode_id)
+    finally:
+        db.conn.close()
+    if result.outcome == filetags.Outcome.BUSY:
+        app.extensions["radio.tag_files"].schedule(
+            (episode_id,), delay=filetags.BUSY_RETRY_SECONDS
+        )
+    return result.outcome
+
+
+def enqueue_file_tags(episode_id: int, app: Flask | None = None) -> None:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["radio.tag_files"](episode_id)
 
 
 def enqueue(episode_id: int, app: Flask | None = None) -> None:

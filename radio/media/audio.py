@@ -321,7 +321,9 @@ def measure_loudness(path: Path, progress: Callable[[float], None] | None = None
 class Encoder:
     """PCM blocks in (mono float32, or int16 shaped (samples, channels)), a file out.
 
-    The renditions' two encoders run on the calling thread: PyAV drops the GIL only for one
+    ``options`` go to the codec, ``muxer_options`` to the container (``movflags``).
+
+    The renditions' encoders run on the calling thread: PyAV drops the GIL only for one
     codec frame at a time, so threads spent more time handing the GIL over than encoding.
     """
 
@@ -333,10 +335,11 @@ class Encoder:
         bitrate: int,
         rate: int = RATE,
         layout: str = "mono",
+        muxer_options: dict[str, str] | None = None,
         **options: str,
     ) -> None:
         self.path, self._rate, self._layout, self._pts = path, rate, layout, 0
-        self._out = av.open(str(path), "w", format=muxer)
+        self._out = av.open(str(path), "w", format=muxer, options=muxer_options or {})
         self._stream = self._out.add_stream(codec, rate=rate, layout=layout, options=options)
         if bitrate:
             self._stream.codec_context.bit_rate = bitrate

@@ -13,6 +13,10 @@ class MediaError(Exception):
     """A recording or a media file can't be handled; the message says why."""
 
 
+class FileTagError(MediaError):
+    """A listening file can't be tagged; the message names it and says what to do."""
+
+
 class StoreError(MediaError):
     """A storage problem the user can act on (disk full, upload too large)."""
 

@@ -2,7 +2,8 @@
 HTTP edge's error translation (``errors``), template helpers (``templating``), the URL
 builder (``urls``) and, under ``http/``, what every request goes through. ``create_app``
 installs all of it, visibly; registering a blueprint adds routes and nothing else app-wide
-(bar ``auth`` loading the logged-in user, as in flaskr).
+(bar ``auth`` loading the logged-in user, as in flaskr, and ``subscribe`` giving every
+page the feeds it links by default).
 """
 
 from __future__ import annotations
@@ -11,7 +12,20 @@ from importlib import import_module
 
 from flask import Flask
 
-AREAS = ("archive", "search", "upload", "auth", "media", "feeds", "topics", "speakers", "health")
+AREAS = (
+    "archive",
+    "search",
+    "upload",
+    "auth",
+    "media",
+    "feeds",
+    "topics",
+    "speakers",
+    "health",
+    "offline",
+    "subscribe",
+    "share",
+)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -28,9 +28,11 @@ from radio.data import edits as editing
 from radio.data import episodes, fields
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
+from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.licences import LICENCES
 from radio.data.processing import StepName
 from radio.data.renditions import renditions
+from radio.data.soundbites import of_episode as soundbite_rows
 from radio.data.speakers import of_episode as speaker_rows
 from radio.data.tags import TagKind
 from radio.data.transcripts import (
@@ -48,6 +50,8 @@ from radio.jobs import retranscribe as again
 from radio.jobs import tasks
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
+from radio.web.offline import save_offer
+from radio.web.subscribe import page_feeds
 from radio.web.templating import clock, seconds_text
 from transcription.formats import FORMATS, to_podcast_json
 from transcription.taxonomy import TaxonomyError
@@ -62,6 +66,7 @@ STEP_LABELS: dict[StepName | None, str] = {
     StepName.TRANSCRIBE: "Transcribing",
     StepName.SPEAKERS: "Finding who speaks when",
     StepName.TOPICS: "Finding topics and chapters",
+    StepName.TAGS: "Writing titles and chapters into the files",
 }
 RETRANSCRIBE_PHASES: dict[str, str] = {
     Phase.QUEUED: "Waiting for a worker to transcribe it again",
@@ -108,7 +113,8 @@ def show(slug: str) -> str:
     )
     if found is None or (listed.total == 0 and not hidden):
         abort(404, f"Show {slug} doesn't exist. The home page lists the shows.")
-    return render_template("show.html", show=found, latest=listed)
+    feeds = page_feeds((FeedSpec(FeedKind.SHOW, found.slug), found.title))
+    return render_template("show.html", show=found, latest=listed, page_feeds=feeds)
 
 
 @bp.get("/episodes/<guid>")
@@ -130,7 +136,16 @@ def episode(guid: str) -> str | Response:
         topics=tagging.episode_tags(db, ep.id),
         start=start if start is not None and start >= 0 else None,
         formats=TRANSCRIPT_FORMATS,
+        soundbites=soundbite_rows(db, ep.id),
+        page_feeds=episode_feeds(ep),
+        saves=save_offer(ep, files, transcript=bool(segments)),
     )
+
+
+def episode_feeds(ep: Episode) -> list:
+    """An episode page's feeds: its show's, then the whole archive's."""
+    show = [(FeedSpec(FeedKind.SHOW, ep.show_slug), ep.show_title)] if ep.show_slug else []
+    return page_feeds(*show, (FeedSpec(FeedKind.ALL), ""))
 
 
 def transcript_html(segments: list[TranscriptLine], start: float | None) -> Markup:
@@ -159,8 +174,10 @@ def transcript_html(segments: list[TranscriptLine], start: float | None) -> Mark
             speaker = who
         t = seconds_text(s.start)
         now = ' class="now"' if start is not None and s.start <= start < s.end else ""
+        # data-end: where a moment selected in this segment ends (static/share.js)
         parts.append(
-            f'<p id="t={t}"{now}><a href="?t={t}#t={t}">{clock(s.start)}</a> {escape(s.text)}</p>'
+            f'<p id="t={t}" data-end="{seconds_text(s.end)}"{now}><a href="?t={t}#t={t}">'
+            f"{clock(s.start)}</a> {escape(s.text)}</p>"
         )
     if speaker is not None:
         parts.append("</div>")
@@ -259,6 +276,13 @@ def _save_edit(ep: Episode) -> None:
             visibility=request.form.get("visibility", ep.visibility),
             licence=fields.licence(request.form.get("licence", ep.licence)),
         )
+        saved = episodes.get_episode(db, ep.id)
+        if (saved.title, saved.description, saved.licence) != (
+            ep.title,
+            ep.description,
+            ep.licence,
+        ):  # the listening files say these too; a worker writes them again (#14)
+            tasks.enqueue_file_tags(ep.id)
         flash("Saved the episode's details.")
 
 
@@ -276,6 +300,7 @@ def _edit_page(ep: Episode) -> str:
         again=get_retranscription(db, ep.id),
         phases=RETRANSCRIBE_PHASES,
         speakers=speaker_rows(db, ep.id),
+        soundbites=soundbite_rows(db, ep.id),
     )
 
 

@@ -2,19 +2,37 @@
 (``radio.data.feeds``) and the URL builder (``radio.web.urls``).
 
 Every URL in a feed is made here, through ``Urls``, so each one is a route of this app.
+
+A feed and its data-saver twin list the same episodes with the same item guids (it is
+the same episode; an app following both, or moving from one to the other, knows it has
+heard it) under their own ``podcast:guid``. The standard feed encloses the MP3 and offers
+the small renditions (AAC, Opus) as ``podcast:alternateEnclosure``; the twin encloses the
+small one (``radio.data.renditions.saver_kind``) and offers the rest. Each names the other
+in an ``atom:link``.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
-from feeds.build import Enclosure, FeedInfo, FeedItem, License, Paging, Person, Transcript
+from feeds.build import (
+    Enclosure,
+    FeedInfo,
+    FeedItem,
+    License,
+    Paging,
+    Person,
+    RelatedFeed,
+    Soundbite,
+    Transcript,
+)
+from feeds.chapters import ChapterMark
 from radio.data import licences
 from radio.data.feeds import (
     MAIN_RENDITION,
@@ -25,6 +43,7 @@ from radio.data.feeds import (
     RenditionFacts,
     feed_page,
 )
+from radio.data.renditions import SAVER_KINDS, saver_kind
 from radio.data.turns import episode_speakers, is_placeholder
 from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND
 from radio.web.urls import Urls
@@ -32,7 +51,20 @@ from transcription.formats import FORMATS
 
 OPENING_CHARS = 320
 CATEGORY = "Society & Culture"
-DATA_SAVER = "opus"  # the rendition offered as podcast:alternateEnclosure
+# How each rendition is named to listeners and described to players (RFC 6381 codecs;
+# the AAC is AAC-LC, all PyAV's encoder makes).
+KIND_LABELS = {"mp3": "MP3", "aac": "AAC", "opus": "Opus"}
+CODECS = {"mp3": "mp3", "aac": "mp4a.40.2", "opus": "opus"}
+SAVER_ENDPOINTS = {
+    FeedKind.ALL: "feeds.saver_all",
+    FeedKind.SHOW: "feeds.saver_show",
+    FeedKind.TOPIC: "feeds.saver_topic",
+    FeedKind.SEARCH: "feeds.saver_search",
+}
+SAVER_SUFFIX = " (data saver)"
+SAVER_NOTE = "Data saver: small downloads (AAC or Opus, about 11 MB an hour of speech)."
+# The small kinds the archive can serve (a kind with no media URL can't be enclosed).
+SAVER_KINDS_SERVED = tuple(kind for kind in SAVER_KINDS if kind in MEDIA_FILE_OF_KIND)
 TRANSCRIPT_FORMATS = ("vtt", "srt", "json")  # those podcast apps read
 CAPTIONS = "vtt"  # timed text a player can show as subtitles
 
@@ -50,7 +82,9 @@ def load_feed(
     """The channel and one page of items for ``spec``."""
     page = feed_page(db, spec, limit=max(1, int(config.get("FEED_LIMIT") or 300)))
     heard = episode_speakers(db, [episode.id for episode in page.episodes])
-    items = [_item(urls, episode, heard.get(episode.id, ())) for episode in page.episodes]
+    items = [
+        _item(urls, episode, heard.get(episode.id, ()), spec.saver) for episode in page.episodes
+    ]
     stamps = [e.updated or e.published for e in page.episodes]
     return FeedData(
         info=_info(config, urls, page, items),
@@ -59,26 +93,53 @@ def load_feed(
     )
 
 
-def _item(urls: Urls, episode: FeedEpisode, heard: Sequence[str] = ()) -> FeedItem:
+def _item(
+    urls: Urls, episode: FeedEpisode, heard: Sequence[str] = (), saver: bool = False
+) -> FeedItem:
     guid = episode.guid
-    alternate = episode.renditions.get(DATA_SAVER)
+    main, others = enclosed_kinds(episode.renditions, saver)
     return FeedItem(
         guid=guid,
         title=episode.title,
         link=urls.episode(guid),
         published=episode.published or datetime.now(UTC),
         duration=episode.duration,
-        enclosure=_enclosure(urls, guid, episode.renditions[MAIN_RENDITION]),
-        alternates=(_enclosure(urls, guid, alternate, "Data saver"),) if alternate else (),
+        enclosure=_enclosure(urls, guid, episode.renditions[main]),
+        alternates=tuple(
+            _enclosure(urls, guid, episode.renditions[kind], rendition_title(episode, kind))
+            for kind in others
+        ),
         transcripts=_transcripts(urls, guid, episode.language) if episode.opening else (),
-        chapters_url=urls.chapters(guid) if episode.chaptered else None,
+        chapters_url=urls.chapters(guid) if episode.chapters else None,
+        chapters=tuple(ChapterMark(c.start, c.title, c.end) for c in episode.chapters),
         summary=episode.description,
         opening=_opening(episode.opening),
         language=episode.language,
         persons=_persons(episode, heard),
         topics=episode.topics,
         license=_license(urls, episode),
+        soundbites=tuple(Soundbite(b.start, b.duration, b.title) for b in episode.soundbites),
     )
+
+
+def enclosed_kinds(
+    renditions: dict[str, RenditionFacts], saver: bool
+) -> tuple[str, tuple[str, ...]]:
+    """(the enclosure's kind, the alternates' kinds) of an episode with these renditions:
+    the MP3 then the small ones, or in a data-saver feed the small one (the MP3 if it has
+    none), then the MP3, then any other small one. Only kinds the archive serves count."""
+    served = [k for k in (MAIN_RENDITION, *SAVER_KINDS_SERVED) if k in renditions]
+    main = (saver and saver_kind(served)) or MAIN_RENDITION
+    return main, tuple(k for k in served if k != main)
+
+
+def rendition_title(episode: FeedEpisode, kind: str) -> str:
+    """What an app shows to choose a file by: "Data saver (AAC, 24 kbps)", "Standard (MP3)"."""
+    rendition = episode.renditions[kind]
+    what = "Standard" if kind == MAIN_RENDITION else "Data saver"
+    label = KIND_LABELS.get(kind, kind.upper())
+    rate = f", {round(rendition.bitrate / 1000)} kbps" if rendition.bitrate else ""
+    return f"{what} ({label}{rate})"
 
 
 def _license(urls: Urls, episode: FeedEpisode) -> License | None:
@@ -113,7 +174,7 @@ def _enclosure(
         length=int(rendition.bytes),
         mime=rendition.mime,
         bitrate=int(rendition.bitrate) if rendition.bitrate else None,
-        codecs="opus" if rendition.kind == "opus" else None,
+        codecs=CODECS.get(rendition.kind),
         title=title,
     )
 
@@ -136,29 +197,63 @@ def _opening(texts: Sequence[str]) -> str:
     return cut + "…"
 
 
-def _title_and_description(station: str, page: FeedPage) -> tuple[str, str]:
+def feed_title(station: str, spec: FeedSpec, subject: str) -> str:
+    """A feed's title, as its channel and every link to it name it."""
+    if spec.kind == FeedKind.SHOW:
+        title = subject
+    elif spec.kind == FeedKind.TOPIC:
+        title = f"{subject} · {station}"
+    elif spec.kind == FeedKind.SEARCH:
+        title = f"“{subject}” · {station}"
+    else:
+        title = station
+    return title + (SAVER_SUFFIX if spec.saver else "")
+
+
+def feed_url(urls: Urls, spec: FeedSpec, page: int = 1) -> str:
+    """The absolute URL of ``spec``'s feed (its twin's when ``spec.saver``)."""
+    if not spec.saver:
+        return urls.feed(spec, page)
+    values = {}
+    if spec.kind in (FeedKind.SHOW, FeedKind.TOPIC):
+        values["slug"] = spec.key
+    elif spec.kind == FeedKind.SEARCH:
+        values["q"] = spec.key
+    return urls.build(SAVER_ENDPOINTS[spec.kind], **values, page=page if page > 1 else None)
+
+
+def twin(spec: FeedSpec) -> FeedSpec:
+    """The other feed of the same episodes, on its first page."""
+    return replace(spec, page=1, saver=not spec.saver)
+
+
+def _description(station: str, page: FeedPage) -> str:
     subject = page.subject.title
     if page.spec.kind == FeedKind.SHOW:
-        return subject, page.subject.description or f"{subject}, from {station}."
-    if page.spec.kind == FeedKind.TOPIC:
-        return f"{subject} · {station}", f"Episodes of {station} about {subject}."
-    if page.spec.kind == FeedKind.SEARCH:
-        return f"“{subject}” · {station}", f"Episodes of {station} where “{subject}” is said."
-    return station, f"Everything {station} has published, newest first."
+        text = page.subject.description or f"{subject}, from {station}."
+    elif page.spec.kind == FeedKind.TOPIC:
+        text = f"Episodes of {station} about {subject}."
+    elif page.spec.kind == FeedKind.SEARCH:
+        text = f"Episodes of {station} where “{subject}” is said."
+    else:
+        text = f"Everything {station} has published, newest first."
+    if page.spec.saver:
+        text += f" {SAVER_NOTE}"
+    return text
 
 
 def _info(config: dict[str, Any], urls: Urls, page: FeedPage, items: list[FeedItem]) -> FeedInfo:
     station = config.get("STATION_NAME") or "Community Radio Archive"
-    title, description = _title_and_description(station, page)
     languages = Counter(i.language for i in items if i.language)
     language = page.subject.language or (languages.most_common(1)[0][0] if languages else None)
     spec = page.spec
+    other = twin(spec)
     return FeedInfo(
-        title=title,
+        title=feed_title(station, spec, page.subject.title),
         link=urls.page(spec),
-        self_url=urls.feed(spec, spec.page),
-        guid_url=urls.feed(spec),
-        description=description,
+        self_url=feed_url(urls, spec, spec.page),
+        guid_url=feed_url(urls, replace(spec, page=1)),
+        description=_description(station, page),
         author=station,
         language=language,
         owner_email=config.get("FEED_OWNER_EMAIL") or None,
@@ -167,6 +262,9 @@ def _info(config: dict[str, Any], urls: Urls, page: FeedPage, items: list[FeedIt
         locked=bool(config.get("FEED_LOCKED", True)),
         hosts=tuple(Person(name) for name in page.subject.hosts),
         paging=_paging(urls, spec, page.pages),
+        related=(
+            RelatedFeed(feed_url(urls, other), feed_title(station, other, page.subject.title)),
+        ),
     )
 
 
@@ -181,8 +279,8 @@ def _paging(urls: Urls, spec: FeedSpec, pages: int) -> Paging | None:
     if pages == 1:
         return None
     return Paging(
-        first=urls.feed(spec, 1),
-        previous=urls.feed(spec, spec.page - 1) if spec.page > 1 else None,
-        next=urls.feed(spec, spec.page + 1) if spec.page < pages else None,
-        last=urls.feed(spec, pages),
+        first=feed_url(urls, spec, 1),
+        previous=feed_url(urls, spec, spec.page - 1) if spec.page > 1 else None,
+        next=feed_url(urls, spec, spec.page + 1) if spec.page < pages else None,
+        last=feed_url(urls, spec, pages),
     )

@@ -2,6 +2,8 @@
 
 - ``/feeds/all.xml``, ``/feeds/shows/<slug>.xml``, ``/feeds/topics/<slug>.xml``,
   ``/feeds/search.xml?q=water``; older episodes on ``?page=2`` (RFC 5005 links).
+- Their data-saver twins (#14) under ``/feeds/saver/``: the same episodes enclosing the
+  small rendition (AAC, else Opus), for apps that ignore ``podcast:alternateEnclosure``.
 - ``/feeds/chapters/<guid>.json``: Podcasting 2.0 chapters.
 
 A feed is built once per change of the archive and kept, plain and gzipped
@@ -83,27 +85,33 @@ def _public(response: Response) -> None:
     response.headers["Access-Control-Allow-Origin"] = "*"  # web players read feeds and chapters
 
 
-@bp.get("/all.xml")
-def all_episodes() -> Response:
-    return _feed_response(FeedSpec(FeedKind.ALL, "", _page()))
+# Each feed answers at two addresses; the twin's endpoint is its name with "saver_".
+@bp.get("/all.xml", defaults={"saver": False})
+@bp.get("/saver/all.xml", endpoint="saver_all", defaults={"saver": True})
+def all_episodes(saver: bool) -> Response:
+    return _feed_response(FeedSpec(FeedKind.ALL, "", _page(), saver))
 
 
-@bp.get("/shows/<slug>.xml")
-def show(slug: str) -> Response:
-    return _feed_response(FeedSpec(FeedKind.SHOW, slug, _page()))
+@bp.get("/shows/<slug>.xml", defaults={"saver": False})
+@bp.get("/saver/shows/<slug>.xml", endpoint="saver_show", defaults={"saver": True})
+def show(slug: str, saver: bool) -> Response:
+    return _feed_response(FeedSpec(FeedKind.SHOW, slug, _page(), saver))
 
 
-@bp.get("/topics/<slug>.xml")
-def topic(slug: str) -> Response:
-    return _feed_response(FeedSpec(FeedKind.TOPIC, slug, _page()))
+@bp.get("/topics/<slug>.xml", defaults={"saver": False})
+@bp.get("/saver/topics/<slug>.xml", endpoint="saver_topic", defaults={"saver": True})
+def topic(slug: str, saver: bool) -> Response:
+    return _feed_response(FeedSpec(FeedKind.TOPIC, slug, _page(), saver))
 
 
-@bp.get("/search.xml")
-def saved_search() -> Response:
+@bp.get("/search.xml", defaults={"saver": False})
+@bp.get("/saver/search.xml", endpoint="saver_search", defaults={"saver": True})
+def saved_search(saver: bool) -> Response:
     query = request.args.get("q", "").strip()
     if not query:
-        abort(400, f"Say what to follow: {url_for('feeds.saved_search', q='water')}")
-    return _feed_response(FeedSpec(FeedKind.SEARCH, query, _page()))
+        example = url_for("feeds.saver_search" if saver else "feeds.saved_search", q="water")
+        abort(400, f"Say what to follow: {example}")
+    return _feed_response(FeedSpec(FeedKind.SEARCH, query, _page(), saver))
 
 
 @bp.get("/chapters/<guid>.json")

@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from sqlite_utils import Database
 
 from radio.data import episodes, fields
+from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import (
     TagKind,
@@ -20,6 +21,7 @@ from radio.data.turns import archive_speakers, is_placeholder
 from radio.db import get_db
 from radio.web.archive import page_number
 from radio.web.auth import sees_hidden
+from radio.web.subscribe import page_feeds
 
 bp = Blueprint("search", __name__)
 
@@ -68,7 +70,16 @@ def search_page() -> tuple[str, int]:
         languages=episodes.languages(db, include_hidden=hidden),
         topics=topic_choices(db, args["topic"], hidden),
         speakers=speaker_choices(db, args["speaker"], hidden),
+        **search_feeds(args["q"] if results is not None else ""),
     ), status
+
+
+def search_feeds(query: str) -> dict[str, list]:
+    """A search page names the saved search's feeds (of the words alone: a feed has no
+    filters), or, with nothing searched, the page's default ones."""
+    if not query:
+        return {}
+    return {"page_feeds": page_feeds((FeedSpec(FeedKind.SEARCH, query), query))}
 
 
 def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str]]:

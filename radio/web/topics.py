@@ -16,11 +16,13 @@ from flask import Blueprint, abort, current_app, render_template
 
 from radio.config import load_station_taxonomy
 from radio.data.episodes import Page
+from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic, list_topics
 from radio.db import get_db
 from radio.jobs.topics import Moment, moments_for_topic
 from radio.web.archive import page_number
 from radio.web.auth import sees_hidden
+from radio.web.subscribe import page_feeds
 from transcription.taxonomy import Taxonomy, TaxonomyError
 
 bp = Blueprint("topics", __name__)
@@ -78,6 +80,7 @@ def topic(slug: str) -> str:
         episodes=Page(episodes, page, PER_PAGE, total),
         moments=moments,
         shown=MOMENTS_SHOWN,
+        page_feeds=page_feeds((FeedSpec(FeedKind.TOPIC, found.slug), found.label)),
     )
 
 

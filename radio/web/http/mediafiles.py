@@ -23,15 +23,16 @@ class MediaFile(StrEnum):
 
     MP3 = "audio.mp3"
     OPUS = "audio.opus"
+    AAC = "audio.m4a"  # the data saver Apple's players take (#14)
     PEAKS = "peaks.json"
     ORIGINAL = "original"  # the upload as it came; volunteers only
 
 
 # The ``renditions.kind`` each listening copy is stored as.
-RENDITION_KINDS = {MediaFile.MP3: "mp3", MediaFile.OPUS: "opus"}
+RENDITION_KINDS = {MediaFile.MP3: "mp3", MediaFile.OPUS: "opus", MediaFile.AAC: "aac"}
 MEDIA_FILE_OF_KIND = {kind: name for name, kind in RENDITION_KINDS.items()}
 # What listeners may fetch (of public episodes), and how long their caches may keep it.
-PUBLIC_FILES = frozenset({MediaFile.MP3, MediaFile.OPUS, MediaFile.PEAKS})
+PUBLIC_FILES = frozenset({*RENDITION_KINDS, MediaFile.PEAKS})
 PUBLIC_CACHE = "public, max-age=86400"
 
 

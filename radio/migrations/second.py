@@ -1,0 +1,152 @@
+"""Migrations 0009 on: language review, retranscription, speakers, licences, soundbites."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from radio.migrations import migration
+
+
+@migration("0009_language_review")
+def _language_review(db: sqlite_utils.Database) -> None:
+    episodes = db["episodes"]
+    # The hint the transcription used (from the upload or the show), None if none: the
+    # ``language`` column also takes the detected language once transcribed, so it can't
+    # tell a hint from a guess.
+    episodes.add_column("language_hint", str)
+    # How sure Whisper was of the language it detected; None when it was given or fixed
+    # (an English-only model).
+    episodes.add_column("language_probability", float)
+    # Why an editor must look before listeners do (an unsure language), and the visibility
+    # the uploader asked for while the archive holds the episode back as a draft.
+    episodes.add_column("review_note", str)
+    episodes.add_column("held_visibility", str)
+
+
+@migration("0010_retranscription")
+def _retranscription(db: sqlite_utils.Database) -> None:
+    # Transcribing an episode again (radio.jobs.retranscribe) writes the new transcript
+    # here, beside the published one, segment by segment so a killed worker resumes; one
+    # transaction then swaps it into ``segments`` (data.transcripts.swap_staged).
+    db["segments_staging"].create(
+        {
+            "episode_id": int,
+            "idx": int,
+            "start": float,
+            "end": float,
+            "text": str,
+            "speaker": str,
+            "words": str,
+        },
+        pk=("episode_id", "idx"),
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"start", "end", "text"},
+    )
+    # What was asked (model, language: None means the archive's choice) and how far it
+    # got: queued -> running -> staged -> topics; a failure leaves its message in ``error``
+    # and the phase where it stopped. The row goes when the work is done; the queue entry
+    # only names the episode.
+    db["retranscriptions"].create(
+        {
+            "episode_id": int,
+            "model": str,
+            "language": str,
+            "status": str,
+            "progress": float,
+            "error": str,
+            "staged_model": str,  # the name of the model the staged rows came from
+            "staged_model_path": str,  # and its folder: a resumed run must use the same one
+            "staged_language": str,  # the language they were transcribed as
+            "staged_language_probability": float,  # how sure detection was; 1 when given
+            "seconds": float,  # transcribing time so far, over every resumed run
+            "requested_by": int,
+            "requested_at": str,
+            "updated_at": str,
+        },
+        pk="episode_id",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"status"},
+        defaults={"progress": 0.0, "seconds": 0.0},
+    )
+
+
+@migration("0011_speakers")
+def _speakers(db: sqlite_utils.Database) -> None:
+    # Who speaks in an episode (radio.data.speakers): one row per label that segments.speaker
+    # carries ("Speaker 2", or a name), its talk time and its voice print (float32,
+    # little-endian; NULL for a two-party call's channel speakers). ``suggestion`` is a name
+    # from another episode of the same show whose voice is this close (``suggestion_score``,
+    # cosine), for an editor to confirm; it is never applied by itself.
+    db["speakers"].create(
+        {
+            "episode_id": int,
+            "label": str,
+            "voice": bytes,
+            "seconds": float,
+            "suggestion": str,
+            "suggestion_score": float,
+        },
+        pk=("episode_id", "label"),
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"seconds"},
+        defaults={"seconds": 0.0},
+    )
+    # Search by speaker and the list of speakers on the search page read only this index.
+    db.execute(
+        "create index segments_speaker on segments(episode_id, speaker, idx) "
+        "where speaker is not null"
+    )
+
+
+@migration("0012_session_version")
+def _session_version(db: sqlite_utils.Database) -> None:
+    # A login stores the account's session version in its cookie; logging out, a new
+    # password or a new role bumps it (radio.data.users.end_sessions), so a cookie saved
+    # before then is refused on its next request (radio.web.auth.load_user).
+    db["users"].add_column("session_version", int, not_null_default=0)
+
+
+@migration("0013_licences")
+def _licences(db: sqlite_utils.Database) -> None:
+    # A licence code per recording (radio.data.licences), NULL when none was stated; a
+    # show's is the default for its recordings taken in without one (before the station's).
+    db["episodes"].add_column("licence", str)
+    db["shows"].add_column("licence", str)
+
+
+@migration("0014_soundbites")
+def _soundbites(db: sqlite_utils.Database) -> None:
+    # Moments of an episode an editor marked (radio.data.soundbites): podcast:soundbite in
+    # the feeds, "Highlights" on the episode page. ``start`` and ``duration`` are seconds
+    # on the timeline of the episode's renditions.
+    db["soundbites"].create(
+        {
+            "id": int,
+            "episode_id": int,
+            "start": float,
+            "duration": float,
+            "title": str,
+            "created_by": int,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id"), ("created_by", "users", "id")],
+        not_null={"episode_id", "start", "duration", "created_at"},
+        defaults={"title": ""},
+    )
+    db["soundbites"].create_index(["episode_id", "start"])
+
+
+@migration("0015_chapter_edits")
+def _chapter_edits(db: sqlite_utils.Database) -> None:
+    pass  # filled in by the chapter-editing work (#15)
+
+
+@migration("0016_trash_and_artwork")
+def _trash_and_artwork(db: sqlite_utils.Database) -> None:
+    pass  # filled in by the delete/trash, artwork and show-settings work (#15)
+
+
+@migration("0017_scheduled_publishing")
+def _scheduled_publishing(db: sqlite_utils.Database) -> None:
+    pass  # filled in by the scheduled-publishing and re-run work (#15)
