@@ -98,3 +98,53 @@ def join_clips(paths: list[Path], dest: Path, gap: float = 1.0, rate: int = 1600
 def true_peak_dbtp(x: np.ndarray) -> float:
     """BS.1770 true peak by 4x oversampling with scipy (not the code under test)."""
     return float(20 * np.log10(np.abs(resample_poly(x, 4, 1)).max()))
+
+
+# The two halves of the LJ clips: recording parameters are tuned on the first and accuracy is
+# quoted (and tested) on the second, so a figure never comes from the clips it was tuned on.
+LJ_TUNING = [DATA / f"LJ001-000{i}.wav" for i in (1, 2, 3, 4)]
+LJ_CHECKING = [DATA / f"LJ001-000{i}.wav" for i in (5, 6, 7, 8)]
+
+
+def quiet_phone_call(
+    dest: Path,
+    clips: list[Path],
+    *,
+    lufs: float = -38.0,
+    click_over_lufs_db: float = 35.0,
+    clicks: int = 4,
+    talkers_db: tuple[float, ...] = (0.0, -14.0, -2.0, -18.0),
+    seed: int = 14,
+    rate: int = 16_000,
+) -> Path:
+    """A phone left on a table: real speech, quiet and peaky, written as a 16-bit WAV.
+
+    Phone band (300-3400 Hz), talkers near and far (clips in turn at ``talkers_db``),
+    a little line noise 40 dB under the speech, and ``clicks`` knocks (a few milliseconds
+    of decaying noise and a thump) whose peaks stand ``click_over_lufs_db`` above the
+    recording's loudness, which is set to ``lufs`` with pyloudnorm. Deterministic.
+    """
+    import pyloudnorm
+    from scipy.signal import butter, sosfiltfilt
+
+    rng = np.random.default_rng(seed)
+    band = butter(4, [300, 3400], "bandpass", fs=rate, output="sos")
+    parts: list[np.ndarray] = []
+    for i, clip in enumerate(clips):
+        speech = sosfiltfilt(band, decode_mono(clip, rate).astype(np.float64))
+        level = talkers_db[i % len(talkers_db)]
+        parts += [speech * 10 ** (level / 20), np.zeros(int(rate * 0.6))]
+    speech = np.concatenate([np.zeros(rate // 2), *parts])
+    meter = pyloudnorm.Meter(rate)
+    speech *= 10 ** ((lufs - meter.integrated_loudness(speech)) / 20)
+    hiss = sosfiltfilt(band, rng.standard_normal(len(speech)))
+    x = speech + hiss * 10 ** ((lufs - 40) / 20) / np.sqrt(np.mean(hiss**2))
+    length = int(rate * 0.006)
+    t = np.arange(length) / rate
+    click_peak = 10 ** ((lufs + click_over_lufs_db) / 20)
+    for at in np.sort(rng.choice(np.arange(rate, len(x) - rate), clicks, replace=False)):
+        knock = rng.standard_normal(length) * np.exp(-t / 0.0015)
+        knock += 0.7 * np.sin(2 * np.pi * 180 * t) * np.exp(-t / 0.003)
+        x[at : at + length] += knock / np.abs(knock).max() * click_peak
+    x *= 10 ** ((lufs - meter.integrated_loudness(x)) / 20)
+    return write_pcm(dest, x, rate)

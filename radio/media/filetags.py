@@ -16,13 +16,10 @@ it (``DIGEST_KEY``), so asking again for the same tags leaves the file (and its 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import logging
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +32,25 @@ from mutagen.oggopus import OggOpus
 
 from radio.media.audio import PART_SUFFIX, commit_part
 from radio.media.errors import FileTagError as TagError
-from radio.media.mp4tags import DIGEST_KEY, GENRE, remux_with_chapters, write_mp4
 from radio.media.mp4tags import MP4_DIGEST as _MP4_DIGEST
+from radio.media.mp4tags import remux_with_chapters, write_mp4
 from radio.media.store import fsync_path
+from radio.media.tagfields import (  # noqa: F401 - part of this module's API
+    DIGEST_KEY,
+    GENRE,
+    IMAGE_TYPES,
+    ChapterMark,
+    Cover,
+    FileTags,
+    image_type,
+)
 
 logger = logging.getLogger(__name__)
 
 # Bump when what a writer puts into a file changes, so every file is written again.
-FORMAT_VERSION = 1
 _VORBIS_DIGEST = DIGEST_KEY.upper().replace("-", "_")
 _TOC_ID = "toc"
 _NO_OFFSET = 0xFFFFFFFF  # ID3 CHAP: "use the times, not byte offsets"
-IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 
 # ISO 639-1 (Whisper's codes) to ISO 639-2/B, which ID3's TLAN and COMM language want.
 _LANGUAGE_PAIRS = (
@@ -61,71 +65,6 @@ _LANGUAGE_PAIRS = (
     "ba=bak jw=jav jv=jav su=sun yue=chi"
 )
 _ISO639_2 = dict(pair.split("=") for pair in _LANGUAGE_PAIRS.split())
-
-
-@dataclass(frozen=True)
-class ChapterMark:
-    start: float  # seconds
-    end: float
-    title: str
-
-
-@dataclass(frozen=True)
-class Cover:
-    data: bytes
-    mime: str  # image/jpeg or image/png
-
-    @classmethod
-    def read(cls, path: Path) -> Cover:
-        """A JPEG or PNG file as cover art; TagError for anything else."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise TagError(f"the cover image {path} can't be read ({e.strerror}).") from e
-        mime = image_type(data)
-        if mime is None:
-            raise TagError(f"the cover image {path} is not a JPEG or PNG; convert it first.")
-        return cls(data, mime)
-
-
-def image_type(data: bytes) -> str | None:
-    """image/jpeg or image/png by the file's first bytes, else None."""
-    return next((mime for magic, mime in IMAGE_TYPES.items() if data.startswith(magic)), None)
-
-
-@dataclass(frozen=True)
-class FileTags:
-    """What a listening file says about itself."""
-
-    title: str
-    station: str
-    show: str | None = None
-    date: str | None = None  # ISO 8601: 2026-11-02
-    description: str = ""
-    licence: str | None = None  # its label: "CC BY 4.0", "All rights reserved"
-    licence_url: str | None = None
-    language: str | None = None  # ISO 639-1 (Whisper's code): "en"
-    url: str | None = None  # the episode's page
-    cover: Cover | None = field(default=None, repr=False)
-    chapters: tuple[ChapterMark, ...] = ()
-
-    @property
-    def album(self) -> str:
-        return self.show or self.station
-
-    @property
-    def copyright(self) -> str:
-        """ID3 wants a year first: "2026 Radio Maendeleo. CC BY 4.0"."""
-        owner = f"{self.date[:4]} {self.station}" if self.date else self.station
-        return f"{owner}. {self.licence}" if self.licence else owner
-
-    def digest(self) -> str:
-        """Names these tags exactly (the cover by its hash), with the writers' version."""
-        doc = asdict(self) | {"cover": None, "version": FORMAT_VERSION}
-        if self.cover is not None:
-            doc["cover"] = [self.cover.mime, hashlib.sha256(self.cover.data).hexdigest()]
-        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def chapter_marks(

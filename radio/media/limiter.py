@@ -1,7 +1,8 @@
 """The true-peak limiter and the chain a rendition's samples go through after the meter.
 
 Streaming like ``radio.media.loudness``: each class keeps the little state it needs
-between blocks. ``Normaliser`` is the whole chain: planned gain, a look-ahead true-peak
+between blocks. ``Normaliser`` is the whole chain: the planned levelling of the loudest
+words (only for recordings that need it), planned gain, a look-ahead true-peak
 limiter (which sees sibilants as louder, see ``loudness.SIBILANCE_WEIGHT``), the peaks
 for the waveform, and a meter of what comes out.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from radio.media.levelling import Leveller, Levelling
 from radio.media.loudness import (
     RELEASE_DB_S,
     SIBILANCE_WEIGHT,
@@ -162,10 +164,26 @@ class PeakBuckets:
 
 
 class Normaliser:
-    """Pass 2 on mono blocks: gain, true-peak limiter, then meter and peaks of the result."""
+    """Pass 2 on mono blocks: levelling (when planned), gain, true-peak limiter, then the
+    meter and peaks of the result.
 
-    def __init__(self, rate: int, gain_db: float, ceiling_db: float, per_peak: int) -> None:
+    ``levelling`` defaults to what ``plan_gain`` attached to ``gain_db`` (a
+    ``PlannedGain``), so a chain built from the planned gain always levels as planned.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        gain_db: float,
+        ceiling_db: float,
+        per_peak: int,
+        *,
+        levelling: Levelling | None = None,
+    ) -> None:
         self._gain = np.float32(db_to_gain(gain_db))
+        levelling = levelling or getattr(gain_db, "levelling", None)
+        self.levelling = levelling  # for the record
+        self._leveller = Leveller(levelling) if levelling is not None else None
         self._limiter = TruePeakLimiter(rate, ceiling_db)
         self._peaks = PeakBuckets(per_peak)
         self.meter = LoudnessMeter(rate)
@@ -173,6 +191,8 @@ class Normaliser:
 
     def process(self, x: np.ndarray) -> np.ndarray:
         self.samples_in += len(x)
+        if self._leveller is not None:
+            x = self._leveller.process(x)
         return self._measure(self._limiter.process(x * self._gain))
 
     def flush(self) -> np.ndarray:

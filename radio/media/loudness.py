@@ -12,12 +12,21 @@ import math
 import numpy as np
 from scipy import ndimage, signal
 
+from radio.media.levelling import (
+    BIN_S,
+    LANDING_TOLERANCE_LU,
+    Limits,
+    PlannedGain,
+    gain_through_limiter,
+    plan_levelling,
+)
+
 OVERSAMPLE = 4  # BS.1770 true peak: 4x is what the recommendation asks for at 48 kHz
 _TAPS_PER_PHASE = 16
-_BIN_S = 0.01
+_BIN_S = BIN_S
 _BINS_PER_HOP = 10  # gating blocks are 400 ms with 75 % overlap, so 100 ms hops suffice
 RELEASE_DB_S = 80.0  # limiter release: fast enough not to duck the next syllable
-MAX_MAKEUP_DB = 3.0
+MAX_MAKEUP_DB = 3.0  # the most loudness the limiter may take off (what the gain makes up)
 _ABSOLUTE_GATE = -70.0
 _RELATIVE_GATE = -10.0
 # Blocks whose sample peak is this far under the level of interest cannot reach it
@@ -214,28 +223,24 @@ class LoudnessMeter:
 
 def plan_gain(
     meter: LoudnessMeter, target_lufs: float, ceiling_db: float, release_db_s: float = RELEASE_DB_S
-) -> float:
+) -> PlannedGain:
     """Gain in dB that lands on ``target_lufs`` *after* the true-peak limiter.
 
     A plain ``target - measured`` comes out short by what the limiter shaves off the
     peaks (a few tenths of a LU for studio speech, more for a mix of loud and quiet
     clips). Simulating the limiter on the 10 ms bins and correcting a few times recovers
-    that, capped at ``MAX_MAKEUP_DB`` so a badly mixed file is not crushed.
+    that, capped at ``MAX_MAKEUP_DB`` so a badly mixed file is not crushed. When even
+    that falls short (a quiet, peaky recording: a phone on a table, knocked), clicks and
+    then the loudest words are brought down first, as little as lands it
+    (``radio.media.levelling``), and the gain carries that plan to the ``Normaliser``.
     """
-    measured = meter.integrated()
-    if not math.isfinite(measured):
-        return 0.0
-    linear = target_lufs - measured
+    if not math.isfinite(meter.integrated()):
+        return PlannedGain(0.0)
     energies = meter.energies()
     with np.errstate(divide="ignore"):
         peak_db = 20.0 * np.log10(meter.limiter_levels())
-    peak_db = np.maximum(peak_db, np.append(peak_db[1:], -np.inf))  # the look-ahead
-    step = release_db_s * _BIN_S
-    ramp = np.arange(len(peak_db)) * step
-    gain = linear
-    for _ in range(4):
-        need = np.maximum(peak_db + gain - ceiling_db, 0.0)
-        held = np.maximum(np.maximum.accumulate(need + ramp) - ramp, 0.0)
-        predicted = meter.integrated(energies * np.power(10.0, (gain - held) / 10.0))
-        gain = min(gain + target_lufs - predicted, linear + MAX_MAKEUP_DB)
-    return gain
+    plain = Limits(target_lufs, ceiling_db, release_db_s * _BIN_S, MAX_MAKEUP_DB)
+    gain, landed = gain_through_limiter(meter.integrated, energies, peak_db, plain)
+    if landed >= target_lufs - LANDING_TOLERANCE_LU:
+        return PlannedGain(gain)
+    return plan_levelling(meter.integrated, energies, peak_db, plain, landed, meter.rate)

@@ -6,18 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import av
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
 from radio.media.errors import FileTagError
+from radio.media.tagfields import DIGEST_KEY, GENRE, ChapterMark, FileTags
 
-if TYPE_CHECKING:  # filetags imports this module; the types only are needed here
-    from radio.media.filetags import ChapterMark, FileTags
-
-GENRE = "Podcast"
-DIGEST_KEY = "radio-archive-tags"  # also ID3's TXXX description and the Vorbis comment's name
 MP4_DIGEST = f"----:org.radio-archive:{DIGEST_KEY}"
 
 

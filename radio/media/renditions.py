@@ -270,15 +270,9 @@ def render(
     src, out_dir = Path(src), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out_dir)
-    estimate = 2 * max(probe(src).duration, 0.0)
-    meter = measure_meter(
-        src, progress and (lambda done: progress(done, estimate)), max_seconds=max_seconds
-    )
-    before = Loudness(meter.integrated(), meter.true_peak_dbtp)
-    samples, duration = meter.samples, meter.samples / RATE
     ceiling_db = max_true_peak - codec_headroom_db
-    gain_db = plan_gain(meter, target_lufs, ceiling_db)  # 0 dB for digital silence
-    del meter  # its 10 ms bins are no longer needed
+    before, samples, gain_db = _first_pass(src, target_lufs, ceiling_db, progress, max_seconds)
+    duration = samples / RATE
     bucket = max(RATE // PEAKS_PER_SECOND, math.ceil(samples / MAX_PEAKS))
     bitrates = {"mp3": mp3_bitrate, "opus": opus_bitrate, "aac": aac_bitrate}
     targets = {
@@ -309,6 +303,23 @@ def render(
         for k, path in made.items()
     ]
     return RenderResult(renditions, before, after, peaks_path, duration, repairs)
+
+
+def _first_pass(
+    src: Path,
+    target_lufs: float,
+    ceiling_db: float,
+    progress: Callable[[float, float], None] | None,
+    max_seconds: float | None,
+) -> tuple[Loudness, int, float]:
+    """Measure ``src`` and plan its gain: (loudness before, samples, planned gain)."""
+    estimate = 2 * max(probe(src).duration, 0.0)
+    meter = measure_meter(
+        src, progress and (lambda done: progress(done, estimate)), max_seconds=max_seconds
+    )
+    before = Loudness(meter.integrated(), meter.true_peak_dbtp)
+    # 0 dB for digital silence; the meter's 10 ms bins go with it once planned
+    return before, meter.samples, plan_gain(meter, target_lufs, ceiling_db)
 
 
 def _log_levels(
