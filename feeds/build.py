@@ -26,6 +26,7 @@ from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 
 from feeds import FeedError
+from feeds.categories import itunes as itunes_category
 from feeds.chapters import ChapterMark
 from feeds.podcast import (
     AlternateEnclosureTag,
@@ -104,6 +105,7 @@ class FeedItem:
     topics: tuple[str, ...] = ()
     license: License | None = None  # podcast:license
     soundbites: tuple[Soundbite, ...] = ()  # podcast:soundbite, moments an editor marked
+    image_url: str | None = None  # itunes:image of the item (a .jpg or .png URL)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
     it.itunes_type("episodic")
     it.itunes_summary(summary)
     if info.category:
-        it.itunes_category({"cat": info.category})
+        it.itunes_category(itunes_category(info.category))  # "Parent" or "Parent > Sub"
     if info.owner_email:
         it.itunes_owner(name=clean(info.author), email=info.owner_email)
     if info.image_url:
@@ -218,7 +220,9 @@ def _channel(info: FeedInfo, items: Sequence[FeedItem]) -> FeedGenerator:
         it.itunes_image(info.image_url)
     pc = fg.podcastindex
     pc.guid(podcast_guid(info.guid_url))
-    pc.locked(info.locked, owner=info.owner_email)
+    if info.owner_email:
+        # Only an owner's address lets a platform verify a move; without one, say nothing.
+        pc.locked(info.locked, owner=info.owner_email)
     pc.medium("podcast")
     for host in info.hosts:
         pc.person(clean(host.name), role=host.role, group=host.group, href=host.href)
@@ -242,6 +246,8 @@ def _entry(fe: FeedEntry, item: FeedItem) -> None:
     it.itunes_duration(format_duration(item.duration))
     it.itunes_explicit("no")
     it.itunes_episode_type("full")
+    if item.image_url:
+        it.itunes_image(item.image_url)
     pc = fe.podcastindex
     for t in item.transcripts:
         pc.transcript(t.url, t.mime, language=t.language, rel="captions" if t.captions else None)

@@ -68,6 +68,10 @@ def defaults() -> dict[str, Any]:
         "MIN_FREE_MB": 200,  # room kept free on the data folder's disk beyond a new file
         "LICENCE": None,  # for recordings taken in without one (after their show's); None: none
         "COVER_IMAGE": None,  # a JPEG or PNG put into every listening file; relative to HOME
+        "TRASH_DAYS": 30,  # deleted episodes kept in the trash this long; 0: removed at once
+        "LOGO": None,  # a PNG, JPEG or SVG shown on every page; relative to HOME (web/station.py)
+        "ACCENT_COLOUR": None,  # a CSS colour (#b3261e); darkened to AA contrast if needed
+        "TIMEZONE": "UTC",  # the station's IANA zone (Africa/Nairobi): scheduled publishing
     }
 
 
@@ -122,8 +126,24 @@ def check(config: dict[str, Any]) -> None:
             f"CHINESE_SCRIPT must be simplified or traditional (or empty), not {script!r}."
         )
     config["CHINESE_SCRIPT"] = script or None
+    check_timezone(config)
     # LICENCE is checked in create_app by radio.data.licences (data imports config, not back).
     check_cover_image(config)
+
+
+def check_timezone(config: dict[str, Any]) -> None:
+    """TIMEZONE must name a zone the system knows: schedules are read and shown in it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = str(config.get("TIMEZONE") or "UTC").strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(
+            f"TIMEZONE must be an IANA time zone such as Africa/Nairobi or America/La_Paz, "
+            f"not {name!r}."
+        ) from e
+    config["TIMEZONE"] = name
 
 
 MAX_COVER_BYTES = 512 * 1024  # it goes into every file: a big one would weigh on data savers

@@ -27,8 +27,27 @@ logger = logging.getLogger(__name__)
 DatabaseError = sqlite3.Error
 
 
+def _real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# What time it is for the archive. Scheduled publishing (#15) compares against it, in
+# Python and in SQL (``radio_now()``), so tests move time with ``set_clock``, not by sleeping.
+_clock: Callable[[], datetime] = _real_clock
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Use ``clock`` (an aware datetime) as the archive's time; None: the real clock again."""
+    global _clock
+    _clock = clock or _real_clock
+
+
+def now() -> datetime:
+    return _clock()
+
+
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -41,6 +60,7 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     # The unsegmented-script index (migration 0008) is kept by triggers that call these.
     conn.create_function("radio_has_unsegmented", 1, scripts.has_unsegmented, deterministic=True)
     conn.create_function("radio_index_text", 1, scripts.index_text, deterministic=True)
+    conn.create_function("radio_now", 0, utcnow)  # public_sql's "now", the clock above
     return sqlite_utils.Database(conn)
 
 

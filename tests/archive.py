@@ -20,7 +20,8 @@ import sqlite_utils
 from flask import Flask
 
 from radio.data import transcripts
-from radio.data.episodes import Episode, add_episode, get_episode, get_or_create_show
+from radio.data.episodes import Episode, add_episode, get_episode
+from radio.data.shows import get_or_create_show
 from radio.db import utcnow
 from radio.jobs.ingest import Limits, Metadata, ingest_file
 from transcription.segments import Segment, SegmentLike, Word

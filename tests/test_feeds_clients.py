@@ -37,6 +37,7 @@ from radio.data.episodes import public_sql, update_episode
 from radio.db import connect, database_path
 from radio.jobs import pipeline
 from radio.jobs.ingest import Limits, Metadata, ingest_file
+from radio.web.http.mediafiles import download_stem
 from tests.conftest import clip, require, settings
 
 pytestmark = pytest.mark.slow
@@ -117,6 +118,11 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         db.conn.close()
 
 
+def named(episode: dict) -> str:
+    """The stem of an episode's file names in feeds (#15); all of them are of Voces."""
+    return download_stem("voces", episode["recorded_at"], episode["title"])
+
+
 def fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200, url
@@ -173,7 +179,7 @@ def test_podcastparser_finds_enclosure_duration_and_guid(archive):
     assert [e["guid"] for e in parsed["episodes"]] == [e["guid"] for e in episodes]
     for found, episode in zip(parsed["episodes"], episodes, strict=True):
         (enclosure,) = found["enclosures"]
-        assert enclosure["url"] == f"{archive.base}/media/{episode['guid']}/audio.mp3"
+        assert enclosure["url"] == f"{archive.base}/media/{episode['guid']}/{named(episode)}.mp3"
         assert enclosure["file_size"] == episode["files"]["mp3"].stat().st_size
         assert enclosure["mime_type"] == "audio/mpeg"
         assert abs(found["total_time"] - episode["duration"]) <= 1
@@ -249,12 +255,13 @@ def test_partytime_finds_transcripts_chapters_and_alternate_enclosure(archive, t
             {"url": f"{base}.json", "type": "application/json", "language": "en"},
         ]
         alts = {a["source"][0]["uri"].rsplit("/", 1)[1]: a for a in item["alternativeEnclosures"]}
-        assert sorted(alts) == ["audio.m4a", "audio.opus"]
-        alt = alts["audio.opus"]
+        stem = named(episode)
+        assert sorted(alts) == [f"{stem}.m4a", f"{stem}.opus"]
+        alt = alts[f"{stem}.opus"]
         assert alt["type"] == "audio/ogg" and alt["codecs"] == "opus"
         assert alt["length"] == episode["files"]["opus"].stat().st_size
         assert alt["bitrate"] == 24000 and alt["title"] == "Data saver (Opus, 24 kbps)"
-        assert alt["source"][0]["uri"] == f"{archive.base}/media/{episode['guid']}/audio.opus"
+        assert alt["source"][0]["uri"] == f"{archive.base}/media/{episode['guid']}/{stem}.opus"
         assert item["enclosure"]["length"] == episode["files"]["mp3"].stat().st_size
     first = feed["items"][-1]
     assert first["title"] == TITLE

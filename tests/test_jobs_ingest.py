@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from radio import create_app
-from radio.data.episodes import get_episode, get_or_create_show, set_show_licence
+from radio.data.episodes import get_episode
+from radio.data.shows import get_or_create_show, set_show_licence
 from radio.db import connect, database_path
 from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_file, parse_recorded_at
 from tests.audiofiles import FORMATS, convert, write_pcm

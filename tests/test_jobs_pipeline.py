@@ -98,7 +98,7 @@ def test_half_written_files_are_swept(app, db, home):
 
 
 def test_a_shows_language_is_the_hint_for_its_episodes(app, db, home):
-    from radio.data.episodes import get_or_create_show
+    from radio.data.shows import get_or_create_show
 
     app.config["TRANSCRIBE"] = True
     get_or_create_show(db, "Lecturas", language="es")

@@ -103,8 +103,8 @@ def kinds(urls: list[str]) -> Counter[str]:
     checks = {
         "feed page 2": lambda u: "page=2" in u,
         "episode page": lambda u: "/episodes/" in u and "/transcript." not in u,
-        "mp3": lambda u: u.endswith("/audio.mp3"),
-        "opus": lambda u: u.endswith("/audio.opus"),
+        "mp3": lambda u: "/media/" in u and u.endswith(".mp3"),
+        "opus": lambda u: "/media/" in u and u.endswith(".opus"),
         "transcript": lambda u: "/transcript." in u,
         "chapters": lambda u: "/feeds/chapters/" in u,
         "image": lambda u: u.endswith("/static/style.css"),

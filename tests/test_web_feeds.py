@@ -17,6 +17,7 @@ from feeds.podcast import podcast_guid
 from radio.data.episodes import update_episode
 from radio.jobs import pipeline
 from radio.jobs.ingest import Limits, Metadata, ingest_file
+from radio.web.http.mediafiles import download_stem
 from tests.conftest import clip
 
 NS = {
@@ -72,10 +73,11 @@ def test_items_carry_exact_lengths_duration_date_and_stable_guid(app, db, client
     enclosure = one(entry, "enclosure")
     assert int(enclosure.get("length")) == files["mp3"].stat().st_size
     assert enclosure.get("type") == "audio/mpeg"
-    assert enclosure.get("url") == f"http://localhost/media/{episode['guid']}/audio.mp3"
+    stem = download_stem(None, episode["recorded_at"], "Morning news")  # named files (#15)
+    assert enclosure.get("url") == f"http://localhost/media/{episode['guid']}/{stem}.mp3"
     # the small renditions (Opus, and AAC once made) are alternates; their twin feed
     # encloses them (tests/test_web_feeds_saver.py)
-    opus = f"http://localhost/media/{episode['guid']}/audio.opus"
+    opus = f"http://localhost/media/{episode['guid']}/{stem}.opus"
     alt = one(entry, f"podcast:alternateEnclosure[podcast:source/@uri='{opus}']")
     assert int(alt.get("length")) == files["opus"].stat().st_size
     assert alt.get("type") == "audio/ogg" and alt.get("bitrate") == "24000"

@@ -7,6 +7,7 @@
 - ``filetags``: tagfiles (titles and chapters into the listening files)
 - ``transcripts``: retranscribe
 - ``speakers``: speakers
+- ``trash``: trash (list, --restore, --empty)
 - ``users``: user add | password | role | list
 
 Each command is thin over ``radio.data`` and ``radio.jobs``; the archive's errors become
@@ -24,11 +25,13 @@ from radio.cli import (
     backup,
     episodes,
     filetags,
+    schedule,
     search,
     server,
     speakers,
     topics,
     transcripts,
+    trash,
     users,
     watch,
 )
@@ -72,6 +75,8 @@ for _module in (
     backup,
     watch,
     filetags,
+    trash,
+    schedule,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

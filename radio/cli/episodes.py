@@ -71,6 +71,11 @@ SUMMARY_KEYS = (
     help=f"Licence it is published under: {', '.join(CODES)} (default: the show's, else "
     "LICENCE in config.toml).",
 )
+@click.option(
+    "--publish-at",
+    help="Go public at this date and time, in the station's TIMEZONE: 2026-12-24T08:00 "
+    "(hidden from listeners until then).",
+)
 @click.option("--wait", is_flag=True, help="Process now and return when ready (exit 1 if failed).")
 @pass_state
 def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) -> None:
@@ -80,6 +85,10 @@ def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) 
     --recorded-at 2026-11-02 --wait
     """
     speakers = tuple(s.strip() for s in (options.pop("speakers") or "").split(",") if s.strip())
+    if options["publish_at"]:
+        from radio.cli.schedule import moment_to_come
+
+        options["publish_at"] = moment_to_come(state, options["publish_at"])
     meta = Metadata(speakers=speakers, **options)
     failures = 0
     for index, name in enumerate(files, 1):
@@ -212,19 +221,32 @@ def status(state: AppState, episode: str | None, as_json: bool, limit: int, heal
 
 @click.command(cls=ArchiveCommand)
 @click.argument("episode")
+@click.option(
+    "--step",
+    type=click.Choice(["audio", "transcript", "topics"]),
+    help="Make only this step of a finished episode again (default: every step).",
+)
 @click.option("--wait", is_flag=True, help="Process now instead of queueing.")
 @pass_state
-def retry(state: AppState, episode: str, wait: bool) -> None:
-    """Run a failed episode's unfinished steps again.
+def retry(state: AppState, episode: str, step: str | None, wait: bool) -> None:
+    """Run a failed episode's unfinished steps again, or make a finished one's steps again.
 
-    Example: radio retry 12 --wait
+    A finished episode stays published throughout: the new audio, transcript or topics are
+    made beside the old ones and replace them at once when complete. Without --step, every
+    step is made again (the audio, then a new transcript with its topics and chapters).
+
+    Example: radio retry 12 --step audio --wait
     """
-    # Imported here, not at the top: the pipeline and clips bring in PyAV, which `radio serve`
-    # (the web process, started through this package) must not load.
-    from radio.jobs import pipeline
+    from radio.jobs import rerun
 
     row = get_episode(state.db, episode)
-    pipeline.retry(state.db, row.id)
+    try:
+        asked = rerun.request(state.db, state.app.config, row.id, step)
+    except rerun.RerunError as e:
+        raise click.ClickException(str(e)) from e
+    if asked != rerun.Asked.RETRY:
+        _rerun_published(state, row.id, asked, wait)
+        return
     if wait:
         outcome = _process_with_bar(state, row.id)
         _print_episode(state, get_episode(state.db, row.id))
@@ -233,6 +255,34 @@ def retry(state: AppState, episode: str, wait: bool) -> None:
     else:
         tasks.enqueue(row.id, state.app)
         click.echo(f"Episode {row.id} queued again.")
+
+
+def _rerun_published(state: AppState, episode_id: int, asked: str, wait: bool) -> None:
+    """A finished episode's steps made again, in the background or now (--wait)."""
+    from radio.jobs import rerun
+
+    app = state.app
+    if not wait:
+        queue = tasks.enqueue_rerun if asked == rerun.Asked.RERUN else tasks.enqueue_retranscription
+        queue(episode_id, app)
+        click.echo(
+            f"Episode {episode_id} queued to be made again; listeners keep it as it is until "
+            "the new version is complete (`radio status` shows the progress)."
+        )
+        return
+    error = None
+    if asked == rerun.Asked.RERUN:
+        result = tasks.run_rerun(app, episode_id)
+        error = result.error if result.outcome != rerun.Outcome.DONE else None
+        again = result.retranscribe
+    else:
+        again = True
+    if error is None and again:
+        done = tasks.run_retranscription(app, episode_id)
+        error = done.error if done.outcome != "done" else None
+    if error:
+        raise click.ClickException(f"Episode {episode_id} was not made again: {error}")
+    click.echo(f"Episode {episode_id} made again; it stayed published throughout.")
 
 
 def parse_clock(value: str) -> float:

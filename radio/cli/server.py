@@ -11,10 +11,12 @@ from flask import Flask
 
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.db import database_path
 from radio.jobs import tasks, watch
 from radio.media import store
 from radio.upkeep.logs import configure_logging
 from radio.upkeep.schedule import start_scheduled_backups
+from radio.upkeep.trash import start_trash_schedule
 from radio.web import lan
 
 # waitress reads a file in pieces the size of the socket's send buffer: a large buffer
@@ -54,6 +56,7 @@ def serve(
     if not no_worker:
         tasks.start_in_process(app, int(app.config.get("WORKERS") or 1))
     start_scheduled_backups(app)
+    start_trash_schedule(app.config, database_path(app))  # empties old trash daily
     watch.start_watching(app)
     urls = lan.urls(host, port)
     click.echo(f"Archive data: {state.data_folder}")

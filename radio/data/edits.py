@@ -10,14 +10,32 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
+from typing import Any
 
 import sqlite_utils
 
-from radio.data.episodes import VISIBILITIES, Visibility, end_review, update_episode
+from radio.data.episodes import (
+    VISIBILITIES,
+    Visibility,
+    end_review,
+    get_episode,
+    set_fields,
+    update_episode,
+)
 from radio.data.errors import Invalid
-from radio.data.tags import TagError, episode_tags, tag_episode
+from radio.data.fields import clock_text
+from radio.data.shows import show_title
+from radio.data.tags import (
+    TagError,
+    chapters_by_hand,
+    episode_tags,
+    set_chapters_by_hand,
+    tag_episode,
+)
+from radio.data.tags import chapters as stored_chapters
 from radio.data.transcripts import segment_texts
 from radio.db import transaction, utcnow
+from transcription.segments import Chapter
 from transcription.taxonomy import Taxonomy
 
 logger = logging.getLogger(__name__)
@@ -145,3 +163,122 @@ def change_tags(
     parts = [f"Added {', '.join(added)}." if added else ""]
     parts.append(f"Removed {', '.join(removed)}." if removed else "")
     return " ".join(p for p in parts if p) or "The tags were already like that."
+
+
+# -- episode fields and chapters, with their history (#15) ---------------------------------
+
+FIELD_LABELS = {
+    "show_id": "show",
+    "title": "title",
+    "description": "description",
+    "recorded_at": "recorded date",
+    "language": "language",
+    "visibility": "who can listen",
+    "licence": "licence",
+    "chapters": "chapters",
+}
+
+
+@dataclass(frozen=True)
+class FieldEdit:
+    """One editor's change to one of an episode's fields, as kept in ``episode_edits``."""
+
+    field: str  # as people say it: "show", "recorded date", "chapters"
+    before: str | None
+    after: str | None
+    edited_at: str
+    user: str | None
+
+
+def edit_episode(
+    db: sqlite_utils.Database, episode_id: int, user_id: int | None, changes: dict[str, Any]
+) -> list[str]:
+    """Save an editor's changed fields (columns of ``episodes.EDITABLE``, checked by
+    ``radio.data.fields``) with their history, in one transaction; return the columns that
+    changed. A language an editor gives is the episode's language everywhere (pages,
+    feeds, files): the model's guess and its doubt give way."""
+    episode = get_episode(db, episode_id)
+    changed = {k: v for k, v in changes.items() if getattr(episode, k) != v}
+    if not changed:
+        return []
+    if "language" in changed:
+        changed |= {
+            "language_hint": changed["language"],
+            "transcript_language": changed["language"],
+            "language_probability": None,
+        }
+    history = []
+    for column in (c for c in FIELD_LABELS if c in changed):
+        before, after = getattr(episode, column), changed[column]
+        if column == "show_id":
+            before, after = episode.show_title, show_title(db, after)
+        elif column == "language":
+            before = episode.spoken_language
+        history.append((FIELD_LABELS[column], before, after))
+    now = utcnow()
+    with transaction(db) as conn:
+        set_fields(conn, episode_id, changed, now)
+        _record(conn, episode_id, user_id, history, now)
+    if changed.get("visibility") == Visibility.PUBLIC:  # an editor who publishes has reviewed it
+        end_review(db, episode_id)
+    logger.info("user %s changed %s of episode %s", user_id, sorted(changed), episode_id)
+    return list(changed)
+
+
+def save_chapters(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    user_id: int | None,
+    chapters: Sequence[Chapter] | None,
+) -> bool:
+    """An editor's chapters (checked by ``fields.chapter_list``) replace the episode's in one
+    transaction with their history, and stay through every retag; None hands them back to
+    the computation. Returns whether anything changed."""
+    before = stored_chapters(db, episode_id)
+    by_hand = chapters_by_hand(db.conn, episode_id)
+    if chapters is not None and by_hand and list(chapters) == before:
+        return False
+    if chapters is None and not by_hand:
+        return False
+    after = "(found by the archive at the next retag)" if chapters is None else _text(chapters)
+    now = utcnow()
+    with transaction(db) as conn:
+        set_chapters_by_hand(conn, episode_id, chapters, now)
+        _record(conn, episode_id, user_id, [("chapters", _text(before), after)], now)
+    logger.info("user %s set the chapters of episode %s", user_id, episode_id)
+    return True
+
+
+def _text(chapters: Sequence[Chapter]) -> str:
+    return "\n".join(f"{clock_text(c.start)} {c.title}" for c in chapters) or "(none)"
+
+
+def _record(
+    conn: Any,
+    episode_id: int,
+    user_id: int | None,
+    history: Sequence[tuple[str, Any, Any]],
+    now: str,
+) -> None:
+    for field, before, after in history:
+        conn.execute(
+            "insert into episode_edits (episode_id, user_id, field, before, after, edited_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [episode_id, user_id, field, _shown(before), _shown(after), now],
+        )
+
+
+def _shown(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def recent_field_edits(
+    db: sqlite_utils.Database, episode_id: int, limit: int = 20
+) -> list[FieldEdit]:
+    rows = db.execute(
+        "select ee.field, ee.before, ee.after, ee.edited_at, u.name as user "
+        "from episode_edits ee left join users u on u.id = ee.user_id "
+        "where ee.episode_id = ? order by ee.id desc limit ?",
+        [episode_id, limit],
+    ).fetchall()
+    return [FieldEdit(*r) for r in rows]

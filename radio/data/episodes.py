@@ -7,8 +7,6 @@ visibility rule shared with search, feeds and media; True is for editors and adm
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, Self
@@ -36,28 +34,6 @@ class Visibility(StrEnum):
 
 STATUSES = tuple(EpisodeStatus)
 VISIBILITIES = tuple(Visibility)
-
-
-@dataclass(frozen=True)
-class Show:
-    id: int
-    slug: str
-    title: str
-    description: str = ""
-    language: str | None = None
-    created_at: str | None = None
-    hosts: str | None = None  # JSON list of names, when the station set them
-    licence: str | None = None  # the default for its recordings taken in without one
-
-
-@dataclass(frozen=True)
-class ShowSummary:
-    """A show as listed: how many episodes it has that the viewer may see, and the latest."""
-
-    slug: str
-    title: str
-    episodes: int
-    latest: str | None
 
 
 @dataclass(frozen=True)
@@ -104,8 +80,13 @@ class Episode:
     review_note: str | None = None  # why an editor must look before listeners do
     held_visibility: str | None = None  # what the uploader asked for while it is held back
     licence: str | None = None  # a radio.data.licences code; None: no licence stated
+    publish_at: str | None = None  # listeners see it from this moment (UTC); None: at once
     show_slug: str | None = None
     show_title: str | None = None
+    deleted_at: str | None = None  # in the trash since then (radio.data.trash); None: live
+    deleted_by: int | None = None
+    artwork: str | None = None  # radio.data.artwork file name of its own artwork
+    show_artwork: str | None = None  # its show's, when the query joined it
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -113,7 +94,17 @@ class Episode:
 
     @property
     def is_public(self) -> bool:
-        return self.status == EpisodeStatus.READY and self.visibility == Visibility.PUBLIC
+        return (
+            self.status == EpisodeStatus.READY
+            and self.visibility == Visibility.PUBLIC
+            and not self.is_scheduled
+            and self.deleted_at is None
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        """Set to go public at a moment still to come (#15): hidden from listeners until then."""
+        return bool(self.publish_at) and self.publish_at > utcnow()
 
     @property
     def spoken_language(self) -> str | None:
@@ -146,7 +137,8 @@ class Episode:
 
 
 _WITH_SHOW = (
-    "select e.*, s.slug as show_slug, s.title as show_title from episodes e "
+    "select e.*, s.slug as show_slug, s.title as show_title, s.artwork as show_artwork "
+    "from episodes e "
     "left join shows s on s.id = e.show_id"
 )
 
@@ -182,26 +174,18 @@ def names_from_json(value: str | None) -> list[str]:
 def public_sql(alias: str = "") -> str:
     """What listeners may see, as SQL: pages, search, feeds and media URLs share this rule."""
     p = f"{alias}." if alias else ""
-    return f"{p}status = '{EpisodeStatus.READY}' and {p}visibility = '{Visibility.PUBLIC}'"
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "show"
-
-
-def get_or_create_show(db: sqlite_utils.Database, title: str, language: str | None = None) -> int:
-    title = title.strip()
-    slug = slugify(title)
-    row = db.execute("select id from shows where slug = ?", [slug]).fetchone()
-    if row:
-        return row[0]
-    db["shows"].insert(
-        {"slug": slug, "title": title, "language": language, "created_at": utcnow()},
-        ignore=True,  # another process may have created it a moment ago
+    return (
+        f"{p}status = '{EpisodeStatus.READY}' and {p}visibility = '{Visibility.PUBLIC}'"
+        # scheduled (#15): from its moment on; radio_now() is radio.db's clock
+        f" and ({p}publish_at is null or {p}publish_at <= radio_now())"
+        f" and {live_sql(alias)}"  # deleted (#15): in the trash, seen by nobody
     )
-    return db.execute("select id from shows where slug = ?", [slug]).fetchone()[0]
+
+
+def live_sql(alias: str = "") -> str:
+    """Not deleted: what editors' views show (they see drafts, never the trash)."""
+    p = f"{alias}." if alias else ""
+    return f"{p}deleted_at is null"
 
 
 def get_episode(db: sqlite_utils.Database, ref: int | str) -> Episode:
@@ -222,13 +206,15 @@ def get_episode(db: sqlite_utils.Database, ref: int | str) -> Episode:
 
 
 def find_episode(db: sqlite_utils.Database, guid: str) -> Episode | None:
-    """The episode with exactly this guid (URLs carry whole guids), or None."""
-    return _one(db, f"{_WITH_SHOW} where e.guid = ?", [guid])
+    """The live episode with exactly this guid (URLs carry whole guids), or None: a deleted
+    one is gone from every page and media URL for everyone."""
+    return _one(db, f"{_WITH_SHOW} where e.guid = ? and {live_sql('e')}", [guid])
 
 
 def find_by_source(db: sqlite_utils.Database, sha256: str) -> Episode | None:
-    """The episode made from these exact bytes, if any (the same file sent twice)."""
-    return _one(db, f"{_WITH_SHOW} where e.source_sha256 = ?", [sha256])
+    """The live episode made from these exact bytes, if any (the same file sent twice); a
+    recording whose episode is in the trash makes a new one."""
+    return _one(db, f"{_WITH_SHOW} where e.source_sha256 = ? and {live_sql('e')}", [sha256])
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> Episode | None:
@@ -246,6 +232,34 @@ def add_episode(db: sqlite_utils.Database, **fields: Any) -> int:
 def update_episode(db: sqlite_utils.Database, episode_id: int, **fields: Any) -> None:
     fields["updated_at"] = utcnow()
     db["episodes"].update(episode_id, fields)
+
+
+# What an editor changes on the edit page (radio.data.edits.edit_episode).
+EDITABLE = (
+    "show_id",
+    "title",
+    "description",
+    "recorded_at",
+    "language",
+    "language_hint",
+    "transcript_language",
+    "language_probability",
+    "visibility",
+    "licence",
+)
+
+
+def set_fields(conn: Any, episode_id: int, changes: dict[str, Any], now: str) -> None:
+    """Inside the caller's transaction (an editor's change and its history together): set
+    some of the EDITABLE columns."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    sets = "".join(f"{column} = ?, " for column in changes)
+    conn.execute(
+        f"update episodes set {sets}updated_at = ? where id = ?",
+        [*changes.values(), now, episode_id],
+    )
 
 
 def hold_for_review(db: sqlite_utils.Database, episode_id: int, note: str) -> None:
@@ -285,7 +299,7 @@ def list_episodes(
 
 
 def _visible(include_hidden: bool, alias: str = "e") -> str:
-    return "1" if include_hidden else public_sql(alias)
+    return live_sql(alias) if include_hidden else public_sql(alias)
 
 
 def latest_episodes(
@@ -311,45 +325,34 @@ def latest_episodes(
     return Page([Episode.from_row(r) for r in rows], page, per_page, total)
 
 
-def shows(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[ShowSummary]:
-    """Shows that have something to listen to, with their episode counts."""
-    rows = db.execute(
-        "select s.slug, s.title, count(e.id) as episodes, max(e.recorded_at) as latest "
-        f"from shows s join episodes e on e.show_id = s.id and {_visible(include_hidden)} "
-        "group by s.id order by s.title collate nocase"
-    ).fetchall()
-    return [ShowSummary(*r) for r in rows]
-
-
-def get_show(db: sqlite_utils.Database, slug: str) -> Show | None:
-    rows = list(db.query("select * from shows where slug = ?", [slug]))
-    return Show(**rows[0]) if rows else None
-
-
-def show_language(db: sqlite_utils.Database, show_id: int | None) -> str | None:
-    """A show's language: the transcription hint for its episodes uploaded without one."""
-    if show_id is None:
-        return None
-    row = db.execute("select language from shows where id = ?", [show_id]).fetchone()
-    return row[0] if row else None
-
-
-def show_licence(db: sqlite_utils.Database, show_id: int | None) -> str | None:
-    """A show's licence: the default for its recordings taken in without one."""
-    if show_id is None:
-        return None
-    row = db.execute("select licence from shows where id = ?", [show_id]).fetchone()
-    return row[0] if row else None
-
-
-def set_show_licence(db: sqlite_utils.Database, show_id: int, licence: str | None) -> None:
-    """Give a show a default licence (a code checked by ``fields.licence``), or none."""
-    db.execute("update shows set licence = ? where id = ?", [licence, show_id])
-
-
 def languages(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:
     rows = db.execute(
         "select distinct coalesce(e.transcript_language, e.language) as lang from episodes e "
         f"where {_visible(include_hidden)} and lang is not null order by lang"
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def naming_facts(
+    db: sqlite_utils.Database, ids: list[int]
+) -> dict[int, tuple[str | None, str | None]]:
+    """(show slug, recorded day else published day) of these episodes, by id: with the
+    title, what their files' download names are made of (#15)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        "select e.id, s.slug, coalesce(e.recorded_at, e.published_at, e.created_at) "
+        f"from episodes e left join shows s on s.id = e.show_id where e.id in ({marks})",
+        list(ids),
+    ).fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def by_ids(db: sqlite_utils.Database, ids: list[int]) -> dict[int, Episode]:
+    """These episodes with their shows, by id (search results' descriptions and artwork)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.query(f"{_WITH_SHOW} where e.id in ({marks})", list(ids))
+    return {r["id"]: Episode.from_row(r) for r in rows}

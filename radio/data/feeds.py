@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -24,9 +24,10 @@ import sqlite_utils
 
 from radio.data import soundbites as bites
 from radio.data import tags
-from radio.data.episodes import get_show, names_from_json, public_sql, shows
+from radio.data.episodes import names_from_json, public_sql
 from radio.data.errors import NotFound
 from radio.data.search import matching_episodes_sql
+from radio.data.shows import get_show, shows
 from transcription.segments import Chapter
 
 MAIN_RENDITION = "mp3"  # the renditions.kind every podcast app can play: the enclosure
@@ -64,6 +65,8 @@ class Subject:
     description: str = ""
     language: str | None = None
     hosts: tuple[str, ...] = ()  # a show's hosts
+    artwork: str | None = None  # a show's artwork (radio.data.artwork name)
+    category: str | None = None  # a show's Apple category; None: the station's
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class FeedEpisode:
     topics: tuple[str, ...]  # labels of its live tags, best first
     licence: str | None = None  # a radio.data.licences code; None: none stated
     soundbites: tuple[bites.Soundbite, ...] = ()  # moments an editor marked, in time order
+    artwork: str | None = None  # its own artwork, else its show's (radio.data.artwork name)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,13 @@ def _selection(db: sqlite_utils.Database, spec: FeedSpec) -> tuple[str, list[Any
         show = get_show(db, spec.key)
         if show is None:
             raise _missing(spec)
-        subject = Subject(show.title, show.description or "", show.language)
+        subject = Subject(
+            show.title,
+            show.description or "",
+            show.language,
+            artwork=show.artwork,
+            category=show.itunes_category,
+        )
         return "e.show_id = ?", [show.id], subject, show.id
     if spec.kind == FeedKind.TOPIC:
         try:
@@ -161,7 +171,7 @@ _COLS = (
     "e.id, e.guid, e.title, e.description, coalesce(e.published_at, e.created_at) as published, "
     "e.updated_at, coalesce(r.duration, e.duration) as duration, "
     "coalesce(e.transcript_language, e.language, sh.language) as language, e.speakers, "
-    "e.show_id, e.licence"
+    "e.show_id, e.licence, coalesce(e.artwork, sh.artwork) as artwork"
 )
 
 
@@ -192,7 +202,7 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
     rows = [by_id[i] for i in ids]
     hosts = _hosts(db, {r["show_id"] for r in rows if r["show_id"]} | {show_id} - {0})
     if show_id:
-        subject = Subject(subject.title, subject.description, subject.language, hosts[show_id])
+        subject = replace(subject, hosts=hosts[show_id])
     return FeedPage(spec, subject, _episodes(db, rows, hosts), pages)
 
 
@@ -292,6 +302,7 @@ def _episodes(
             topics=tuple(topics[r["id"]]),
             licence=r["licence"],
             soundbites=tuple(marked.get(r["id"], ())),
+            artwork=r["artwork"],
         )
         for r in rows
     ]

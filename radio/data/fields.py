@@ -221,3 +221,84 @@ def page(value: str | None) -> int:
 def query(value: str | None, what: str = "search") -> str:
     """A search or filter as typed: one line, at most MAX_QUERY_CHARS."""
     return _capped(what, clean_text(value), MAX_QUERY_CHARS)
+
+
+# -- chapters, as editors type them (#15) ---------------------------------------------------
+
+MAX_CHAPTERS = 100  # an episode's; players list them all, and more is a table of contents
+MAX_CHAPTER_TITLE_CHARS = 120
+_TIME = re.compile(r"(?:(?:([0-9]{1,3}):)?([0-9]{1,2}):)?([0-9]{1,5})(?:[.,]([0-9]{1,3}))?")
+
+
+def chapter_start(value: str | None) -> float:
+    """A chapter's start as typed: ``m:ss``, ``h:mm:ss`` or seconds (``75``), a fraction
+    allowed (``12:30.5``); seconds and minutes after a colon must be under 60."""
+    text = clean_text(value)
+    found = _TIME.fullmatch(text) if len(text) <= 16 else None
+    if not text or found is None:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise FieldError(
+            f"{shown!r} is not a time in the recording: write m:ss or h:mm:ss, e.g. 12:30."
+        )
+    hours, minutes, seconds, fraction = found.groups()
+    if (minutes is not None and int(seconds) >= 60) or (hours is not None and int(minutes) >= 60):
+        raise FieldError(f"{text!r} is not a time: minutes and seconds go up to 59, e.g. 1:05:30.")
+    total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)
+    return total + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
+
+
+def chapter_title(value: str | None) -> str:
+    text = _capped("chapter title", clean_text(value), MAX_CHAPTER_TITLE_CHARS)
+    if not text:
+        raise FieldError("Every chapter needs a title; remove the chapter instead.")
+    return text
+
+
+def chapter_list(
+    marks: Iterable[tuple[float, str]], duration: float | None
+) -> list[tuple[float, float, str]]:
+    """Chapters as (start, end, title) in time order, each ending where the next starts and
+    the last at ``duration``: refused if one starts outside the recording, two start at
+    the same moment, or there are more than MAX_CHAPTERS."""
+    ordered = sorted(marks, key=lambda m: m[0])
+    if len(ordered) > MAX_CHAPTERS:
+        raise FieldError(f"{len(ordered)} chapters; an episode can have at most {MAX_CHAPTERS}.")
+    for start, chapter in ordered:
+        if start < 0 or (duration is not None and start >= duration):
+            raise FieldError(
+                f"Chapter {chapter!r} starts at {clock_text(start)}, outside the recording "
+                f"(0:00 to {clock_text(duration or 0)}); give a time inside it."
+            )
+    for (first, a), (second, b) in zip(ordered, ordered[1:], strict=False):
+        if round(second - first, 3) < 1:
+            raise FieldError(
+                f"Chapters {a!r} and {b!r} both start at {clock_text(first)}; "
+                "give each chapter its own start, at least a second apart."
+            )
+    ends = [start for start, _ in ordered[1:]] + [duration]
+    return [(s, e if e is not None else s, t) for (s, t), e in zip(ordered, ends, strict=False)]
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` or ``h:mm:ss``, as people type chapter starts; a fraction only when there
+    is one (``0:09.5``), so a form shown and sent again keeps the time it had."""
+    millis = round(seconds * 1000)
+    whole, fraction = divmod(millis, 1000)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return f"{text}.{fraction:03d}".rstrip("0") if fraction else text
+
+
+def edited_recorded_at(value: str | None, current: str | None, *, today: date) -> str | None:
+    """A recording date from the edit form (YYYY-MM-DD): the current value when left empty
+    or unchanged (a stored time of day stays); refused if it is after ``today``."""
+    text = clean_text(value)
+    if not text or (current and text == current[:10]):
+        return current
+    if len(text) != 10:
+        raise FieldError(f"{text[:30]!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-02.")
+    kept = recorded_at(text)
+    if date.fromisoformat(kept) > today:
+        raise FieldError(f"{kept} is after today; a recording date can't be in the future.")
+    return kept

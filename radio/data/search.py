@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from radio.data.episodes import public_sql
+from radio.data.episodes import live_sql, public_sql
 from radio.data.query import (
     WORD,
     BadQuery,
@@ -96,7 +96,7 @@ def _filters(
 ) -> tuple[str, dict[str, Any]]:
     """The episodes' conditions and every parameter; ``:speakers`` (the spellings of the
     speaker asked for, or None) is for the segments' condition, ``_said``."""
-    clauses = [] if include_hidden else [public_sql("e")]
+    clauses = [live_sql("e")] if include_hidden else [public_sql("e")]
     said_by = checked_speaker(speaker)
     params = {
         "show": show,

@@ -23,8 +23,9 @@ from typing import Any
 import sqlite_utils
 
 from radio.config import load_station_taxonomy
-from radio.data.episodes import Episode, get_episode, public_sql, slugify
+from radio.data.episodes import Episode, get_episode, live_sql, public_sql
 from radio.data.errors import Invalid, NotFound
+from radio.data.shows import slugify
 from radio.db import home_of, transaction, utcnow
 from transcription.segments import Chapter
 from transcription.taxonomy import Taxonomy
@@ -126,13 +127,41 @@ def replace_computed(
                 "values (?, ?, ?, ?, 0, ?)",
                 [episode_id, tag_id, source, round(score, 4), now],
             )
-        conn.execute("delete from chapters where episode_id = ?", [episode_id])
-        for idx, chapter in enumerate(chapters):
-            conn.execute(
-                "insert into chapters (episode_id, idx, start, end, title) values (?, ?, ?, ?, ?)",
-                [episode_id, idx, chapter.start, chapter.end, chapter.title],
-            )
+        if chapters_by_hand(conn, episode_id):
+            chapters = []  # an editor's chapters stay, as editors' tags do (#15)
+        else:
+            _write_chapters(conn, episode_id, chapters)
     logger.info("episode %s: tags %s, %d chapters", episode_id, list(rows), len(chapters))
+
+
+def _write_chapters(conn: Any, episode_id: int, chapters: Sequence[Chapter]) -> None:
+    conn.execute("delete from chapters where episode_id = ?", [episode_id])
+    for idx, chapter in enumerate(chapters):
+        conn.execute(
+            "insert into chapters (episode_id, idx, start, end, title) values (?, ?, ?, ?, ?)",
+            [episode_id, idx, chapter.start, chapter.end, chapter.title],
+        )
+
+
+def chapters_by_hand(conn: Any, episode_id: int) -> str | None:
+    """When an editor last set the episode's chapters, or None while they are computed."""
+    row = conn.execute("select chapters_by_hand from episodes where id = ?", [episode_id])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def set_chapters_by_hand(
+    conn: Any, episode_id: int, chapters: Sequence[Chapter] | None, now: str
+) -> None:
+    """Inside the caller's transaction: an editor's chapters replace the episode's, and no
+    computation replaces them again; None gives the chapters back to the computation
+    (the next retag finds them)."""
+    if chapters is not None:
+        _write_chapters(conn, episode_id, chapters)
+    conn.execute(
+        "update episodes set chapters_by_hand = ?, updated_at = ? where id = ?",
+        [now if chapters is not None else None, now, episode_id],
+    )
 
 
 def _ensure_tag(conn: Any, slug: str, label: str, kind: str, now: str) -> int:
@@ -271,7 +300,7 @@ def list_topics(
     db: sqlite_utils.Database, *, public_only: bool = True, kind: str | None = None
 ) -> list[TopicCount]:
     """Tags in use with their episode counts: taxonomy topics first, then by count."""
-    visible = f"and {public_sql('e')}" if public_only else ""
+    visible = f"and {public_sql('e')}" if public_only else f"and {live_sql('e')}"
     where, params = ("where t.kind = ?", [kind]) if kind else ("", [])
     rows = db.execute(
         "select t.slug, t.label, t.kind, count(e.id) as episodes from tags t "
@@ -293,7 +322,7 @@ def episodes_for_topic(
     offset: int = 0,
 ) -> list[TaggedEpisode]:
     """Episodes with the topic, newest first, each with the tag's source and score."""
-    visible = f"and {public_sql('e')}" if public_only else ""
+    visible = f"and {public_sql('e')}" if public_only else f"and {live_sql('e')}"
     rows = db.query(
         "select e.*, s.slug as show_slug, s.title as show_title, et.source, et.score "
         "from episode_tags et join episodes e on e.id = et.episode_id "

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import sqlite_utils
 
-from radio.data.episodes import public_sql
+from radio.data.episodes import live_sql, public_sql
 
 # A label diarization or a two-party call gives before anyone names the voice.
 _PLACEHOLDER = re.compile(r"speaker[\s_-]*\d+", re.IGNORECASE)
@@ -63,7 +63,7 @@ def episode_speakers(
 def archive_speakers(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:
     """Every speaker heard in the archive's episodes (public ones unless ``include_hidden``),
     in alphabetical order whatever their case and accents."""
-    visible = "1" if include_hidden else public_sql("e")
+    visible = live_sql("e") if include_hidden else public_sql("e")
     rows = db.execute(
         "select distinct s.speaker from segments s join episodes e on e.id = s.episode_id "
         f"where s.speaker is not null and {visible}"

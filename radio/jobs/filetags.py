@@ -26,8 +26,10 @@ from typing import Any
 
 import sqlite_utils
 
+from radio.config import MAX_COVER_BYTES
 from radio.data import processing
 from radio.data import renditions as rendition_rows
+from radio.data.artwork import artwork_of_episode
 from radio.data.episodes import Episode, EpisodeStatus, get_episode
 from radio.data.errors import DataError
 from radio.data.processing import StepName, StepStatus
@@ -36,6 +38,7 @@ from radio.db import transaction
 from radio.jobs import leases
 from radio.jobs.context import Context, StepError
 from radio.media import store
+from radio.media.artwork import artwork_path
 from radio.media.errors import MediaError
 from radio.media.filetags import Cover, FileTags, chapter_marks, has_tags, write_tags
 from radio.upkeep.logs import episode_context
@@ -73,7 +76,7 @@ def gather(db: sqlite_utils.Database, config: dict[str, Any], episode: Episode) 
         licence_url=licence.url if licence else None,
         language=episode.spoken_language,
         url=episode_page_url(config, episode.guid),
-        cover=cover(config),
+        cover=episode_cover(db, config, episode) or cover(config),
         chapters=chapter_marks([(c.start, c.end, c.title) for c in chapters], episode.duration),
     )
 
@@ -87,6 +90,22 @@ def episode_page_url(config: dict[str, Any], guid: str) -> str | None:
     address a phone off the station's network could not open."""
     base = config.get("BASE_URL")
     return f"{base.rstrip('/')}/{EPISODE_PAGE.format(guid=guid)}" if base else None
+
+
+def episode_cover(
+    db: sqlite_utils.Database, config: dict[str, Any], episode: Episode
+) -> Cover | None:
+    """The episode's artwork, else its show's (#15), when small enough to go into every
+    file (``MAX_COVER_BYTES``, as COVER_IMAGE); None: use the station's COVER_IMAGE."""
+    found = artwork_of_episode(db, episode.id)
+    if found is None or found.bytes > MAX_COVER_BYTES:
+        return None
+    path = artwork_path(config["HOME"], found.name)
+    try:
+        return Cover.read(path) if path else None
+    except MediaError as e:  # a file gone from the disk: the station's cover will do
+        logger.warning("[episode %s] artwork %s not used: %s", episode.id, found.name, e)
+        return None
 
 
 def cover(config: dict[str, Any]) -> Cover | None:

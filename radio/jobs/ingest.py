@@ -30,9 +30,8 @@ from radio.data.episodes import (
     add_episode,
     find_by_source,
     get_episode,
-    get_or_create_show,
-    show_licence,
 )
+from radio.data.shows import get_or_create_show, show_licence
 from radio.jobs.errors import IngestError
 from radio.media import store
 from radio.media.formats import clock
@@ -56,6 +55,7 @@ class Metadata:
     uploaded_by: int | None = None  # the account that sent it (the web form), if any
     # A licence's code or label ("cc-by", "CC BY"); None: its show's, else the station's.
     licence: str | None = None
+    publish_at: str | None = None  # UTC, as utcnow writes it: public from then on (#15)
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,8 @@ def _create_episode(
         source_sample_rate=probe.sample_rate,
         uploaded_by=meta.uploaded_by,
         licence=licence,
+        publish_at=meta.publish_at,
+        published_at=meta.publish_at,  # the date listeners will see: its moment
     )
     return get_episode(db, episode_id)
 

@@ -1,6 +1,8 @@
 """The per-episode processing steps, each idempotent and resumable.
 
-An episode moves ``queued -> processing -> ready`` (or ``failed`` with a message).
+An episode moves ``queued -> processing -> ready`` (or ``failed`` with a message). A
+published (ready) episode is never set back: steps it lacks run in place while it stays
+public, and finished steps are made again beside the old results by ``radio.jobs.rerun``.
 A step that finished is recorded in ``episode_steps`` and never redone; a step that
 was cut off (worker killed) simply runs again, and each step is written so that
 running it again is safe: files are renamed into place when complete, rows are
@@ -63,10 +65,12 @@ def _run_steps(
     db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, lease: float
 ) -> str:
     episode = get_episode(db, episode_id)
-    if episode.status == EpisodeStatus.READY:
-        return EpisodeStatus.READY
     done = processing.finished_steps(db, episode_id)
-    update_episode(db, episode_id, status=EpisodeStatus.PROCESSING, error=None)
+    live = episode.status == EpisodeStatus.READY  # listeners may have it: never unpublish
+    if live and all(name in done for name, _, _ in STEPS):
+        return EpisodeStatus.READY
+    if not live:
+        update_episode(db, episode_id, status=EpisodeStatus.PROCESSING, error=None)
     base = 0.0
     for name, step, share in STEPS:
         if name in done:
@@ -81,6 +85,9 @@ def _run_steps(
             logger.exception("episode %s: step %s failed", episode_id, name)
             message = _failure_message(e, config, episode_id)
             processing.mark_step(db, episode_id, name, StepStatus.FAILED, error=message)
+            if live:  # what it had stays published; the message is for editors
+                update_episode(db, episode_id, step=None, error=f"{name}: {message}")
+                return EpisodeStatus.READY
             update_episode(db, episode_id, status=EpisodeStatus.FAILED, error=f"{name}: {message}")
             return EpisodeStatus.FAILED
         processing.mark_step(db, episode_id, name, StepStatus.DONE)
@@ -91,8 +98,8 @@ def _run_steps(
         "progress": 1.0,
         "error": None,
     }
-    if not episode.published_at:
-        fields["published_at"] = utcnow()
+    if not episode.published_at:  # a scheduled episode's date is its moment (#15)
+        fields["published_at"] = episode.publish_at or utcnow()
     update_episode(db, episode_id, **fields)
     logger.info("episode %s is ready", episode_id)
     return EpisodeStatus.READY
@@ -159,6 +166,11 @@ class _Reporter:
 
 
 def retry(db: sqlite_utils.Database, episode_id: int) -> None:
-    """Make a failed episode runnable again; finished steps stay finished."""
+    """Make a failed episode runnable again; finished steps stay finished.
+
+    A ready episode stays ready (and public): only the steps it lacks run, in place. Making
+    its finished steps again is ``radio.jobs.rerun``, which swaps the results in whole.
+    """
     processing.reopen_unfinished_steps(db, episode_id)
-    update_episode(db, episode_id, status=EpisodeStatus.QUEUED, error=None)
+    if get_episode(db, episode_id).status != EpisodeStatus.READY:
+        update_episode(db, episode_id, status=EpisodeStatus.QUEUED, error=None)

@@ -29,8 +29,9 @@ import sqlite_utils
 
 from radio.config import ConfigError
 from radio.data import processing, transcripts
-from radio.data.episodes import Episode, EpisodeStatus, get_episode, show_language
+from radio.data.episodes import Episode, EpisodeStatus, get_episode
 from radio.data.errors import DataError
+from radio.data.shows import show_language
 from radio.data.transcripts import Phase, Provenance, Retranscription, Swapped
 from radio.jobs import leases
 from radio.jobs.alignment import align

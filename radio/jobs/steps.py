@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 from radio.data import transcripts
-from radio.data.episodes import show_language, update_episode
+from radio.data.episodes import update_episode
 from radio.data.processing import StepName
 from radio.data.renditions import save_renditions
+from radio.data.shows import show_language
 from radio.db import transaction
 from radio.jobs.context import Context, Step, StepError
 from radio.jobs.filetags import tags_step

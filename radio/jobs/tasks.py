@@ -18,12 +18,13 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from radio.db import connect, database_path
-from radio.jobs import leases, retranscribe
+from radio.jobs import leases, rerun, retranscribe
 from radio.media import store
 from radio.upkeep.health import beat
 
 logger = logging.getLogger(__name__)
 
+BUSY_RETRY_SECONDS = 30  # a re-run waits this long while another worker holds the episode
 _in_hand: set[int] = set()  # episodes a thread of this process is processing
 _in_hand_lock = threading.Lock()
 
@@ -46,6 +47,15 @@ def init_app(app: Flask) -> None:
     def retranscribe_episode(episode_id: int) -> str:
         return run_retranscription(app, episode_id).outcome
 
+    @huey.task(name="rerun_episode")
+    def rerun_episode(episode_id: int) -> str:
+        result = run_rerun(app, episode_id)
+        if result.retranscribe:  # every step again: the new transcript comes next
+            enqueue_retranscription(episode_id, app)
+        if result.outcome == rerun.Outcome.BUSY:  # try again once the other work is done
+            rerun_episode.schedule((episode_id,), delay=BUSY_RETRY_SECONDS)
+        return result.outcome
+
     @huey.task(name="tag_files")
     def tag_files(episode_id: int) -> str:
         return run_file_tags(app, episode_id)
@@ -59,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.extensions["radio.process_episode"] = process_episode
     app.extensions["radio.retranscribe_episode"] = retranscribe_episode
     app.extensions["radio.tag_files"] = tag_files
+    app.extensions["radio.rerun_episode"] = rerun_episode
 
 
 def _every_minute():  # noqa: ANN202 - huey's crontab returns a plain callable
@@ -113,10 +124,22 @@ def run_file_tags(app: Flask, episode_id: int) -> str:
     finally:
         db.conn.close()
     if result.outcome == filetags.Outcome.BUSY:
-        app.extensions["radio.tag_files"].schedule(
-            (episode_id,), delay=filetags.BUSY_RETRY_SECONDS
-        )
+        app.extensions["radio.tag_files"].schedule((episode_id,), delay=filetags.BUSY_RETRY_SECONDS)
     return result.outcome
+
+
+def run_rerun(app: Flask, episode_id: int) -> rerun.Result:
+    """Make a published episode's steps again (#15), with a database connection of its own."""
+    db = connect(database_path(app))
+    try:
+        return rerun.run(db, app.config, episode_id)
+    finally:
+        db.conn.close()
+
+
+def enqueue_rerun(episode_id: int, app: Flask | None = None) -> None:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app.extensions["radio.rerun_episode"](episode_id)
 
 
 def enqueue_file_tags(episode_id: int, app: Flask | None = None) -> None:
@@ -148,15 +171,18 @@ def recover(app: Flask, include_queued: bool = True) -> int:
     try:
         ids = leases.unfinished(db, include_queued=include_queued)
         again = retranscribe.unfinished(db, include_queued=include_queued)
+        remade = rerun.unfinished(db, include_queued=include_queued)
     finally:
         db.conn.close()
     for episode_id in ids:
         enqueue(episode_id, app)
     for episode_id in again:
         enqueue_retranscription(episode_id, app)
+    for episode_id in remade:
+        enqueue_rerun(episode_id, app)
     if ids or again:
         logger.info("queued unfinished episodes %s and retranscriptions %s", ids, again)
-    return len(ids) + len(again)
+    return len(ids) + len(again) + len(remade)
 
 
 def consumer(app: Flask, workers: int = 1) -> Consumer:

@@ -139,14 +139,89 @@ def _soundbites(db: sqlite_utils.Database) -> None:
 
 @migration("0015_chapter_edits")
 def _chapter_edits(db: sqlite_utils.Database) -> None:
-    pass  # filled in by the chapter-editing work (#15)
+    # When an editor last set the episode's chapters by hand (radio.data.tags); while set,
+    # `radio retag` and a new transcript leave the chapters alone, as they do editors' tags.
+    # On the episode rather than on each chapter: removing every chapter is an edit too.
+    db["episodes"].add_column("chapters_by_hand", str)
+    # Editors' changes to an episode's fields and chapters (radio.data.edits), kept like
+    # transcript_edits: what it was, what it became, who and when.
+    db["episode_edits"].create(
+        {
+            "id": int,
+            "episode_id": int,
+            "user_id": int,
+            "field": str,
+            "before": str,
+            "after": str,
+            "edited_at": str,
+        },
+        pk="id",
+        foreign_keys=[("episode_id", "episodes", "id"), ("user_id", "users", "id")],
+        not_null={"episode_id", "field", "edited_at"},
+    )
+    db["episode_edits"].create_index(["episode_id", "id"])
 
 
 @migration("0016_trash_and_artwork")
 def _trash_and_artwork(db: sqlite_utils.Database) -> None:
-    pass  # filled in by the delete/trash, artwork and show-settings work (#15)
+    episodes = db["episodes"]
+    # A deleted episode stays in the trash (radio.data.trash) until it is emptied: every
+    # listing, feed, search and media URL leaves it out at once (public_sql, live_sql).
+    episodes.add_column("deleted_at", str)
+    episodes.add_column("deleted_by", int)  # users.id; NULL: from the command line
+    episodes.create_index(["deleted_at"])
+    # The same recording sent again after its episode was deleted makes a new episode
+    # (sharing the original file), so the sha256 is unique among live episodes only.
+    db.execute("drop index if exists idx_episodes_source_sha256")
+    db.execute(
+        "create unique index idx_episodes_source_sha256 on episodes(source_sha256) "
+        "where deleted_at is null"
+    )
+    # Artwork (radio.data.artwork): each image once, media/artwork/<sha256>.<ext>; an
+    # episode or show names its own by that file name.
+    db["artwork"].create(
+        {
+            "name": str,
+            "sha256": str,
+            "mime": str,
+            "bytes": int,
+            "width": int,
+            "height": int,
+            "created_by": int,
+            "created_at": str,
+        },
+        pk="name",
+        not_null={"sha256", "mime", "bytes", "width", "height"},
+    )
+    episodes.add_column("artwork", str)
+    db["shows"].add_column("artwork", str)
+    # Apple's category for the show's own feed ("Society & Culture > Documentary").
+    db["shows"].add_column("itunes_category", str)
 
 
 @migration("0017_scheduled_publishing")
 def _scheduled_publishing(db: sqlite_utils.Database) -> None:
-    pass  # filled in by the scheduled-publishing and re-run work (#15)
+    # ``publish_at`` (UTC, as utcnow writes it): listeners see the episode from that moment
+    # on (public_sql compares it with radio_now()); null: no schedule.
+    db["episodes"].add_column("publish_at", str)
+    db["episodes"].create_index(["publish_at"])
+    # Re-running a finished episode's steps without unpublishing it (radio.jobs.rerun): one
+    # row per episode, the phase reached, and what was made in the staging folder (JSON) so
+    # a killed worker's swap can be finished from the row.
+    db["reruns"].create(
+        {
+            "episode_id": int,
+            "step": str,
+            "status": str,
+            "progress": float,
+            "error": str,
+            "staged": str,
+            "requested_by": int,
+            "requested_at": str,
+            "finished_at": str,
+        },
+        pk="episode_id",
+        foreign_keys=[("episode_id", "episodes", "id"), ("requested_by", "users", "id")],
+        not_null={"step", "status", "requested_at"},
+        defaults={"status": "queued", "progress": 0.0},
+    )

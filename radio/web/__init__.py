@@ -25,6 +25,11 @@ AREAS = (
     "offline",
     "subscribe",
     "share",
+    "shows",
+    "trash",
+    "station",
+    "rerun",
+    "schedule",
 )
 
 

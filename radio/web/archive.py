@@ -26,8 +26,9 @@ from markupsafe import Markup, escape
 from radio.config import load_station_taxonomy
 from radio.data import edits as editing
 from radio.data import episodes, fields
+from radio.data import shows as shows_data
 from radio.data import tags as tagging
-from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus, Visibility
+from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.licences import LICENCES
 from radio.data.processing import StepName
@@ -48,11 +49,13 @@ from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import retranscribe as again
 from radio.jobs import tasks
+from radio.web import edit as editing_page
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
 from radio.web.offline import save_offer
 from radio.web.subscribe import page_feeds
 from radio.web.templating import clock, seconds_text
+from radio.web.urls import media_names
 from transcription.formats import FORMATS, to_podcast_json
 from transcription.taxonomy import TaxonomyError
 
@@ -97,7 +100,7 @@ def index() -> str:
     return render_template(
         "index.html",
         latest=episodes.latest_episodes(db, include_hidden=hidden, page=page_number()),
-        shows=episodes.shows(db, include_hidden=hidden),
+        shows=shows_data.shows(db, include_hidden=hidden),
         # the station's own topics: keyphrases are too many for the home page (see /topics)
         topics=tagging.list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
     )
@@ -106,7 +109,7 @@ def index() -> str:
 @bp.get("/shows/<slug>")
 def show(slug: str) -> str:
     db = get_db()
-    found = episodes.get_show(db, slug)
+    found = shows_data.get_show(db, slug)
     hidden = sees_hidden()
     listed = episodes.latest_episodes(
         db, include_hidden=hidden, show_id=found.id if found else -1, page=page_number()
@@ -139,6 +142,7 @@ def episode(guid: str) -> str | Response:
         soundbites=soundbite_rows(db, ep.id),
         page_feeds=episode_feeds(ep),
         saves=save_offer(ep, files, transcript=bool(segments)),
+        names=media_names(ep),
     )
 
 
@@ -228,7 +232,7 @@ def transcript(guid: str, fmt: str) -> Response:
     if mime.startswith("text/") and "charset" not in mime:
         response.charset = "utf-8"
     response.headers["Cache-Control"] = (
-        "public, max-age=300" if ep.visibility == Visibility.PUBLIC else "private, max-age=0"
+        "public, max-age=300" if ep.is_public else "private, max-age=0"
     )
     response.headers["Access-Control-Allow-Origin"] = "*"  # podcast web players fetch these
     return response
@@ -238,15 +242,21 @@ def transcript(guid: str, fmt: str) -> Response:
 @login_required(Role.EDITOR)
 def edit(guid: str) -> str | Response | tuple[str, int]:
     ep = load_episode(guid)
-    status = 200
+    status, sent = 200, {}
     if request.method == "POST":
+        part = request.form.get("part")
         try:
             _save_edit(ep)
-            return redirect(url_for("archive.edit", guid=guid))
+            anchor = part if part in ("tags", "chapters") else None
+            return redirect(url_for("archive.edit", guid=guid, _anchor=anchor))
         except (editing.EditError, fields.FieldError, TaxonomyError) as e:
             flash(str(e), "error")
-            status = 422
-    return _edit_page(ep), status
+            # a value the form can't take as sent is a bad request (as errors.py says of
+            # FieldError); one that can't be stored is unprocessable
+            status = 400 if isinstance(e, fields.FieldError) else 422
+            if part == "chapters":  # show the editor's rows again, not the stored ones
+                sent = editing_page.rows_as_sent()
+    return _edit_page(ep, **sent), status
 
 
 def _save_edit(ep: Episode) -> None:
@@ -267,30 +277,19 @@ def _save_edit(ep: Episode) -> None:
     elif part == "transcript":
         changed = editing.edit_segments(db, ep.id, g.user.id, _segment_texts())
         flash(f"Saved {changed} changed segment(s); search finds the new words now.")
+    elif part == "chapters":
+        editing_page.save_chapters(db, ep)
     else:
-        editing.update_details(
-            db,
-            ep.id,
-            title=fields.title(request.form.get("title"), required=True),
-            description=fields.description(request.form.get("description")),
-            visibility=request.form.get("visibility", ep.visibility),
-            licence=fields.licence(request.form.get("licence", ep.licence)),
-        )
-        saved = episodes.get_episode(db, ep.id)
-        if (saved.title, saved.description, saved.licence) != (
-            ep.title,
-            ep.description,
-            ep.licence,
-        ):  # the listening files say these too; a worker writes them again (#14)
-            tasks.enqueue_file_tags(ep.id)
-        flash("Saved the episode's details.")
+        editing_page.save_details(db, ep)
 
 
-def _edit_page(ep: Episode) -> str:
+def _edit_page(ep: Episode, **sent: Any) -> str:
     db = get_db()
     return render_template(
         "edit.html",
         episode=ep,
+        **(editing_page.page_context(db, ep) | sent),
+        files={r["kind"]: r for r in renditions(db, ep.id)},
         segments=transcript_lines(db, ep.id),
         edits=editing.recent_edits(db, ep.id),
         tags=tagging.episode_tags(db, ep.id, include_removed=True),

@@ -34,6 +34,7 @@ from feeds.build import (
 )
 from feeds.chapters import ChapterMark
 from radio.data import licences
+from radio.data.episodes import naming_facts
 from radio.data.feeds import (
     MAIN_RENDITION,
     FeedEpisode,
@@ -45,7 +46,7 @@ from radio.data.feeds import (
 )
 from radio.data.renditions import SAVER_KINDS, saver_kind
 from radio.data.turns import episode_speakers, is_placeholder
-from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND
+from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND, download_stem
 from radio.web.urls import Urls
 from transcription.formats import FORMATS
 
@@ -81,9 +82,18 @@ def load_feed(
 ) -> FeedData:
     """The channel and one page of items for ``spec``."""
     page = feed_page(db, spec, limit=max(1, int(config.get("FEED_LIMIT") or 300)))
-    heard = episode_speakers(db, [episode.id for episode in page.episodes])
+    ids = [episode.id for episode in page.episodes]
+    heard = episode_speakers(db, ids)
+    named = naming_facts(db, ids)
     items = [
-        _item(urls, episode, heard.get(episode.id, ()), spec.saver) for episode in page.episodes
+        _item(
+            urls,
+            episode,
+            heard.get(episode.id, ()),
+            spec.saver,
+            download_stem(*named.get(episode.id, (None, None)), episode.title),
+        )
+        for episode in page.episodes
     ]
     stamps = [e.updated or e.published for e in page.episodes]
     return FeedData(
@@ -94,8 +104,13 @@ def load_feed(
 
 
 def _item(
-    urls: Urls, episode: FeedEpisode, heard: Sequence[str] = (), saver: bool = False
+    urls: Urls,
+    episode: FeedEpisode,
+    heard: Sequence[str] = (),
+    saver: bool = False,
+    stem: str | None = None,
 ) -> FeedItem:
+    """One item; its files are named ``stem`` (``download_stem``), what apps save them as."""
     guid = episode.guid
     main, others = enclosed_kinds(episode.renditions, saver)
     return FeedItem(
@@ -104,9 +119,9 @@ def _item(
         link=urls.episode(guid),
         published=episode.published or datetime.now(UTC),
         duration=episode.duration,
-        enclosure=_enclosure(urls, guid, episode.renditions[main]),
+        enclosure=_enclosure(urls, guid, stem, episode.renditions[main]),
         alternates=tuple(
-            _enclosure(urls, guid, episode.renditions[kind], rendition_title(episode, kind))
+            _enclosure(urls, guid, stem, episode.renditions[kind], rendition_title(episode, kind))
             for kind in others
         ),
         transcripts=_transcripts(urls, guid, episode.language) if episode.opening else (),
@@ -119,7 +134,14 @@ def _item(
         topics=episode.topics,
         license=_license(urls, episode),
         soundbites=tuple(Soundbite(b.start, b.duration, b.title) for b in episode.soundbites),
+        # its own artwork, else its show's; with neither, apps show the channel's image
+        image_url=artwork_url(urls, episode.artwork),
     )
+
+
+def artwork_url(urls: Urls, name: str | None) -> str | None:
+    """The absolute URL of a picture of radio.data.artwork, if there is one."""
+    return urls.build("shows.artwork_file", name=name) if name else None
 
 
 def enclosed_kinds(
@@ -167,10 +189,10 @@ def _persons(episode: FeedEpisode, heard: Sequence[str]) -> tuple[Person, ...]:
 
 
 def _enclosure(
-    urls: Urls, guid: str, rendition: RenditionFacts, title: str | None = None
+    urls: Urls, guid: str, stem: str | None, rendition: RenditionFacts, title: str | None = None
 ) -> Enclosure:
     return Enclosure(
-        url=urls.media(guid, MEDIA_FILE_OF_KIND[rendition.kind]),
+        url=urls.media(guid, MEDIA_FILE_OF_KIND[rendition.kind], stem),
         length=int(rendition.bytes),
         mime=rendition.mime,
         bitrate=int(rendition.bitrate) if rendition.bitrate else None,
@@ -257,8 +279,10 @@ def _info(config: dict[str, Any], urls: Urls, page: FeedPage, items: list[FeedIt
         author=station,
         language=language,
         owner_email=config.get("FEED_OWNER_EMAIL") or None,
-        image_url=_image(urls, config.get("FEED_IMAGE_URL")),
-        category=config.get("FEED_CATEGORY") or CATEGORY,
+        # a show's own artwork and category, else the station's
+        image_url=artwork_url(urls, page.subject.artwork)
+        or _image(urls, config.get("FEED_IMAGE_URL")),
+        category=page.subject.category or config.get("FEED_CATEGORY") or CATEGORY,
         locked=bool(config.get("FEED_LOCKED", True)),
         hosts=tuple(Person(name) for name in page.subject.hosts),
         paging=_paging(urls, spec, page.pages),

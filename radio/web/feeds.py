@@ -29,7 +29,7 @@ from radio.data import fields
 from radio.data.feeds import FeedKind, FeedSpec, public_chapters
 from radio.db import database_path, get_db
 from radio.web.feed_items import load_feed
-from radio.web.http.feedcache import Built, FeedCache, fingerprint
+from radio.web.http.feedcache import Built, FeedCache
 from radio.web.urls import Urls, for_request
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -60,8 +60,8 @@ def _build(spec: FeedSpec, urls: Urls, token: str) -> Built:
 def _feed_response(spec: FeedSpec) -> Response:
     urls = for_request()
     key = (spec, urls.base, current_app.config.get("FEED_LIMIT"))
-    token = fingerprint(database_path())  # no database connection for a 304
     cache = _cache()
+    token = cache.token(database_path())  # no database connection for a 304
     built = cache.get(key, token)
     if built is None:
         built = _build(spec, urls, token)

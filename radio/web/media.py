@@ -2,7 +2,10 @@
 
 ``/media/<guid>/<name>`` serves only the few files the database names for an episode
 (``MediaFile``), inside the media folder, so no URL can reach any other file. Listeners
-get public episodes only (``public_sql``); originals need a login.
+get public episodes only (``public_sql``); originals need a login. A listening copy's
+name is ``<stem>.<ext>`` with any stem (``mediafiles.media_file``): the archive hands out
+meaningful ones, and the fixed ``audio.mp3`` of before still answers. ``?download=1``
+adds Content-Disposition, so the episode page's download links save the file.
 
 A listener's request for a public file is usually answered before Flask, by the WSGI
 layer ``radio.web.http.mediacache.PublicMedia`` (installed in ``create_app``); this view
@@ -16,7 +19,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, request
 from werkzeug import Response
 
-from radio.data.episodes import Episode, Visibility, find_episode
+from radio.data.episodes import Episode, find_episode
 from radio.data.renditions import rendition_file
 from radio.web.auth import can_see, current_user
 from radio.web.http.fileserve import FileSnapshot, respond
@@ -24,22 +27,24 @@ from radio.web.http.mediafiles import (
     PUBLIC_CACHE,
     RENDITION_KINDS,
     MediaFile,
+    attachment,
     inside_media,
+    media_file,
     reader,
+    wants_download,
 )
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 PRIVATE_CACHE = "private, max-age=0"
-_FILES = frozenset(MediaFile)
-_NAMES = ", ".join(MediaFile)
+_NAMES = "NAME.mp3, NAME.opus, NAME.m4a, peaks.json and original"
 
 
 @bp.route("/<guid>/<name>", methods=["GET", "HEAD"])
 def media(guid: str, name: str) -> Response:
-    if name not in _FILES:
+    file = media_file(name)
+    if file is None:
         abort(404, f"There is no {name} here; episodes have {_NAMES}.")
-    file = MediaFile(name)
     db = reader(current_app)
     episode = find_episode(db, guid)
     if episode is None or not can_see(episode):
@@ -54,10 +59,13 @@ def media(guid: str, name: str) -> Response:
         snap = FileSnapshot.open(path, mime)
     except OSError:
         abort(404, f"The {name} of episode {guid} can't be read; `radio retry` rebuilds it.")
-    public = episode.visibility == Visibility.PUBLIC and file != MediaFile.ORIGINAL
+    public = episode.is_public and file != MediaFile.ORIGINAL
     status, headers, body = respond(
         request.environ, snap, PUBLIC_CACHE if public else PRIVATE_CACHE
     )
+    if wants_download(request.query_string.decode("latin-1")):
+        saved_as = episode.source_name if file == MediaFile.ORIGINAL else None
+        headers.append(("Content-Disposition", attachment(saved_as or name)))
     return Response(body, status, headers, direct_passthrough=True)
 
 

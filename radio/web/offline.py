@@ -26,7 +26,8 @@ from flask import Blueprint, Response, current_app, render_template, url_for
 
 from radio.data.episodes import Episode
 from radio.web.http.compress import static_url
-from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND, MediaFile
+from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND, MediaFile, file_name
+from radio.web.urls import episode_stem
 from transcription.formats import FORMATS
 
 bp = Blueprint("offline", __name__)
@@ -76,7 +77,7 @@ def save_offer(
 ) -> SaveOffer | None:
     """The episode page's offer, from its renditions' rows (``renditions`` by kind); None
     when there is no audio to keep."""
-    choices = save_choices(episode.guid, files)
+    choices = save_choices(episode.guid, files, episode_stem(episode))
     if not choices:
         return None
     extra = [
@@ -90,8 +91,12 @@ def save_offer(
     return SaveOffer(choices, extra)
 
 
-def save_choices(guid: str, files: dict[str, dict[str, Any]]) -> list[SaveChoice]:
-    """The data saver and standard downloads of an episode; either may be missing."""
+def save_choices(
+    guid: str, files: dict[str, dict[str, Any]], stem: str | None = None
+) -> list[SaveChoice]:
+    """The data saver and standard downloads of an episode; either may be missing. Their
+    URLs are those the page's player plays (named ``stem``), so the worker's saved copy
+    is what the player asks for."""
     by_name = {
         MEDIA_FILE_OF_KIND[kind].value: row
         for kind, row in files.items()
@@ -110,7 +115,11 @@ def save_choices(guid: str, files: dict[str, dict[str, Any]]) -> list[SaveChoice
             SaveChoice(
                 quality=quality,
                 label=label,
-                url=url_for("media.media", guid=guid, name=name),
+                url=url_for(
+                    "media.media",
+                    guid=guid,
+                    name=file_name(stem, MediaFile(name)) if stem else name,
+                ),
                 type=MEDIA_TYPES.get(name, row.get("mime") or "application/octet-stream"),
                 bytes=int(row["bytes"]),
                 kbps=int(row["bitrate"]) // 1000 if row.get("bitrate") else None,

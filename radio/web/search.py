@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from sqlite_utils import Database
 
 from radio.data import episodes, fields
+from radio.data import shows as shows_data
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import (
@@ -61,12 +62,14 @@ def search_page() -> tuple[str, int]:
             )
         except BadQuery as e:
             error, status = str(e), 400
+    listed = episodes.by_ids(db, [r.episode_id for r in results.episodes] if results else [])
     return render_template(
         "search.html",
         args={**args, "from": date_from or "", "to": date_to or ""},
         results=results,
+        listed=listed,  # the results' episodes in full: description, dates, artwork
         error=error,
-        shows=episodes.shows(db, include_hidden=hidden),
+        shows=shows_data.shows(db, include_hidden=hidden),
         languages=episodes.languages(db, include_hidden=hidden),
         topics=topic_choices(db, args["topic"], hidden),
         speakers=speaker_choices(db, args["speaker"], hidden),

@@ -27,8 +27,9 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from werkzeug.exceptions import TooManyRequests
 
 from radio.data import soundbites as bites
-from radio.data.episodes import Episode, Visibility, slugify
+from radio.data.episodes import Episode
 from radio.data.renditions import rendition_file
+from radio.data.shows import slugify
 from radio.data.users import Role
 from radio.db import get_db
 from radio.media import store
@@ -195,7 +196,7 @@ def _send(episode: Episode, path: Path, start: float, end: float) -> Response:
         snap = FileSnapshot.open(path, VOICE_NOTE_MIME)
     except OSError:
         abort(404, "That voice note was just replaced; ask for it again.")
-    cache = PUBLIC_CACHE if episode.visibility == Visibility.PUBLIC else PRIVATE_CACHE
+    cache = PUBLIC_CACHE if episode.is_public else PRIVATE_CACHE
     status, headers, body = respond(request.environ, snap, cache)
     response = Response(body, status, headers, direct_passthrough=True)
     response.headers["Content-Disposition"] = _attachment(download_name(episode, start, end))

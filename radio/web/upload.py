@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from werkzeug.datastructures import FileStorage
 
 from radio.data import episodes, fields, licences
+from radio.data import shows as shows_data
 from radio.data.episodes import VISIBILITIES, Visibility
 from radio.data.users import Role
 from radio.db import get_db
@@ -63,9 +64,7 @@ def upload() -> tuple[str | Response, int]:
             return _answer(form, [], str(e), 400)
         if not files:
             return _answer(form, [], "Choose at least one recording to upload.", 400)
-        results = [
-            _ingest(f, checked, index=i, count=len(files)) for i, f in enumerate(files, 1)
-        ]
+        results = [_ingest(f, checked, index=i, count=len(files)) for i, f in enumerate(files, 1)]
         if all(r.outcome == "refused" for r in results):
             status = 422
         if wants_json():
@@ -103,7 +102,7 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
         form=form,
         results=results,
         error=error,
-        shows=episodes.shows(get_db(), include_hidden=sees_hidden()),
+        shows=shows_data.shows(get_db(), include_hidden=sees_hidden()),
         languages=languages(current_app.config.get("WHISPER_MODEL")),
         visibilities=VISIBILITIES,
         licences=licences.LICENCES,

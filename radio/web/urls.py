@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from werkzeug.routing import Map
 
+from radio.data.episodes import Episode
 from radio.data.feeds import FeedKind, FeedSpec
-from radio.web.http.mediafiles import MediaFile
+from radio.web.http.mediafiles import RENDITION_KINDS, MediaFile, download_stem, file_name
 
 FEED_ENDPOINTS = {
     FeedKind.ALL: "feeds.all_episodes",
@@ -52,8 +53,12 @@ class Urls:
     def episode(self, guid: str) -> str:
         return self.build("archive.episode", guid=guid)
 
-    def media(self, guid: str, file: MediaFile) -> str:
-        return self.build("media.media", guid=guid, name=file.value)
+    def media(self, guid: str, file: MediaFile, stem: str | None = None) -> str:
+        """A file of the episode's; a listening copy under ``stem`` (``download_stem``)
+        when given, the name podcast apps save it as, else under its fixed name."""
+        return self.build(
+            "media.media", guid=guid, name=file_name(stem, file) if stem else file.value
+        )
 
     def transcript(self, guid: str, fmt: str) -> str:
         return self.build("archive.transcript", guid=guid, fmt=fmt)
@@ -75,6 +80,20 @@ def _key(spec: FeedSpec) -> dict[str, str]:
     if spec.kind in (FeedKind.SHOW, FeedKind.TOPIC):
         return {"slug": spec.key}
     return {}
+
+
+def episode_stem(episode: Episode) -> str:
+    """The stem of an episode's download names, from the facts its feed items use too
+    (``radio.data.episodes.naming_facts``), so the page and the feed name a file alike."""
+    day = episode.recorded_at or episode.published_at or episode.created_at
+    return download_stem(episode.show_slug, day, episode.title)
+
+
+def media_names(episode: Episode) -> dict[str, str]:
+    """The URL names of an episode's listening copies by ``renditions.kind``, for pages:
+    ``url_for('media.media', guid=episode.guid, name=names.mp3)``."""
+    stem = episode_stem(episode)
+    return {kind: file_name(stem, file) for file, kind in RENDITION_KINDS.items()}
 
 
 def for_request() -> Urls:

@@ -5,7 +5,9 @@ Media requests are most of what a server does while people listen, so a listener
 request (no session cookie) for a public file is answered here, without Flask's request
 cycle. Anything else, including any request carrying a session, or a file that isn't
 there, goes on to Flask and the view in ``radio.web.media``. Both answer with
-``radio.web.http.fileserve.respond``, so they behave alike.
+``radio.web.http.fileserve.respond``, read names with ``mediafiles.media_file`` (any stem:
+``water-committee.mp3`` and ``audio.mp3`` are the same file) and add the same
+Content-Disposition for ``?download=1``, so they behave alike.
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from radio.web.http.mediafiles import (
     PUBLIC_FILES,
     RENDITION_KINDS,
     MediaFile,
+    attachment,
     inside_media,
+    media_file,
     reader,
+    wants_download,
 )
 
 MEDIA_ENDPOINT = "media.media"  # the Flask view this layer answers for
@@ -65,22 +70,36 @@ class PublicMedia:
             and environ.get("REQUEST_METHOD") in ("GET", "HEAD")
             and self.cookie not in environ.get("HTTP_COOKIE", "")
         ):
-            snap = self._snapshot(path, time.monotonic())
+            found = self._public_file(path)
+            snap = self._snapshot(*found, time.monotonic()) if found else None
             if snap is not None:
                 status, headers, body = respond(environ, snap, PUBLIC_CACHE)
                 if status in _REASONS:
+                    if wants_download(environ.get("QUERY_STRING", "")):
+                        name = path.rsplit("/", 1)[1]
+                        headers.append(("Content-Disposition", attachment(name)))
                     start_response(_REASONS[status], headers)
                     return body
                 if hasattr(body, "close"):
                     body.close()
         return self.wsgi_app(environ, start_response)
 
-    def _snapshot(self, path: str, began: float) -> FileSnapshot | None:
+    def _public_file(self, path: str) -> tuple[str, MediaFile] | None:
+        """(guid, file) a listener may ask for at ``path``, by its name alone."""
+        parts = path[len(self.prefix) :].split("/")
+        if len(parts) != 2:
+            return None
+        file = media_file(parts[1])
+        return (parts[0], file) if file in PUBLIC_FILES else None
+
+    def _snapshot(self, guid: str, file: MediaFile, began: float) -> FileSnapshot | None:
         generation = self._current_generation(began)
-        snap = self._files.get(path)  # one dict read: atomic, no lock to queue on
+        # Kept by (guid, file), not by URL: every name of a file shares one open snapshot.
+        key = f"{guid}/{file.value}"
+        snap = self._files.get(key)  # one dict read: atomic, no lock to queue on
         if snap is not None:
             return snap
-        found = self._find(path)
+        found = self._find(guid, file)
         if found is None:
             return None
         try:
@@ -89,7 +108,7 @@ class PublicMedia:
             return None
         with self._lock:
             if generation == self._generation:  # nothing was committed while we looked
-                self._files[path] = snap
+                self._files[key] = snap
                 while len(self._files) > self.CACHED_FILES:  # the oldest first
                     del self._files[next(iter(self._files))]
         return snap
@@ -120,17 +139,13 @@ class PublicMedia:
             self._checked_at = max(self._checked_at, asked)
             return self._generation
 
-    def _find(self, path: str) -> tuple[Path, str] | None:
-        parts = path[len(self.prefix) :].split("/")
-        if len(parts) != 2 or parts[1] not in PUBLIC_FILES:
-            return None
-        guid, name = parts[0], MediaFile(parts[1])
+    def _find(self, guid: str, file: MediaFile) -> tuple[Path, str] | None:
         db = reader(self.app)
-        if name == MediaFile.PEAKS:
+        if file == MediaFile.PEAKS:
             peaks = public_peaks_file(db, guid)
             found = (peaks, "application/json") if peaks else None
         else:
-            found = public_rendition_file(db, guid, RENDITION_KINDS[name])
+            found = public_rendition_file(db, guid, RENDITION_KINDS[file])
         if found is None:
             return None
         file = inside_media(self.app, found[0])

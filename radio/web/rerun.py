@@ -1,0 +1,88 @@
+"""Editors make a failed or finished episode's steps again from the web (#15): "Make the
+audio again", "Transcribe again", "Find topics and chapters again". A finished episode
+stays published throughout (``radio.jobs.rerun``); a failed one is retried as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from werkzeug import Response
+
+from radio.data.episodes import Episode, EpisodeStatus, find_episode
+from radio.data.reruns import RerunPhase, get_rerun
+from radio.data.transcripts import get_retranscription
+from radio.data.users import Role
+from radio.db import get_db
+from radio.jobs import rerun, tasks
+from radio.web.auth import current_user, login_required, safe_next
+
+bp = Blueprint("rerun", __name__)
+
+BUTTONS = (
+    ("audio", "Make the audio again"),
+    ("transcript", "Transcribe again"),
+    ("topics", "Find topics and chapters again"),
+)
+PHASES = {
+    RerunPhase.QUEUED: "Waiting for the worker",
+    RerunPhase.RUNNING: "Making the new files (listeners keep the old ones)",
+    RerunPhase.STAGED: "New files ready; swapping them in",
+    RerunPhase.TOPICS: "Finding topics and chapters",
+    RerunPhase.DONE: "Done",
+    RerunPhase.FAILED: "Stopped",
+}
+STEPS = {"audio": "the audio", "topics": "topics and chapters", "all": "every step"}
+ENQUEUE = {
+    rerun.Asked.RERUN: tasks.enqueue_rerun,
+    rerun.Asked.RETRANSCRIBE: tasks.enqueue_retranscription,
+    rerun.Asked.RETRY: tasks.enqueue,
+}
+
+
+@bp.app_context_processor
+def rerun_helpers() -> dict[str, Any]:
+    return {"rerun_state": rerun_state}
+
+
+def rerun_state(episode: Episode) -> dict[str, Any] | None:
+    """What the _rerun.html include shows an editor; None for anyone else."""
+    user = current_user()
+    if user is None or not user.can(Role.EDITOR):
+        return None
+    db = get_db()
+    return {
+        "buttons": BUTTONS,
+        "can_run": episode.status in (EpisodeStatus.READY, EpisodeStatus.FAILED),
+        "rerun": get_rerun(db, episode.id),
+        "again": get_retranscription(db, episode.id),
+        "phases": PHASES,
+        "steps": STEPS,
+        "back": request.full_path.rstrip("?"),
+    }
+
+
+@bp.post("/episodes/<guid>/rerun")
+@login_required(Role.EDITOR)
+def rerun_step(guid: str) -> Response:
+    """Queue one step of the episode again; listeners keep what they have meanwhile."""
+    db = get_db()
+    episode = find_episode(db, guid)
+    if episode is None:
+        abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
+    step = request.form.get("step") or None
+    back = safe_next(request.form.get("next") or url_for("archive.edit", guid=guid))
+    try:
+        asked = rerun.request(db, current_app.config, episode.id, step, user_id=g.user.id)
+    except rerun.RerunError as e:
+        flash(str(e), "error")
+        return redirect(back)
+    ENQUEUE[asked](episode.id)
+    if asked == rerun.Asked.RETRY:
+        flash("Queued again: the steps that did not finish run once more.")
+    else:
+        flash(
+            "Queued. Listeners keep the episode as it is until the new version is complete, "
+            "then it replaces the old one at once."
+        )
+    return redirect(back)
