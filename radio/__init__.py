@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     from radio import db
     from radio.data.licences import station_licence
     from radio.jobs import tasks
-    from radio.web import errors, register_blueprints, templating
+    from radio.web import errors, i18n, register_blueprints, templating
     from radio.web.http import compress, csrf
     from radio.web.http.headers import SecurityHeaders
     from radio.web.http.mediacache import PublicMedia
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, home: str | None = 
     # never to a global temp folder.
     app.request_class = SpoolingRequest
     templating.init_app(app)  # filters and enums for templates
+    i18n.init_app(app)  # the interface's language per request (Flask-Babel), the switcher
     # Then, in the order a request meets them: the routes (auth loads the logged-in user
     # first, as in flaskr), the CSRF check of unsafe requests, the response rules (gzip,
     # static caching, safety headers) and one translation of every error.

@@ -72,6 +72,7 @@ def defaults() -> dict[str, Any]:
         "LOGO": None,  # a PNG, JPEG or SVG shown on every page; relative to HOME (web/station.py)
         "ACCENT_COLOUR": None,  # a CSS colour (#b3261e); darkened to AA contrast if needed
         "TIMEZONE": "UTC",  # the station's IANA zone (Africa/Nairobi): scheduled publishing
+        "LANGUAGE": "en",  # the interface's language when the browser asks for none we have
     }
 
 
@@ -127,6 +128,7 @@ def check(config: dict[str, Any]) -> None:
         )
     config["CHINESE_SCRIPT"] = script or None
     check_timezone(config)
+    check_language(config)
     # LICENCE is checked in create_app by radio.data.licences (data imports config, not back).
     check_cover_image(config)
 
@@ -144,6 +146,19 @@ def check_timezone(config: dict[str, Any]) -> None:
             f"not {name!r}."
         ) from e
     config["TIMEZONE"] = name
+
+
+def check_language(config: dict[str, Any]) -> None:
+    """LANGUAGE must be one of the interface's languages (radio.i18n.LOCALES)."""
+    from radio.i18n import LOCALES
+
+    code = str(config.get("LANGUAGE") or "en").strip().lower().replace("_", "-")
+    if code not in LOCALES:
+        raise ConfigError(
+            f"LANGUAGE must be one of the interface's languages ({', '.join(LOCALES)}), "
+            f"not {config.get('LANGUAGE')!r}."
+        )
+    config["LANGUAGE"] = code
 
 
 MAX_COVER_BYTES = 512 * 1024  # it goes into every file: a big one would weigh on data savers

@@ -5,6 +5,19 @@
   "use strict";
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
 
+  // Texts in the reader's language, from base.html's radio-strings (radio/web/templating.py);
+  // the English fallback if a page has none. {name} placeholders are filled from values.
+  var strings = null;
+  function t(key, fallback, values) {
+    if (strings === null) {
+      try { strings = JSON.parse(document.getElementById("radio-strings").textContent) || {}; }
+      catch (e) { strings = {}; }
+    }
+    return String(strings[key] || fallback).replace(/\{(\w+)\}/g, function (m, name) {
+      return values && name in values ? values[name] : m;
+    });
+  }
+
   function timeIn(text) {
     var m = /(?:^|[?&#])t=(\d+(?:\.\d+)?)/.exec(text || "");
     return m ? parseFloat(m[1]) : null;
@@ -109,7 +122,7 @@
     function setSpeed(rate) {
       player.defaultPlaybackRate = player.playbackRate = rate; // load() resets to the default
       bar.speed.textContent = rate + "×";
-      bar.speed.setAttribute("aria-label", "Speed " + rate + "×");
+      bar.speed.setAttribute("aria-label", t("speed", "Speed {rate}×", { rate: rate }));
       try { localStorage.setItem("radio:rate", rate); } catch (e) { /* private mode */ }
     }
 
@@ -118,7 +131,7 @@
     function buildBar() {
       var el = make("section", "player-bar");
       el.id = "player-bar";
-      el.setAttribute("aria-label", "Player");
+      el.setAttribute("aria-label", t("player", "Player"));
       var info = make("div", "bar-info");
       var time = make("span", "time");
       var chapterName = make("span", "bar-chapter");
@@ -127,27 +140,28 @@
       var wave = make("div", "wave");
       wave.tabIndex = 0;
       wave.setAttribute("role", "slider");
-      wave.setAttribute("aria-label", "Position");
+      wave.setAttribute("aria-label", t("position", "Position"));
       wave.setAttribute("aria-valuemin", "0");
       var canvas = make("canvas");
       canvas.setAttribute("aria-hidden", "true");
       wave.appendChild(canvas);
       var controls = make("div", "bar-controls");
-      var button = function (text, label, keys, act) {
+      // keys: as shown (translated, "k ou Espace"); shortcuts: the key names themselves
+      var button = function (text, label, keys, act, shortcuts) {
         var b = make("button", "", text);
         b.type = "button";
         b.setAttribute("aria-label", label);
         b.title = label + " (" + keys + ")";
-        b.setAttribute("aria-keyshortcuts", keys.replace(/ or /g, " "));
+        b.setAttribute("aria-keyshortcuts", shortcuts || keys);
         b.addEventListener("click", act);
         controls.appendChild(b);
         return b;
       };
-      button("−15", "Back 15 seconds", "j", function () { seek(position() - 15, !player.paused, follow); });
-      var play = button("▶\uFE0E", "Play", "k or Space", toggle);
+      button("−15", t("back15", "Back 15 seconds"), "j", function () { seek(position() - 15, !player.paused, follow); });
+      var play = button("▶\uFE0E", t("play", "Play"), t("playKeys", "k or Space"), toggle, "k Space");
       play.className = "play";
-      button("+15", "Forward 15 seconds", "l", function () { seek(position() + 15, !player.paused, follow); });
-      var speed = button("1×", "Speed 1×", "s", function () {
+      button("+15", t("forward15", "Forward 15 seconds"), "l", function () { seek(position() + 15, !player.paused, follow); });
+      var speed = button("1×", t("speed", "Speed {rate}×", { rate: 1 }), "s", function () {
         setSpeed(SPEEDS[(SPEEDS.indexOf(player.playbackRate) + 1) % SPEEDS.length] || 1);
       });
       speed.className = "speed";
@@ -267,8 +281,9 @@
         player.addEventListener(type, function () {
           var playing = !player.paused;
           play.textContent = playing ? "❚❚" : "▶\uFE0E";
-          play.setAttribute("aria-label", playing ? "Pause" : "Play");
-          play.title = (playing ? "Pause" : "Play") + " (k or Space)";
+          var said = playing ? t("pause", "Pause") : t("play", "Play");
+          play.setAttribute("aria-label", said);
+          play.title = said + " (" + t("playKeys", "k or Space") + ")";
           el.classList.toggle("playing", playing);
         });
       });
@@ -373,7 +388,8 @@
         li.textContent = f.name + " (" + size(f.size) + ")";
         if (f.size > max) {
           li.className = "refused";
-          li.textContent += ": larger than the limit of " + size(max) + ".";
+          li.textContent = t("fileTooLarge", "{file}: larger than the limit of {limit}.",
+            { file: li.textContent, limit: size(max) });
         }
         chosen.appendChild(li);
       });
@@ -382,8 +398,9 @@
     form.addEventListener("submit", function (e) {
       e.preventDefault();
       if (total() > max) {
-        status.textContent = "These files add up to " + size(total()) + ", over the limit of " +
-          size(max) + ". Send fewer at once.";
+        status.textContent = t("uploadTooLarge",
+          "These files add up to {total}, over the limit of {limit}. Send fewer at once.",
+          { total: size(total()), limit: size(max) });
         return;
       }
       var xhr = new XMLHttpRequest();
@@ -393,14 +410,15 @@
       xhr.upload.onprogress = function (ev) {
         if (!ev.lengthComputable) return;
         bar.value = ev.loaded / ev.total;
-        status.textContent = Math.floor(100 * ev.loaded / ev.total) + "% sent (" +
-          size(ev.loaded) + " of " + size(ev.total) + ")";
+        status.textContent = t("uploadProgress", "{percent}% sent ({sent} of {total})", {
+          percent: Math.floor(100 * ev.loaded / ev.total), sent: size(ev.loaded), total: size(ev.total)
+        });
       };
-      xhr.upload.onload = function () { status.textContent = "Sent. Checking the recordings…"; };
+      xhr.upload.onload = function () { status.textContent = t("uploadSent", "Sent. Checking the recordings…"); };
       xhr.onload = function () {
         var main = xhr.response && xhr.response.getElementById("main");
         if (!main) {
-          status.textContent = "The archive answered " + xhr.status + "; try again.";
+          status.textContent = t("uploadAnswered", "The archive answered {status}; try again.", { status: xhr.status });
           button.disabled = false;
           return;
         }
@@ -410,12 +428,12 @@
         init(document.getElementById("main"));
       };
       xhr.onerror = function () {
-        status.textContent = "The connection broke off, so nothing was stored. Try again.";
+        status.textContent = t("uploadBroke", "The connection broke off, so nothing was stored. Try again.");
         button.disabled = false;
       };
       bar.hidden = false;
       button.disabled = true;
-      status.textContent = "Sending…";
+      status.textContent = t("uploadSending", "Sending…");
       xhr.send(new FormData(form));
     });
   }

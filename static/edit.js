@@ -2,6 +2,19 @@
 // and "Play" plays from a chapter's start. Without JavaScript the times are typed.
 (function () {
   "use strict";
+
+  // Texts in the reader's language, from base.html's radio-strings (radio/web/templating.py);
+  // the English fallback if a page has none. {name} placeholders are filled from values.
+  var strings = null;
+  function t(key, fallback, values) {
+    if (strings === null) {
+      try { strings = JSON.parse(document.getElementById("radio-strings").textContent) || {}; }
+      catch (e) { strings = {}; }
+    }
+    return String(strings[key] || fallback).replace(/\{(\w+)\}/g, function (m, name) {
+      return values && name in values ? values[name] : m;
+    });
+  }
   var player = document.getElementById("edit-player");
   var form = document.getElementById("chapters-form");
   if (!player || !form) return;
@@ -30,12 +43,12 @@
   }
 
   form.querySelectorAll("input[data-chapter-time]").forEach(function (input) {
-    var name = input.getAttribute("data-chapter-time") || "this chapter";
-    var now = button("Now", "Now: use the player's current time for " + name, function () {
+    var name = input.getAttribute("data-chapter-time") || t("thisChapter", "this chapter");
+    var now = button(t("now", "Now"), t("nowTitle", "Now: use the player's current time for {name}", { name: name }), function () {
       input.value = clock(player.currentTime || 0);
       input.dispatchEvent(new Event("change", { bubbles: true }));
     });
-    var play = button("Play", "Play from the start of " + name, function () {
+    var play = button(t("play", "Play"), t("playFrom", "Play from the start of {name}", { name: name }), function () {
       var at = seconds(input.value);
       if (at === null) return;
       player.currentTime = at;

@@ -5,6 +5,19 @@
    without this: the save controls are hidden until this script shows them. */
 (function () {
   "use strict";
+
+  // Texts in the reader's language, from base.html's radio-strings (radio/web/templating.py);
+  // the English fallback if a page has none. {name} placeholders are filled from values.
+  var strings = null;
+  function t(key, fallback, values) {
+    if (strings === null) {
+      try { strings = JSON.parse(document.getElementById("radio-strings").textContent) || {}; }
+      catch (e) { strings = {}; }
+    }
+    return String(strings[key] || fallback).replace(/\{(\w+)\}/g, function (m, name) {
+      return values && name in values ? values[name] : m;
+    });
+  }
   var me = document.currentScript;
   var SAVED = "radio-saved", PAGES = "radio-pages";
   var savedUrl = me.getAttribute("data-saved");
@@ -42,7 +55,7 @@
       var p = document.createElement("p"), a = document.createElement("a");
       p.className = "resume";
       a.href = "?t=" + at.t + "#t=" + at.t; // app.js seeks and plays on such a link
-      a.textContent = "Resume at " + clock(at.t);
+      a.textContent = t("resumeAt", "Resume at {time}", { time: clock(at.t) });
       p.appendChild(a);
       player.parentNode.insertBefore(p, player.nextSibling);
       player.addEventListener("play", function () { p.hidden = true; }, { once: true });
@@ -84,8 +97,8 @@
       choose.hidden = !!meta;
       done.hidden = !meta;
       if (meta) {
-        done.querySelector("span").textContent = "Saved for offline: " + meta.label + ", " +
-          size(meta.bytes) + ".";
+        done.querySelector("span").textContent = t("savedOffline", "Saved for offline: {label}, {size}.",
+          { label: meta.label, size: size(meta.bytes) });
       }
     }
     form.addEventListener("submit", function (e) {
@@ -94,14 +107,15 @@
       button.disabled = true;
       bar.hidden = false;
       bar.value = 0;
-      status.textContent = "Saving…";
+      status.textContent = t("saving", "Saving…");
       var need = +input.getAttribute("data-bytes");
       saveEpisode(form, input, function (got) { bar.value = Math.min(1, got / need); })
         .then(function (meta) { status.textContent = ""; show(meta); })
         .catch(function (err) {
-          status.textContent = (err && err.name === "QuotaExceededError"
-            ? "There isn't enough space on this device."
-            : "Couldn't save it: " + ((err && err.message) || err) + ".") + " Nothing was kept.";
+          status.textContent = err && err.name === "QuotaExceededError"
+            ? t("noSpace", "There isn't enough space on this device. Nothing was kept.")
+            : t("saveFailed", "Couldn't save it: {error}. Nothing was kept.",
+              { error: (err && err.message) || err });
         })
         .then(function () { button.disabled = false; bar.hidden = true; });
     });
@@ -232,8 +246,8 @@
             at ? "stopped at " + clock(at.t) : ""].filter(Boolean).join(" · ");
           remove.type = "button";
           remove.className = "link";
-          remove.textContent = "Remove";
-          remove.setAttribute("aria-label", "Remove " + m.title);
+          remove.textContent = t("remove", "Remove");
+          remove.setAttribute("aria-label", t("removeTitle", "Remove {title}", { title: m.title }));
           remove.addEventListener("click", function () { removeEpisode(m.guid).then(render); });
           li.appendChild(a);
           li.appendChild(info);

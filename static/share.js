@@ -7,6 +7,19 @@
      editors "Mark as soundbite". */
 (function () {
   "use strict";
+
+  // Texts in the reader's language, from base.html's radio-strings (radio/web/templating.py);
+  // the English fallback if a page has none. {name} placeholders are filled from values.
+  var strings = null;
+  function t(key, fallback, values) {
+    if (strings === null) {
+      try { strings = JSON.parse(document.getElementById("radio-strings").textContent) || {}; }
+      catch (e) { strings = {}; }
+    }
+    return String(strings[key] || fallback).replace(/\{(\w+)\}/g, function (m, name) {
+      return values && name in values ? values[name] : m;
+    });
+  }
   var MAX = 120; // seconds: radio/web/share.py's MAX_SECONDS
   var DEFAULT = 30; // a span started from the player with no end yet
   var dialog = document.getElementById("share-dialog");
@@ -44,16 +57,16 @@
 
   function span() {
     var s = parseTime(from.value), e = parseTime(to.value);
-    if (s === null || e === null) return { error: "Give times as minutes:seconds, e.g. 1:05." };
-    if (e <= s) return { error: "The end must come after the start." };
-    if (e - s > MAX + 0.05) return { error: "A voice note is at most 2 minutes; shorten it." };
-    if (s >= duration) return { error: "The episode ends at " + clockText(duration) + "." };
+    if (s === null || e === null) return { error: t("timesFormat", "Give times as minutes:seconds, e.g. 1:05.") };
+    if (e <= s) return { error: t("endAfterStart", "The end must come after the start.") };
+    if (e - s > MAX + 0.05) return { error: t("noteTooLong", "A voice note is at most 2 minutes; shorten it.") };
+    if (s >= duration) return { error: t("episodeEndsAt", "The episode ends at {time}.", { time: clockText(duration) }) };
     return { start: tenth(s), end: tenth(Math.min(e, duration)) };
   }
 
   function update() {
     var sp = span(), ok = !sp.error;
-    length.textContent = ok ? Math.round(sp.end - sp.start) + " seconds" : sp.error;
+    length.textContent = ok ? t("seconds", "{n} seconds", { n: Math.round(sp.end - sp.start) }) : sp.error;
     length.classList.toggle("error", !ok);
     clip.setAttribute("aria-disabled", ok ? "false" : "true");
     if (!ok) return;
@@ -71,7 +84,7 @@
     end = Math.min(end, duration);
     if (end - start > MAX) {
       end = start + MAX;
-      note = "Shortened to 2 minutes, the longest a voice note may be.";
+      note = t("shortened", "Shortened to 2 minutes, the longest a voice note may be.");
     }
     from.value = clockText(start);
     to.value = clockText(end);
@@ -92,7 +105,7 @@
   });
 
   $("share-copy").addEventListener("click", function () {
-    var done = function () { say("Link copied."); };
+    var done = function () { say(t("linkCopied", "Link copied.")); };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(link.value).then(done, copyBySelection);
     } else {
@@ -103,7 +116,7 @@
       link.select();
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-      say(copied ? "Link copied." : "Select the link and copy it.");
+      say(copied ? t("linkCopied", "Link copied.") : t("selectLink", "Select the link and copy it."));
     }
   });
 
@@ -116,7 +129,7 @@
   }
 
   function fetchClip() {
-    say("Making the voice note…");
+    say(t("makingNote", "Making the voice note…"));
     return fetch(clip.href, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) {
         if (r.ok) {
@@ -128,7 +141,7 @@
         }
         return r.json().then(
           function (d) { throw new Error(d.error && d.error.detail); },
-          function () { throw new Error("The archive could not make it (" + r.status + ")."); }
+          function () { throw new Error(t("noteRefused", "The archive could not make it ({status}).", { status: r.status })); }
         );
       });
   }
@@ -145,8 +158,8 @@
       a.click();
       a.remove();
       setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-      say("Voice note downloaded (" + Math.round(got.blob.size / 1000) + " KB).");
-    }).catch(function (err) { say(err.message || "The voice note could not be made."); });
+      say(t("noteDownloaded", "Voice note downloaded ({size} KB).", { size: Math.round(got.blob.size / 1000) }));
+    }).catch(function (err) { say(err.message || t("noteFailed", "The voice note could not be made.")); });
   });
 
   var probe = window.File && new File([""], "x.opus", { type: "audio/ogg" });
@@ -201,7 +214,7 @@
       var now = player.currentTime || 0, what = button.getAttribute("data-share");
       if (what === "start") {
         marked = now;
-        mark.textContent = "Starts at " + clockText(now) + "; press End here where it ends.";
+        mark.textContent = t("startsAt", "Starts at {time}; press End here where it ends.", { time: clockText(now) });
       } else if (what === "end") {
         var start = marked !== null && marked < now ? marked : Math.max(0, now - DEFAULT);
         marked = null;

@@ -21,10 +21,10 @@ def test_backup_restore_verify_round_trip(runner, archive: Path, tmp_path: Path)
     dest, restored = tmp_path / "backup", tmp_path / "restored"
     made = runner("backup", str(dest))
     assert made.exit_code == 0, made.output
-    # an original, its MP3, Opus and peaks, and the secret key the command made
-    assert "Backup " in made.output and "5 files, 5 new" in made.output
+    # an original, its MP3, Opus, AAC and peaks, and the secret key the command made
+    assert "Backup " in made.output and "6 files, 6 new" in made.output
     again = runner("backup", str(dest))
-    assert "5 files, 0 new (0.0 MB copied)" in again.output
+    assert "6 files, 0 new (0.0 MB copied)" in again.output
     kept = runner("backup", str(dest), "--keep", "1")
     assert kept.exit_code == 0 and len(list((dest / "snapshots").iterdir())) == 1
     checked = runner("verify", "--backup", str(dest))

@@ -80,12 +80,18 @@ def files_of(home: Path, db: sqlite_utils.Database, episode_id: int) -> dict[str
 
 
 def feed_lengths(client, path: str = "/feeds/all.xml") -> dict[str, int]:  # noqa: ANN001
-    """Every enclosure and alternate enclosure in a feed: URL -> length."""
+    """Every enclosure and alternate enclosure in a feed: (guid, file type) -> length (the
+    URLs name the file after the episode, #15: /media/<guid>/show-2026-11-02-title.mp3)."""
     rss = etree.fromstring(client.get(path).data)
-    found = {e.get("url"): int(e.get("length")) for e in rss.xpath("//item/enclosure")}
+    urls = [(e.get("url"), e.get("length")) for e in rss.xpath("//item/enclosure")]
     for alt in rss.xpath("//item/podcast:alternateEnclosure", namespaces=NS):
-        for uri in alt.xpath("podcast:source/@uri", namespaces=NS):
-            found[uri] = int(alt.get("length"))
+        urls += [
+            (uri, alt.get("length")) for uri in alt.xpath("podcast:source/@uri", namespaces=NS)
+        ]
+    found = {}
+    for url, length in urls:
+        guid, name = url.split("/media/", 1)[1].split("/")
+        found[guid, name.rsplit(".", 1)[1]] = int(length)
     return found
 
 
@@ -104,7 +110,7 @@ def assert_sizes_agree(home, db, client, episode_id):  # noqa: ANN001, ANN201
     for kind, (path, recorded) in files_of(home, db, episode_id).items():
         size = path.stat().st_size
         assert recorded == size, kind
-        assert lengths[f"{BASE}/media/{guid}/{path.name}"] == size, kind
+        assert lengths[guid, path.suffix[1:]] == size, kind
         length, etags[kind] = served(client, guid, path.name)
         assert length == size, kind
     return etags

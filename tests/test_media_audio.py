@@ -176,7 +176,7 @@ def test_clip_rejects_bad_ranges(tmp_path: Path, start: float, end: float, messa
 
 
 def test_clip_rejects_unknown_format(tmp_path: Path) -> None:
-    with pytest.raises(audio.AudioError, match=r"\.mp3, \.opus"):
+    with pytest.raises(audio.AudioError, match=r"\.opus \(a voice note\), \.mp3"):
         clips.make_clip(JFK, tmp_path / "clip.xyz", 1.0, 2.0)
 
 

@@ -65,7 +65,8 @@ def test_episode_page(client, episode, db):
     ]
     assert sources[0].get("type").startswith("audio/ogg") and sources[1].get("type") == "audio/mpeg"
     meta = doc.xpath("string(//p[@class='meta'])")
-    assert "Morning Talk" in meta and "2026-11-02" in meta and "0:11" in meta
+    assert "Morning Talk" in meta and "Nov 2, 2026" in meta and "0:11" in meta
+    assert doc.xpath("//p[@class='meta']/time/@datetime")[0].startswith("2026-11-02")
     downloads = doc.xpath("//details[@class='downloads']//li")
     mp3_bytes = db.execute("select bytes from renditions where kind = 'mp3'").fetchone()[0]
     assert f"{mp3_bytes / 1000:.0f} KB" in downloads[0].text_content()

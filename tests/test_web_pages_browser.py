@@ -179,7 +179,8 @@ def test_lists_show_artwork_date_duration_and_the_description(station, browser, 
     item = page.locator("ul.episodes li", has_text="Water committee")
     assert item.locator("img.art").count() == 1
     assert item.locator("img.art").evaluate("i => i.complete && i.naturalWidth") > 0
-    assert item.locator("time").inner_text() == "2026-11-02"
+    assert item.locator("time").get_attribute("datetime").startswith("2026-11-02")
+    assert item.locator("time").inner_text() == "Nov 2, 2026"  # written the reader's way
     assert item.locator(".dur").inner_text() == clock(station.facts["duration"])
     assert item.locator(".gist").inner_text() == "The committee on the new borehole."
     # the station's look: its logo in the header, its accent on the buttons
@@ -216,7 +217,7 @@ def test_the_player_stays_in_view_after_a_search_hit_jump(station, browser, devi
     page.goto(f"{station.url}/search?q={RARE_WORD}")
     result = page.locator("ol.results > li", has_text="Water committee")
     assert result.locator(".gist").count() == 0  # found in what was said: the moment instead
-    assert result.locator("time").inner_text() == "2026-11-02"
+    assert result.locator("time").get_attribute("datetime").startswith("2026-11-02")
     shot(page, f"{device}-search")
     result.locator(".hits a").first.click()
     page.wait_for_url(re.compile(rf"/episodes/{facts['guid']}\?t="))
@@ -355,4 +356,40 @@ def test_without_javascript_the_browser_player_stays(station, browser):
     assert page.eval_on_selector("#player", "p => p.controls") is True
     assert page.locator("#player-bar").count() == 0
     assert page.locator("#player").is_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+@pytest.mark.parametrize(
+    ("browser_language", "lang", "search", "topics"),
+    [("fr-SN", "fr", "Rechercher", "Thèmes"), ("sw-KE", "sw", "Tafuta", "Mada")],
+)
+def test_the_interface_speaks_the_browsers_language(
+    station, browser, device, browser_language, lang, search, topics
+):
+    """A phone set to French (Senegal) or Swahili (Kenya) gets the interface in its language
+    from Accept-Language alone, dates written its way; the footer switches back (#15)."""
+    context = browser.new_context(locale=browser_language, **VIEWPORTS[device])
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{station.url}/")
+    assert page.evaluate("document.documentElement.lang") == lang
+    nav = page.locator("header nav").inner_text()
+    assert search in nav and topics in nav
+    day = page.locator("main time").first
+    assert day.get_attribute("datetime").startswith("2026-11-02")
+    assert day.inner_text() != "Nov 2, 2026" and "2026" in day.inner_text()
+    shot(page, f"{device}-home-{lang}")
+    page.goto(f"{station.url}/episodes/{station.facts['guid']}")
+    assert page.evaluate("document.documentElement.lang") == lang
+    play = page.locator(".bar-controls button").nth(1)  # −15, play, +15, speed
+    assert play.get_attribute("aria-label") not in (None, "Play")  # the player speaks it too
+    assert play.get_attribute("aria-keyshortcuts") == "k Space"  # key names stay key names
+    shot(page, f"{device}-episode-{lang}")
+    page.locator("footer a", has_text="English").click()
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "Search" in page.locator("header nav").inner_text()
+    assert not errors
     context.close()

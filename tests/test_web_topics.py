@@ -285,14 +285,14 @@ def test_editors_add_and_remove_tags_on_the_edit_page(app, db, phone_line, runne
     edit_url = f"/episodes/{guid}/edit"
     doc = get(app, edit_url, client=client)
     row = doc.xpath("//ul[@class='tags']/li[a='Telephone service']")[0]
-    assert row.xpath("string(small)").startswith("taxonomy · 0.")  # source and score
+    assert row.xpath("string(small)").startswith("station topic · 0.")  # source and score
     assert row.xpath("button/@name") == ["remove"] and row.xpath("button/@value")
     token = csrf_token(lxml_html.tostring(doc, encoding="unicode"))
 
     r = client.post(
         edit_url, data={"csrf_token": token, "part": "tags", "add": "customer advocate"}
     )
-    assert r.status_code == 302 and r.headers["Location"] == edit_url
+    assert r.status_code == 302 and r.headers["Location"] == f"{edit_url}#tags"
     added = get(app, edit_url, client=client)
     assert "Added customer advocate." in added.xpath("string(//p[@role='status'])")
     r = client.post(

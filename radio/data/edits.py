@@ -35,6 +35,7 @@ from radio.data.tags import (
 from radio.data.tags import chapters as stored_chapters
 from radio.data.transcripts import segment_texts
 from radio.db import transaction, utcnow
+from radio.i18n import _
 from transcription.segments import Chapter
 from transcription.taxonomy import Taxonomy
 
@@ -62,16 +63,24 @@ def update_details(
     no licence stated), left as it is when not given."""
     title = " ".join((title or "").split())
     if not title:
-        raise EditError("The title can't be empty.")
+        raise EditError(str(_("The title can't be empty.")))
     if len(title) > MAX_TITLE_CHARS:
-        raise EditError(f"The title is too long; use at most {MAX_TITLE_CHARS} characters.")
+        raise EditError(
+            _("The title is too long; use at most {limit} characters.").format(
+                limit=MAX_TITLE_CHARS
+            )
+        )
     description = (description or "").strip().replace("\r\n", "\n")
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise EditError(
-            f"The description is too long; use at most {MAX_DESCRIPTION_CHARS} characters."
+            _("The description is too long; use at most {limit} characters.").format(
+                limit=MAX_DESCRIPTION_CHARS
+            )
         )
     if visibility not in VISIBILITIES:
-        raise EditError(f"Visibility must be one of {', '.join(VISIBILITIES)}.")
+        raise EditError(
+            _("Visibility must be one of {choices}.").format(choices=", ".join(VISIBILITIES))
+        )
     changes: dict[str, str | None] = {
         "title": title,
         "description": description,
@@ -95,10 +104,16 @@ def edit_segments(
     changes: list[tuple[int, str, str]] = []
     for segment_id, raw in texts.items():
         if segment_id not in current:
-            raise EditError(f"Segment {segment_id} isn't part of this episode; reload the page.")
+            raise EditError(
+                _("Segment {segment} isn't part of this episode; reload the page.").format(
+                    segment=segment_id
+                )
+            )
         text = " ".join((raw or "").split())
         if len(text) > MAX_SEGMENT_CHARS:
-            raise EditError(f"A segment can hold at most {MAX_SEGMENT_CHARS} characters.")
+            raise EditError(
+                _("A segment can hold at most {limit} characters.").format(limit=MAX_SEGMENT_CHARS)
+            )
         if text != current[segment_id]:
             changes.append((segment_id, current[segment_id], text))
     if not changes:
@@ -150,7 +165,7 @@ def change_tags(
     as manual decisions that every retag keeps; return what changed, to tell the editor."""
     names = [name.strip() for name in add.split(",") if name.strip()]
     if not names and not remove:
-        raise EditError("Type a tag to add, e.g. water or market day.")
+        raise EditError(str(_("Type a tag to add, e.g. water or market day.")))
     rows = episode_tags(db, episode_id, include_removed=True)
     before = {r.slug: (r.source, r.removed) for r in rows}
     try:
@@ -160,9 +175,9 @@ def change_tags(
     changed = [r for r in after if before.get(r.slug) != (r.source, r.removed)]
     added = [r.label for r in changed if not r.removed]
     removed = [r.label for r in changed if r.removed]
-    parts = [f"Added {', '.join(added)}." if added else ""]
-    parts.append(f"Removed {', '.join(removed)}." if removed else "")
-    return " ".join(p for p in parts if p) or "The tags were already like that."
+    parts = [_("Added {tags}.").format(tags=", ".join(added)) if added else ""]
+    parts.append(_("Removed {tags}.").format(tags=", ".join(removed)) if removed else "")
+    return " ".join(p for p in parts if p) or str(_("The tags were already like that."))
 
 
 # -- episode fields and chapters, with their history (#15) ---------------------------------

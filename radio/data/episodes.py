@@ -16,6 +16,7 @@ import sqlite_utils
 from radio.data import licences
 from radio.data.errors import NotFound
 from radio.db import utcnow
+from radio.i18n import _
 from transcription.languages import language_name
 
 
@@ -157,7 +158,11 @@ class Page:
 
 class EpisodeNotFound(NotFound):
     def __init__(self, ref: object) -> None:
-        super().__init__(f"Episode {ref} doesn't exist. `radio status` lists the episodes.")
+        super().__init__(
+            _("Episode {episode} doesn't exist. `radio status` lists the episodes.").format(
+                episode=ref
+            )
+        )
 
 
 def names_from_json(value: str | None) -> list[str]:

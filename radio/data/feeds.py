@@ -28,6 +28,7 @@ from radio.data.episodes import names_from_json, public_sql
 from radio.data.errors import NotFound
 from radio.data.search import matching_episodes_sql
 from radio.data.shows import get_show, shows
+from radio.i18n import _, ngettext
 from transcription.segments import Chapter
 
 MAIN_RENDITION = "mp3"  # the renditions.kind every podcast app can play: the enclosure
@@ -157,7 +158,7 @@ def _selection(db: sqlite_utils.Database, spec: FeedSpec) -> tuple[str, list[Any
     if spec.kind == FeedKind.SEARCH:
         found = matching_episodes_sql(spec.key)  # BadQuery says what to fix
         if found is None:
-            raise FeedNotFound("Say what to follow: /feeds/search.xml?q=water")
+            raise FeedNotFound(str(_("Say what to follow: /feeds/search.xml?q=water")))
         return found[0], found[1], Subject(spec.key), 0
     return "1", [], Subject(), 0
 
@@ -184,7 +185,13 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
         raise _missing(spec)
     pages = max(1, -(-total // limit))
     if not 1 <= spec.page <= pages:
-        raise FeedNotFound(f"This feed has {pages} page(s); there is no page {spec.page}.")
+        raise FeedNotFound(
+            ngettext(
+                "This feed has {pages} page; there is no page {page}.",
+                "This feed has {pages} pages; there is no page {page}.",
+                pages,
+            ).format(pages=pages, page=spec.page)
+        )
     # Sort narrow rows, then read the page's few hundred in full.
     ids = [
         row[0]
@@ -316,8 +323,8 @@ def public_chapters(db: sqlite_utils.Database, guid: str) -> tuple[str, str | No
         [guid],
     ).fetchone()
     if not row:  # the same answer whether it is missing or hidden
-        raise FeedNotFound(f"Episode {guid} doesn't exist.")
+        raise FeedNotFound(_("Episode {guid} doesn't exist.").format(guid=guid))
     chapters = tags.chapters(db, row[0])
     if not chapters:
-        raise FeedNotFound(f"Episode {guid} has no chapters yet.")
+        raise FeedNotFound(_("Episode {guid} has no chapters yet.").format(guid=guid))
     return row[1], row[2], chapters

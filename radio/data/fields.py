@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 
 from radio.data import licences
 from radio.data.errors import Invalid, NotFound
+from radio.i18n import _
 from transcription.languages import LANGUAGE_NAMES
 from transcription.models import normalise_language
 
@@ -43,6 +44,26 @@ _DIGITS = re.compile(r"[0-9]+")
 
 class FieldError(Invalid):
     """A field's value can't be taken as given; the message names the field and the fix."""
+
+
+# Each field's own sentence, so that translators see it whole (a field's name alone can't
+# be dropped into another language's sentence: gender, articles, case).
+_TOO_LONG = {
+    "title": _("The title is too long ({length:,} characters); use at most {limit:,}."),
+    "description": _("The description is too long ({length:,} characters); use at most {limit:,}."),
+    "show name": _("The show name is too long ({length:,} characters); use at most {limit:,}."),
+    "name": _("The name is too long ({length:,} characters); use at most {limit:,}."),
+    "speaker's name": _(
+        "The speaker's name is too long ({length:,} characters); use at most {limit:,}."
+    ),
+    "tag": _("The tag is too long ({length:,} characters); use at most {limit:,}."),
+    "search": _("The search is too long ({length:,} characters); use at most {limit:,}."),
+    "chapter title": _(
+        "The chapter title is too long ({length:,} characters); use at most {limit:,}."
+    ),
+}
+# Any other field: named as the query string names it (``q``, ``show``), not translated.
+_PARAMETER_TOO_LONG = _("The {name} is too long ({length:,} characters); use at most {limit:,}.")
 
 
 class PageNotFound(NotFound):
@@ -75,9 +96,8 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
 
 def _capped(name: str, text: str, limit: int) -> str:
     if len(text) > limit:
-        raise FieldError(
-            f"The {name} is too long ({len(text):,} characters); use at most {limit:,}."
-        )
+        message = _TOO_LONG.get(name, _PARAMETER_TOO_LONG)
+        raise FieldError(message.format(name=name, length=len(text), limit=limit))
     return text
 
 
@@ -86,7 +106,7 @@ def title(value: str | None, *, required: bool = False) -> str:
     (the archive then makes one up) unless ``required``."""
     text = _capped("title", clean_text(value), MAX_TITLE_CHARS)
     if required and not text:
-        raise FieldError("The title can't be empty.")
+        raise FieldError(str(_("The title can't be empty.")))
     return text
 
 
@@ -116,7 +136,11 @@ def names(values: Iterable[str]) -> tuple[str, ...]:
     """Speakers' names: each cleaned and capped, blanks dropped, each once."""
     found = tuple(dict.fromkeys(n for n in (name(v, "speaker's name") for v in values) if n))
     if len(found) > MAX_NAMES:
-        raise FieldError(f"{len(found)} speakers were given; name at most {MAX_NAMES}.")
+        raise FieldError(
+            _("{count} speakers were given; name at most {limit}.").format(
+                count=len(found), limit=MAX_NAMES
+            )
+        )
     return found
 
 
@@ -151,8 +175,10 @@ def language(value: str | None, allowed: Sequence[str] | None = None) -> str | N
     if not code or code not in known:
         shown = text if len(text) <= 20 else text[:20] + "…"
         raise FieldError(
-            f"{shown!r} is not a language the archive's models know; give a code such as "
-            f"en, fr, es, pt or sw (or leave it empty to detect it)."
+            _(
+                "{value!r} is not a language the archive's models know; give a code such as "
+                "en, fr, es, pt or sw (or leave it empty to detect it)."
+            ).format(value=shown)
         )
     return code
 
@@ -168,8 +194,10 @@ def licence(value: str | None) -> str | None:
     if found is None:
         shown = text if len(text) <= 20 else text[:20] + "…"
         raise FieldError(
-            f"{shown!r} is not a licence the archive knows; choose one of {licences.choices()} "
-            "(or leave it empty)."
+            _(
+                "{value!r} is not a licence the archive knows; choose one of {choices} "
+                "(or leave it empty)."
+            ).format(value=shown, choices=licences.choices())
         )
     return found.code
 
@@ -192,11 +220,15 @@ def recorded_at(value: str | None, *, today: date | None = None) -> str:
     except (ValueError, OverflowError):
         shown = text if len(text) <= 30 else text[:30] + "…"
         raise FieldError(
-            f"{shown!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-02."
+            _(
+                "{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM, e.g. 2026-11-02."
+            ).format(value=shown)
         ) from None
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
         raise FieldError(
-            f"{text} is not a recording date; use a year from {EARLIEST_YEAR} to {LATEST_YEAR}."
+            _("{value} is not a recording date; use a year from {earliest} to {latest}.").format(
+                value=text, earliest=EARLIEST_YEAR, latest=LATEST_YEAR
+            )
         )
     return kept
 
@@ -211,10 +243,14 @@ def page(value: str | None) -> int:
         return 1
     if not _DIGITS.fullmatch(text) or int(text) < 1:
         shown = text if len(text) <= 20 else text[:20] + "…"
-        raise FieldError(f"page must be a whole number from 1, not {shown!r}: ?page=2")
+        raise FieldError(
+            _("page must be a whole number from 1, not {value!r}: ?page=2").format(value=shown)
+        )
     number = int(text) if len(text) <= 9 else MAX_PAGE + 1
     if number > MAX_PAGE:
-        raise PageNotFound(f"There is no page {text[:20]}; go back to the first page.")
+        raise PageNotFound(
+            _("There is no page {number}; go back to the first page.").format(number=text[:20])
+        )
     return number
 
 
@@ -238,11 +274,17 @@ def chapter_start(value: str | None) -> float:
     if not text or found is None:
         shown = text if len(text) <= 20 else text[:20] + "…"
         raise FieldError(
-            f"{shown!r} is not a time in the recording: write m:ss or h:mm:ss, e.g. 12:30."
+            _(
+                "{value!r} is not a time in the recording: write m:ss or h:mm:ss, e.g. 12:30."
+            ).format(value=shown)
         )
     hours, minutes, seconds, fraction = found.groups()
     if (minutes is not None and int(seconds) >= 60) or (hours is not None and int(minutes) >= 60):
-        raise FieldError(f"{text!r} is not a time: minutes and seconds go up to 59, e.g. 1:05:30.")
+        raise FieldError(
+            _("{value!r} is not a time: minutes and seconds go up to 59, e.g. 1:05:30.").format(
+                value=text
+            )
+        )
     total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds)
     return total + (int(fraction) / 10 ** len(fraction) if fraction else 0.0)
 
@@ -250,7 +292,7 @@ def chapter_start(value: str | None) -> float:
 def chapter_title(value: str | None) -> str:
     text = _capped("chapter title", clean_text(value), MAX_CHAPTER_TITLE_CHARS)
     if not text:
-        raise FieldError("Every chapter needs a title; remove the chapter instead.")
+        raise FieldError(str(_("Every chapter needs a title; remove the chapter instead.")))
     return text
 
 
@@ -262,18 +304,26 @@ def chapter_list(
     the same moment, or there are more than MAX_CHAPTERS."""
     ordered = sorted(marks, key=lambda m: m[0])
     if len(ordered) > MAX_CHAPTERS:
-        raise FieldError(f"{len(ordered)} chapters; an episode can have at most {MAX_CHAPTERS}.")
+        raise FieldError(
+            _("{count} chapters; an episode can have at most {limit}.").format(
+                count=len(ordered), limit=MAX_CHAPTERS
+            )
+        )
     for start, chapter in ordered:
         if start < 0 or (duration is not None and start >= duration):
             raise FieldError(
-                f"Chapter {chapter!r} starts at {clock_text(start)}, outside the recording "
-                f"(0:00 to {clock_text(duration or 0)}); give a time inside it."
+                _(
+                    "Chapter {title!r} starts at {start}, outside the recording "
+                    "(0:00 to {end}); give a time inside it."
+                ).format(title=chapter, start=clock_text(start), end=clock_text(duration or 0))
             )
     for (first, a), (second, b) in zip(ordered, ordered[1:], strict=False):
         if round(second - first, 3) < 1:
             raise FieldError(
-                f"Chapters {a!r} and {b!r} both start at {clock_text(first)}; "
-                "give each chapter its own start, at least a second apart."
+                _(
+                    "Chapters {first!r} and {second!r} both start at {start}; "
+                    "give each chapter its own start, at least a second apart."
+                ).format(first=a, second=b, start=clock_text(first))
             )
     ends = [start for start, _ in ordered[1:]] + [duration]
     return [(s, e if e is not None else s, t) for (s, t), e in zip(ordered, ends, strict=False)]
@@ -297,8 +347,12 @@ def edited_recorded_at(value: str | None, current: str | None, *, today: date) -
     if not text or (current and text == current[:10]):
         return current
     if len(text) != 10:
-        raise FieldError(f"{text[:30]!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-02.")
+        raise FieldError(
+            _("{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-02.").format(value=text[:30])
+        )
     kept = recorded_at(text)
     if date.fromisoformat(kept) > today:
-        raise FieldError(f"{kept} is after today; a recording date can't be in the future.")
+        raise FieldError(
+            _("{date} is after today; a recording date can't be in the future.").format(date=kept)
+        )
     return kept

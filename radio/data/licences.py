@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from radio.config import ConfigError
+from radio.i18n import _
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,12 @@ class Licence:
     label: str  # shown on pages: "CC BY 4.0"
     identifier: str  # podcast:license and the JSON transcript: "cc-by-4.0"
     url: str | None  # the legal text; None for all rights reserved (no public licence)
+
+    @property
+    def shown(self) -> str:
+        """The label in the reader's language ("All rights reserved" is words; the Creative
+        Commons names are names). ``label`` stays the English one files and JSON carry."""
+        return str(_SHOWN_LABELS.get(self.code, self.label))
 
     def summary(self) -> dict[str, str]:
         """As the JSON transcript carries it: identifier, name and (if any) URL."""
@@ -46,6 +53,9 @@ LICENCES: tuple[Licence, ...] = (
     Licence("cc0", "CC0 1.0", "cc0-1.0", "https://creativecommons.org/publicdomain/zero/1.0/"),
     Licence("all-rights-reserved", "All rights reserved", "all-rights-reserved", None),
 )
+# The labels that are words, marked for translation here (the table keeps plain text: it is
+# also matched against typed values and written into files and JSON).
+_SHOWN_LABELS = {"all-rights-reserved": _("All rights reserved")}
 CODES = tuple(licence.code for licence in LICENCES)
 _SEPARATORS = re.compile(r"[\s_]+")
 

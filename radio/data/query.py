@@ -16,6 +16,7 @@ from datetime import date
 
 from radio.data.errors import Invalid
 from radio.data.turns import clean_name
+from radio.i18n import _
 from transcription.scripts import has_unsegmented, script_variants, tokens
 
 MAX_QUERY_CHARS = 500
@@ -52,7 +53,11 @@ def parse_query(text: str, *, unsegmented: bool = False) -> str:
     """Turn what a person typed into a safe FTS5 expression (``""`` if nothing searchable);
     ``unsegmented`` writes it for the unsegmented-script index."""
     if len(text) > MAX_QUERY_CHARS:
-        raise BadQuery(f"The search is too long; use at most {MAX_QUERY_CHARS} characters.")
+        raise BadQuery(
+            _("The search is too long; use at most {limit} characters.").format(
+                limit=MAX_QUERY_CHARS
+            )
+        )
     positive: list[str] = []
     negative: list[str] = []
     pending_or = False
@@ -79,7 +84,9 @@ def parse_query(text: str, *, unsegmented: bool = False) -> str:
         else:
             positive.append(term)
     if len(positive) + len(negative) > MAX_TERMS:
-        raise BadQuery(f"The search has too many words; use at most {MAX_TERMS}.")
+        raise BadQuery(
+            _("The search has too many words; use at most {limit}.").format(limit=MAX_TERMS)
+        )
     if not positive:
         return ""
     expression = " AND ".join(positive)
@@ -102,9 +109,14 @@ def checked_date(value: str | None, name: str) -> str | None:
             return text
         except ValueError:
             pass
-    raise BadQuery(
-        f"The {name} date must look like 2026-11-02 (or 2026-11, or 2026), not {value[:40]!r}."
+    messages = {  # whole sentences for translators; ``name`` is what the caller calls it
+        "from": _("The from date must look like 2026-11-02 (or 2026-11, or 2026), not {value!r}."),
+        "to": _("The to date must look like 2026-11-02 (or 2026-11, or 2026), not {value!r}."),
+    }
+    message = messages.get(name) or _(
+        "The {name} date must look like 2026-11-02 (or 2026-11, or 2026), not {value!r}."
     )
+    raise BadQuery(message.format(name=name, value=value[:40]))
 
 
 def checked_language(value: str | None) -> str | None:
@@ -113,7 +125,11 @@ def checked_language(value: str | None) -> str | None:
         return None
     text = value.strip()
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", text):
-        raise BadQuery(f"The language must be a code like en, sw or pt, not {value[:40]!r}.")
+        raise BadQuery(
+            _("The language must be a code like en, sw or pt, not {value!r}.").format(
+                value=value[:40]
+            )
+        )
     return text.lower()
 
 
@@ -127,7 +143,9 @@ def checked_speaker(value: str | None) -> str | None:
         return None
     if len(text) > MAX_SPEAKER_CHARS or not text.isprintable():
         raise BadQuery(
-            f"The speaker must be a name as the transcript shows it, like Amina or Speaker 2 "
-            f"(at most {MAX_SPEAKER_CHARS} characters), not {text[:40]!r}."
+            _(
+                "The speaker must be a name as the transcript shows it, like Amina or Speaker 2 "
+                "(at most {limit} characters), not {value!r}."
+            ).format(limit=MAX_SPEAKER_CHARS, value=text[:40])
         )
     return text

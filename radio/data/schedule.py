@@ -20,6 +20,7 @@ import sqlite_utils
 from radio.data.episodes import Episode, Visibility, get_episode
 from radio.data.errors import DataError
 from radio.db import now, transaction, utcnow
+from radio.i18n import _
 
 STORED = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -33,12 +34,14 @@ def parse_local(text: str, zone: str) -> str:
     08:00``; an explicit offset or Z is honoured) as the stored UTC text."""
     value = (text or "").strip()
     if not value:
-        raise ScheduleError("Give a date and time to publish at, such as 2026-12-24T08:00.")
+        raise ScheduleError(str(_("Give a date and time to publish at, such as 2026-12-24T08:00.")))
     try:
         moment = datetime.fromisoformat(value.replace(" ", "T", 1))
     except ValueError as e:
         raise ScheduleError(
-            f"{value!r} isn't a date and time; write it as 2026-12-24T08:00 ({zone} time)."
+            _(
+                "{value!r} isn't a date and time; write it as 2026-12-24T08:00 ({zone} time)."
+            ).format(value=value, zone=zone)
         ) from e
     if moment.tzinfo is None:
         # A time skipped by a clock change (02:30 on a spring-forward night) comes out an
@@ -73,8 +76,12 @@ def schedule(db: sqlite_utils.Database, episode_id: int, publish_at: str) -> Epi
     """
     if publish_at <= utcnow():
         raise ScheduleError(
-            "That moment has passed. Give a time still to come, or publish it now "
-            "(`radio schedule EPISODE --now`, or the Publish now button)."
+            str(
+                _(
+                    "That moment has passed. Give a time still to come, or publish it now "
+                    "(`radio schedule EPISODE --now`, or the Publish now button)."
+                )
+            )
         )
     with transaction(db):
         db.execute(

@@ -20,6 +20,7 @@ import sqlite_utils
 from radio.data import fields
 from radio.data.errors import Invalid, NotFound
 from radio.db import transaction, utcnow
+from radio.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +63,22 @@ _COLUMNS = (
 def check_span(start: float, duration: float, episode_duration: float | None) -> None:
     """Refuse a span the namespace wouldn't take or that runs outside the recording."""
     if not (math.isfinite(start) and math.isfinite(duration)) or start < 0 or duration <= 0:
-        raise SoundbiteError("A soundbite needs a start and an end after it, e.g. 12:30 to 13:00.")
+        raise SoundbiteError(
+            str(_("A soundbite needs a start and an end after it, e.g. 12:30 to 13:00."))
+        )
     if not MIN_SECONDS <= round(duration, 3) <= MAX_SECONDS:
         raise SoundbiteError(
-            f"A soundbite lasts {MIN_SECONDS:g} seconds to {MAX_SECONDS / 60:g} minutes (what "
-            f"podcast apps expect); this one is {duration:.1f} s. Choose a span of that length."
+            _(
+                "A soundbite lasts {shortest:g} seconds to {longest:g} minutes (what "
+                "podcast apps expect); this one is {duration:.1f} s. Choose a span of that length."
+            ).format(shortest=MIN_SECONDS, longest=MAX_SECONDS / 60, duration=duration)
         )
     if episode_duration and start + duration > episode_duration + _SLACK:
         raise SoundbiteError(
-            f"The episode lasts {episode_duration:.1f} s, so a soundbite can't end at "
-            f"{start + duration:.1f} s; choose a span inside the recording."
+            _(
+                "The episode lasts {duration:.1f} s, so a soundbite can't end at "
+                "{end:.1f} s; choose a span inside the recording."
+            ).format(duration=episode_duration, end=start + duration)
         )
 
 
@@ -79,8 +86,10 @@ def clean_title(value: str | None) -> str:
     title = fields.clean_text(value)
     if len(title) > MAX_TITLE_CHARS:
         raise SoundbiteError(
-            f"A soundbite's title holds at most {MAX_TITLE_CHARS} characters (podcast apps cut "
-            f"longer ones); this one has {len(title)}."
+            _(
+                "A soundbite's title holds at most {limit} characters (podcast apps cut "
+                "longer ones); this one has {length}."
+            ).format(limit=MAX_TITLE_CHARS, length=len(title))
         )
     return title
 
@@ -127,8 +136,10 @@ def _check_room(conn: sqlite3.Connection, episode_id: int) -> None:
     ).fetchone()
     if count >= MAX_PER_EPISODE:
         raise SoundbiteError(
-            f"This episode has {count} soundbites already, the most it may have; "
-            "remove one on the edit page first."
+            _(
+                "This episode has {count} soundbites already, the most it may have; "
+                "remove one on the edit page first."
+            ).format(count=count)
         )
 
 
@@ -143,7 +154,9 @@ def remove_soundbite(db: sqlite_utils.Database, episode_id: int, soundbite_id: i
         ).rowcount
         if not gone:
             raise SoundbiteNotFound(
-                f"Soundbite {soundbite_id} isn't one of this episode's; reload the edit page."
+                _(
+                    "Soundbite {soundbite} isn't one of this episode's; reload the edit page."
+                ).format(soundbite=soundbite_id)
             )
         _touch(conn, episode_id, utcnow())
     logger.info("removed soundbite %s of episode %s", soundbite_id, episode_id)

@@ -27,6 +27,7 @@ from radio.data import transcripts
 from radio.data.errors import Invalid, NotFound
 from radio.data.turns import is_placeholder
 from radio.db import transaction, utcnow
+from radio.i18n import _, ngettext
 from transcription.segments import Segment
 
 logger = logging.getLogger(__name__)
@@ -73,10 +74,22 @@ class Renamed:
     def __str__(self) -> str:
         """What to tell the editor."""
         if self.label == self.name:
-            return f"{self.label} is already called that."
-        joined = f", one speaker with the {self.name} already there" if self.merged else ""
-        plural = "" if self.segments == 1 else "s"
-        return f"{self.label} is now {self.name}{joined} ({self.segments} segment{plural})."
+            return _("{label} is already called that.").format(label=self.label)
+        if self.merged:
+            message = ngettext(
+                "{label} is now {name}, one speaker with the {name} already there "
+                "({count} segment).",
+                "{label} is now {name}, one speaker with the {name} already there "
+                "({count} segments).",
+                self.segments,
+            )
+        else:
+            message = ngettext(
+                "{label} is now {name} ({count} segment).",
+                "{label} is now {name} ({count} segments).",
+                self.segments,
+            )
+        return message.format(label=self.label, name=self.name, count=self.segments)
 
 
 @dataclass(frozen=True)
@@ -94,10 +107,12 @@ class SpeakerError(Invalid):
 
 class SpeakerNotFound(NotFound):
     def __init__(self, episode_id: int, label: str, labels: Iterable[str]) -> None:
-        known = ", ".join(labels) or "none yet"
+        known = ", ".join(labels) or str(_("none yet"))
         super().__init__(
-            f"Episode {episode_id} has no speaker {label!r}; its speakers are: {known}. "
-            f"`radio speakers {episode_id}` lists them."
+            _(
+                "Episode {episode} has no speaker {label!r}; its speakers are: {known}. "
+                "`radio speakers {episode}` lists them."
+            ).format(episode=episode_id, label=label, known=known)
         )
 
 
@@ -300,9 +315,11 @@ def clean_name(name: str) -> str:
     """A name as stored: spaces collapsed; refused when empty or too long."""
     name = " ".join((name or "").split())
     if not name:
-        raise SpeakerError("Type a name for the speaker, e.g. Amina.")
+        raise SpeakerError(str(_("Type a name for the speaker, e.g. Amina.")))
     if len(name) > MAX_NAME_CHARS:
-        raise SpeakerError(f"A speaker's name can have at most {MAX_NAME_CHARS} characters.")
+        raise SpeakerError(
+            _("A speaker's name can have at most {limit} characters.").format(limit=MAX_NAME_CHARS)
+        )
     return name
 
 
@@ -310,7 +327,9 @@ def confirm_suggestion(db: sqlite_utils.Database, episode_id: int, label: str) -
     """Name the speaker as suggested."""
     row = _row(db, episode_id, label)
     if not row.suggestion:
-        raise SpeakerError(f"{label} has no suggested name; type one instead.")
+        raise SpeakerError(
+            _("{label} has no suggested name; type one instead.").format(label=label)
+        )
     return rename(db, episode_id, label, row.suggestion)
 
 

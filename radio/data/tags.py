@@ -27,6 +27,7 @@ from radio.data.episodes import Episode, get_episode, live_sql, public_sql
 from radio.data.errors import Invalid, NotFound
 from radio.data.shows import slugify
 from radio.db import home_of, transaction, utcnow
+from radio.i18n import _
 from transcription.segments import Chapter
 from transcription.taxonomy import Taxonomy
 from transcription.topics import Keyphrase, TopicScore
@@ -88,7 +89,9 @@ class TagError(Invalid):
 
 class TopicNotFound(NotFound):
     def __init__(self, slug: str) -> None:
-        super().__init__(f"There is no topic {slug!r}. `radio topics` lists the topics.")
+        super().__init__(
+            _("There is no topic {slug!r}. `radio topics` lists the topics.").format(slug=slug)
+        )
 
 
 def replace_computed(
@@ -195,7 +198,9 @@ def tag_episode(
     get_episode(db, episode_id)  # raises EpisodeNotFound
     overlap = {slugify(a) for a in add} & {slugify(r) for r in remove}
     if overlap:
-        raise TagError(f"Tag {sorted(overlap)[0]!r} is both added and removed; choose one.")
+        raise TagError(
+            _("Tag {tag!r} is both added and removed; choose one.").format(tag=sorted(overlap)[0])
+        )
     now = utcnow()
     resolved = [(_resolve(db, name, taxonomy, adding=True), 0) for name in add] + [
         (_resolve(db, name, taxonomy, adding=False), 1) for name in remove
@@ -220,7 +225,9 @@ def _resolve(
     """(slug, label, kind) for what an editor typed."""
     text = " ".join(name.split())
     if not re.search(r"[^\W_]", text):
-        raise TagError(f"{name!r} is not a tag name; use letters or digits, e.g. +water.")
+        raise TagError(
+            _("{name!r} is not a tag name; use letters or digits, e.g. +water.").format(name=name)
+        )
     slug = slugify(text)
     if not adding:
         # A Remove button names the tag's own slug: a keyphrase tag "water" must not be
@@ -240,7 +247,9 @@ def _resolve(
         return row[0], row[1], row[2]
     if not adding:
         raise TagError(
-            f"There is no tag {text!r} to remove. `radio tag EPISODE` lists the episode's tags."
+            _(
+                "There is no tag {tag!r} to remove. `radio tag EPISODE` lists the episode's tags."
+            ).format(tag=text)
         )
     return slug, text, TagKind.MANUAL
 

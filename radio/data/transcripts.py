@@ -17,6 +17,7 @@ import sqlite_utils
 
 from radio.data.errors import Invalid
 from radio.db import transaction, utcnow
+from radio.i18n import _
 from transcription.segments import Segment, SegmentLike, Word
 
 
@@ -287,8 +288,10 @@ class Swapped:
 class NothingStaged(Invalid):
     def __init__(self, episode_id: int) -> None:
         super().__init__(
-            f"Episode {episode_id} has no new transcript staged; run `radio retranscribe "
-            f"{episode_id}` to make one."
+            _(
+                "Episode {episode} has no new transcript staged; run `radio retranscribe "
+                "{episode}` to make one."
+            ).format(episode=episode_id)
         )
 
 

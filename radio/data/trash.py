@@ -19,11 +19,16 @@ import sqlite_utils
 from radio.data.episodes import Episode, EpisodeNotFound, get_episode
 from radio.data.errors import Invalid, NotFound
 from radio.db import transaction, utcnow
+from radio.i18n import _
 
 
 class NotInTrash(NotFound):
     def __init__(self, ref: object) -> None:
-        super().__init__(f"Episode {ref} isn't in the trash. `radio trash` lists what is.")
+        super().__init__(
+            _("Episode {episode} isn't in the trash. `radio trash` lists what is.").format(
+                episode=ref
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ def move_to_trash(db: sqlite_utils.Database, episode_id: int, user_id: int | Non
     """Delete an episode: gone for everyone at once, kept in the trash until emptied."""
     episode = get_episode(db, episode_id)
     if episode.deleted_at:
-        raise Invalid(f"Episode {episode_id} is already in the trash.")
+        raise Invalid(_("Episode {episode} is already in the trash.").format(episode=episode_id))
     db.execute(
         "update episodes set deleted_at = ?, deleted_by = ? where id = ? and deleted_at is null",
         [utcnow(), user_id, episode_id],
@@ -71,8 +76,10 @@ def restore(db: sqlite_utils.Database, ref: int | str) -> Episode:
             [episode.source_sha256],
         ).fetchone()
         raise Invalid(
-            f"Episode {episode.id} can't come back: the same recording was taken in again "
-            f"since, as episode {other}. Delete that one first, or keep it."
+            _(
+                "Episode {episode} can't come back: the same recording was taken in again "
+                "since, as episode {other}. Delete that one first, or keep it."
+            ).format(episode=episode.id, other=other)
         ) from None
     return get_episode(db, episode.id)
 

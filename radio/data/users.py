@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from radio.data import fields
 from radio.data.errors import Invalid
 from radio.db import utcnow
+from radio.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -79,30 +80,50 @@ def _from_row(row: dict[str, Any]) -> User:
 def check_name(name: str) -> str:
     name = unicodedata.normalize("NFC", (name or "").strip())
     if not name:
-        raise UserError("A user needs a name, e.g. amina.")
+        raise UserError(str(_("A user needs a name, e.g. amina.")))
     if len(name) > MAX_NAME_CHARS or any(c.isspace() for c in name):
-        raise UserError(f"{name!r}: use one word of at most {MAX_NAME_CHARS} characters.")
+        raise UserError(
+            _("{name!r}: use one word of at most {limit} characters.").format(
+                name=name, limit=MAX_NAME_CHARS
+            )
+        )
     if name != fields.clean_text(name):
-        raise UserError(f"{name!r}: use letters, digits and signs, without control characters.")
+        raise UserError(
+            _("{name!r}: use letters, digits and signs, without control characters.").format(
+                name=name
+            )
+        )
     return name
 
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError(f"{role!r} is not a role; use one of {', '.join(ROLES)}.")
+        raise UserError(
+            _("{role!r} is not a role; use one of {roles}.").format(
+                role=role, roles=", ".join(ROLES)
+            )
+        )
     return role
 
 
 def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD_CHARS:
-        raise UserError(f"The password is too short; use at least {MIN_PASSWORD_CHARS} characters.")
+        raise UserError(
+            _("The password is too short; use at least {limit} characters.").format(
+                limit=MIN_PASSWORD_CHARS
+            )
+        )
     return password
 
 
 def add_user(db: sqlite_utils.Database, name: str, password: str, role: str) -> User:
     name, role, password = check_name(name), check_role(role), check_password(password)
     if find_user(db, name):
-        raise UserError(f"{name} already exists; change the password with `radio user password`.")
+        raise UserError(
+            _("{name} already exists; change the password with `radio user password`.").format(
+                name=name
+            )
+        )
     table = db["users"]
     table.insert(
         {
@@ -119,7 +140,9 @@ def add_user(db: sqlite_utils.Database, name: str, password: str, role: str) -> 
 def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
     user = find_user(db, name)
     if user is None:
-        raise UserError(f"There is no user {name}; `radio user list` lists them.")
+        raise UserError(
+            _("There is no user {name}; `radio user list` lists them.").format(name=name)
+        )
     password_hash = generate_password_hash(check_password(password))
     db.execute(
         "update users set password_hash = ?, session_version = session_version + 1 where id = ?",
@@ -131,7 +154,9 @@ def set_password(db: sqlite_utils.Database, name: str, password: str) -> None:
 def set_role(db: sqlite_utils.Database, name: str, role: str) -> None:
     user = find_user(db, name)
     if user is None:
-        raise UserError(f"There is no user {name}; `radio user list` lists them.")
+        raise UserError(
+            _("There is no user {name}; `radio user list` lists them.").format(name=name)
+        )
     db.execute(
         "update users set role = ?, session_version = session_version + 1 where id = ?",
         [check_role(role), user.id],

@@ -32,6 +32,7 @@ from radio.data.episodes import (
     get_episode,
 )
 from radio.data.shows import get_or_create_show, show_licence
+from radio.i18n import _
 from radio.jobs.errors import IngestError
 from radio.media import store
 from radio.media.formats import clock
@@ -116,7 +117,10 @@ def checked_metadata(filename: str, meta: Metadata, limits: Limits) -> Metadata:
     """``meta`` with every field cleaned and checked as the forms check them; IngestError
     names the field and its limit (a 400 KB title, a path given as the language...)."""
     if meta.visibility not in VISIBILITIES:
-        raise IngestError(filename, f"visibility must be one of {', '.join(VISIBILITIES)}.")
+        raise IngestError(
+            filename,
+            _("visibility must be one of {choices}.").format(choices=", ".join(VISIBILITIES)),
+        )
     try:
         return dataclasses.replace(
             meta,
@@ -145,7 +149,7 @@ def ingest_file(
     """Ingest a file on disk (CLI, drop folder). The file itself is left as it was."""
     path = Path(path)
     if not path.is_file():
-        raise IngestError(path.name, "no such file. Check the path and try again.")
+        raise IngestError(path.name, str(_("no such file. Check the path and try again.")))
     with path.open("rb") as stream:
         return ingest_stream(
             db, home, stream, path.name, meta, limits, enqueue=enqueue, progress=progress
@@ -214,11 +218,14 @@ def _checked_probe(received: store.Received, filename: str, limits: Limits) -> P
     from radio.media import audio, formats
 
     if received.size == 0:
-        raise IngestError(filename, "the file is empty (0 bytes). Upload the recording again.")
+        raise IngestError(
+            filename, str(_("the file is empty (0 bytes). Upload the recording again."))
+        )
     what = formats.sniff(received.path)
     if what:
         raise IngestError(
-            filename, f"this is {what}, not a recording. Upload the recording itself."
+            filename,
+            _("this is {what}, not a recording. Upload the recording itself.").format(what=what),
         )
     try:
         stated = audio.probe(received.path)
@@ -226,17 +233,26 @@ def _checked_probe(received: store.Received, filename: str, limits: Limits) -> P
         if seconds < limits.min_seconds:
             raise IngestError(
                 filename,
-                f"the recording is {seconds:.1f} s long; the archive takes recordings of at "
-                f"least {limits.min_seconds:g} s.",
+                _(
+                    "the recording is {seconds:.1f} s long; the archive takes recordings of at "
+                    "least {minimum:g} s."
+                ).format(seconds=seconds, minimum=limits.min_seconds),
             )
         audio.check_decodes(received.path, stated)
     except audio.TooLongError as e:
-        said = f" (its header says {clock(e.stated)})" if e.stated and e.stated < e.limit else ""
-        raise IngestError(
-            filename,
-            f"the recording holds more than {clock(e.seconds)} of audio{said}, over the limit "
-            f"of {clock(e.limit)}. Split it, or raise MAX_DURATION_HOURS in config.toml.",
-        ) from None
+        if e.stated and e.stated < e.limit:
+            message = _(
+                "the recording holds more than {seconds} of audio (its header says {stated}), "
+                "over the limit of {limit}. Split it, or raise MAX_DURATION_HOURS in config.toml."
+            )
+        else:
+            message = _(
+                "the recording holds more than {seconds} of audio, over the limit of {limit}. "
+                "Split it, or raise MAX_DURATION_HOURS in config.toml."
+            )
+        said = {"seconds": clock(e.seconds), "limit": clock(e.limit)}
+        stated = clock(e.stated) if e.stated else ""
+        raise IngestError(filename, message.format(**said, stated=stated)) from None
     except audio.AudioError as e:
         raise IngestError(filename, _reason(e, received.path)) from None
     return dataclasses.replace(stated, duration=seconds)
@@ -244,7 +260,8 @@ def _checked_probe(received: store.Received, filename: str, limits: Limits) -> P
 
 def _reason(error: Exception, path: Path) -> str:
     """The audio module names its temporary file; the user knows the upload's name."""
-    return str(error).replace(str(path), "the file").replace(path.name, "the file")
+    the_file = str(_("the file"))
+    return str(error).replace(str(path), the_file).replace(path.name, the_file)
 
 
 def _create_episode(

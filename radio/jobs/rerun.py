@@ -43,6 +43,7 @@ from radio.data.processing import StepName, StepStatus
 from radio.data.renditions import save_renditions
 from radio.data.reruns import RerunPhase, RerunStep, get_rerun, request_rerun, update_rerun
 from radio.db import transaction
+from radio.i18n import _
 from radio.jobs import leases
 from radio.jobs.errors import JobError
 from radio.media import store
@@ -98,16 +99,23 @@ def request(
     """Ask for an episode's ``step`` (audio, transcript, topics; None: every step) again."""
     episode = get_episode(db, ref)
     if step is not None and step not in STEP_NAMES:
-        raise RerunError(f"There is no step {step!r}; name one of {', '.join(STEP_NAMES)}.")
-    if episode.status == EpisodeStatus.FAILED:
+        raise RerunError(
+            _("There is no step {step!r}; name one of {steps}.").format(
+                step=step, steps=", ".join(STEP_NAMES)
+            )
+        )
+    # failed, or still waiting for a worker (none may be running): its steps run as they are
+    if episode.status in (EpisodeStatus.FAILED, EpisodeStatus.QUEUED):
         from radio.jobs import pipeline  # PyAV and the models: only when it runs
 
         pipeline.retry(db, episode.id)
         return Asked.RETRY
     if episode.status != EpisodeStatus.READY:
         raise RerunError(
-            f"Episode {episode.id} is {episode.status}: its steps run now. Ask again once it "
-            f"is ready (`radio status {episode.id}`)."
+            _(
+                "Episode {episode} is {status}: its steps run now. Ask again once it "
+                "is ready (`radio status {episode}`)."
+            ).format(episode=episode.id, status=episode.status)
         )
     if step == "transcript":
         from radio.jobs import retranscribe
@@ -120,8 +128,10 @@ def request(
     asked = get_rerun(db, episode.id)
     if asked and asked.unfinished and asked.status != RerunPhase.QUEUED and _held(episode):
         raise RerunError(
-            f"Episode {episode.id} is being made again right now ({asked.step}, "
-            f"{100 * asked.progress:.0f}%); ask again once it is done."
+            _(
+                "Episode {episode} is being made again right now ({step}, "
+                "{percent:.0f}%); ask again once it is done."
+            ).format(episode=episode.id, step=asked.step, percent=100 * asked.progress)
         )
     request_rerun(db, episode.id, RerunStep(step or RerunStep.ALL), user_id)
     return Asked.RERUN

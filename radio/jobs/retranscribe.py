@@ -33,6 +33,7 @@ from radio.data.episodes import Episode, EpisodeStatus, get_episode
 from radio.data.errors import DataError
 from radio.data.shows import show_language
 from radio.data.transcripts import Phase, Provenance, Retranscription, Swapped
+from radio.i18n import _
 from radio.jobs import leases
 from radio.jobs.alignment import align
 from radio.jobs.errors import JobError
@@ -78,8 +79,10 @@ def check_language(code: str | None) -> str | None:
     language = normalise_language(code)
     if language is not None and not is_known(language):
         raise RetranscribeError(
-            f"{code!r} isn't a language code Whisper knows; give a code such as en, es, fr "
-            "or sw, or leave it out to keep the episode's language."
+            _(
+                "{code!r} isn't a language code Whisper knows; give a code such as en, es, fr "
+                "or sw, or leave it out to keep the episode's language."
+            ).format(code=code)
         )
     return language
 
@@ -95,10 +98,12 @@ def resolve_model(config: dict[str, Any], name: str | None, language: str | None
     for model in found:
         if model.name.casefold() == name.strip().casefold():
             return model
-    names = ", ".join(dict.fromkeys(m.name for m in found)) or "none"
+    names = ", ".join(dict.fromkeys(m.name for m in found)) or str(_("none"))
     raise RetranscribeError(
-        f"No installed Whisper model is called {name!r}; installed: {names}. Name one of "
-        f"those (`radio models` describes them), or install more ({MULTILINGUAL_HINT})."
+        _(
+            "No installed Whisper model is called {name!r}; installed: {names}. Name one of "
+            "those (`radio models` describes them), or install more ({hint})."
+        ).format(name=name, names=names, hint=MULTILINGUAL_HINT)
     )
 
 
@@ -107,9 +112,10 @@ def check_model(model: ModelInfo, language: str | None) -> None:
     publish invented English."""
     if language and language != "en" and not model.multilingual:
         raise RetranscribeError(
-            f"{model.name} knows English only, so it can't transcribe {language!r}. Name a "
-            f"multilingual model (`radio models` lists them) or install one: "
-            f"{MULTILINGUAL_HINT}."
+            _(
+                "{model} knows English only, so it can't transcribe {language!r}. Name a "
+                "multilingual model (`radio models` lists them) or install one: {hint}."
+            ).format(model=model.name, language=language, hint=MULTILINGUAL_HINT)
         )
 
 
@@ -126,8 +132,10 @@ def request(
     episode = get_episode(db, ref)
     if episode.status != EpisodeStatus.READY:
         raise RetranscribeError(
-            f"Episode {episode.id} is {episode.status}, not ready; transcribe it again once it "
-            f"is ready (`radio status {episode.id}`; `radio retry {episode.id}` if it failed)."
+            _(
+                "Episode {episode} is {status}, not ready; transcribe it again once it "
+                "is ready (`radio status {episode}`; `radio retry {episode}` if it failed)."
+            ).format(episode=episode.id, status=episode.status)
         )
     language = check_language(language)
     if model:
@@ -137,8 +145,10 @@ def request(
     asked = transcripts.get_retranscription(db, episode.id)
     if asked and _held(episode) and (asked.model, asked.language) != (model, language):
         raise RetranscribeError(
-            f"Episode {episode.id} is being transcribed again right now "
-            f"({100 * asked.progress:.0f}%); ask again once it is done."
+            _(
+                "Episode {episode} is being transcribed again right now "
+                "({percent:.0f}%); ask again once it is done."
+            ).format(episode=episode.id, percent=100 * asked.progress)
         )
     transcripts.request_retranscription(
         db, episode.id, model=model, language=language, user_id=user_id

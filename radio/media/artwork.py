@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from radio.i18n import _
 from radio.media.errors import MediaError
 from radio.media.store import fsync_path, media_root
 
@@ -67,26 +68,41 @@ def artwork_path(home: str | Path, name: str) -> Path | None:
 def check_image(data: bytes, filename: str = "the image") -> Image:
     """``data`` as artwork, or ``ArtworkError`` saying what is wrong with it."""
     if not data:
-        raise ArtworkError(f"{filename} is empty. Choose a JPEG or PNG picture.")
+        raise ArtworkError(
+            _("{filename} is empty. Choose a JPEG or PNG picture.").format(filename=filename)
+        )
     if len(data) > MAX_ARTWORK_BYTES:
         raise ArtworkError(
-            f"{filename} is {len(data) / 1024 / 1024:.1f} MB; artwork may be at most "
-            f"{MAX_ARTWORK_BYTES // 1024 // 1024} MB. Save it smaller (a 1400x1400 JPEG is "
-            "about 300 KB)."
+            _(
+                "{filename} is {size:.1f} MB; artwork may be at most {limit} MB. Save it "
+                "smaller (a 1400x1400 JPEG is about 300 KB)."
+            ).format(
+                filename=filename,
+                size=len(data) / 1024 / 1024,
+                limit=MAX_ARTWORK_BYTES // 1024 // 1024,
+            )
         )
     mime = _kind(data)
     if mime is None:
-        raise ArtworkError(f"{filename} is not a JPEG or PNG picture. Save it as one first.")
+        raise ArtworkError(
+            _("{filename} is not a JPEG or PNG picture. Save it as one first.").format(
+                filename=filename
+            )
+        )
     width, height = _header_size(data, mime, filename)
     if max(width, height) > MAX_ARTWORK_PX:
         raise ArtworkError(
-            f"{filename} is {width}x{height} pixels; artwork may be at most {MAX_ARTWORK_PX} "
-            f"pixels a side (podcast apps ask for 1400 to 3000). Make it smaller."
+            _(
+                "{filename} is {width}x{height} pixels; artwork may be at most {limit} "
+                "pixels a side (podcast apps ask for 1400 to 3000). Make it smaller."
+            ).format(filename=filename, width=width, height=height, limit=MAX_ARTWORK_PX)
         )
     if min(width, height) < MIN_ARTWORK_PX:
         raise ArtworkError(
-            f"{filename} is {width}x{height} pixels, too small to show; use a picture of at "
-            "least 300 pixels a side (1400 for podcast apps)."
+            _(
+                "{filename} is {width}x{height} pixels, too small to show; use a picture of at "
+                "least 300 pixels a side (1400 for podcast apps)."
+            ).format(filename=filename, width=width, height=height)
         )
     _check_decodes(data, width, height, filename)
     return Image(data, hashlib.sha256(data).hexdigest(), mime, width, height)
@@ -133,7 +149,11 @@ def _header_size(data: bytes, mime: str, filename: str) -> tuple[int, int]:
     """(width, height) as the file's header says, without decoding the picture."""
     found = _png_size(data) if mime == "image/png" else _jpeg_size(data)
     if found is None:
-        raise ArtworkError(f"{filename} is cut short or damaged: its size can't be read.")
+        raise ArtworkError(
+            _("{filename} is cut short or damaged: its size can't be read.").format(
+                filename=filename
+            )
+        )
     return found
 
 
@@ -174,8 +194,14 @@ def _check_decodes(data: bytes, width: int, height: int, filename: str) -> None:
             frame = next(container.decode(video=0))
     except (av.FFmpegError, StopIteration, IndexError, ValueError) as e:
         raise ArtworkError(
-            f"{filename} can't be read as a picture (it may be cut short or damaged); "
-            "save it again as JPEG or PNG."
+            _(
+                "{filename} can't be read as a picture (it may be cut short or damaged); "
+                "save it again as JPEG or PNG."
+            ).format(filename=filename)
         ) from e
     if (frame.width, frame.height) != (width, height):
-        raise ArtworkError(f"{filename} is damaged: its header and picture disagree on its size.")
+        raise ArtworkError(
+            _("{filename} is damaged: its header and picture disagree on its size.").format(
+                filename=filename
+            )
+        )

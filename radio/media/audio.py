@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from radio.i18n import _
 from radio.media import formats
 from radio.media.errors import MediaError
 from radio.media.loudness import LoudnessMeter
@@ -85,15 +86,21 @@ class Loudness:
 @contextmanager
 def _open(path: Path) -> Iterator[av.container.InputContainer]:
     if not path.is_file():
-        raise AudioError(f"{path} doesn't exist or isn't a file; check the path.")
+        raise AudioError(
+            _("{path} doesn't exist or isn't a file; check the path.").format(path=path)
+        )
     if path.stat().st_size == 0:
-        raise NotAudioError(f"{path.name} is empty (0 bytes); copy or upload it again.")
+        raise NotAudioError(
+            _("{name} is empty (0 bytes); copy or upload it again.").format(name=path.name)
+        )
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise NotAudioError(
-            f"{path.name} isn't an audio file we can read ({getattr(exc, 'strerror', exc)}); "
-            "export it as WAV, FLAC, MP3, Ogg/Opus or M4A and try again."
+            _(
+                "{name} isn't an audio file we can read ({problem}); "
+                "export it as WAV, FLAC, MP3, Ogg/Opus or M4A and try again."
+            ).format(name=path.name, problem=getattr(exc, "strerror", exc))
         ) from exc
     try:
         yield container
@@ -105,13 +112,17 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.Audi
     """The first audio stream of a container the archive takes (``formats``), with sound."""
     if container.format.name not in formats.ACCEPTED_FORMATS or not container.streams:
         raise NotAudioError(
-            f"{path.name} isn't a media file; export the recording as WAV, FLAC, MP3 or Ogg."
+            _("{name} isn't a media file; export the recording as WAV, FLAC, MP3 or Ogg.").format(
+                name=path.name
+            )
         )
     if not container.streams.audio:
         kinds = ", ".join(sorted({s.type for s in container.streams}))
         raise NoAudioStreamError(
-            f"{path.name} has no sound in it (only {kinds}); export the audio track and "
-            "upload that instead."
+            _(
+                "{name} has no sound in it (only {kinds}); export the audio track and "
+                "upload that instead."
+            ).format(name=path.name, kinds=kinds)
         )
     stream = container.streams.audio[0]
     if stream.codec_context.channels < 1:  # FFmpeg itself would only say "Invalid argument"
@@ -135,12 +146,16 @@ def _decode(
             logger.debug("%s: skipped a damaged packet (%s)", path.name, exc)
             if bad > max_bad:
                 raise TruncatedAudioError(
-                    f"{path.name} is damaged: too many packets fail to decode; "
-                    "export or copy it again from the recorder."
+                    _(
+                        "{name} is damaged: too many packets fail to decode; "
+                        "export or copy it again from the recorder."
+                    ).format(name=path.name)
                 ) from exc
         except av.FFmpegError as exc:  # e.g. a codec this FFmpeg build can't decode
             raise NotAudioError(
-                f"{path.name} can't be decoded ({exc}); export it as WAV, FLAC or MP3."
+                _("{name} can't be decoded ({problem}); export it as WAV, FLAC or MP3.").format(
+                    name=path.name, problem=exc
+                )
             ) from exc
 
 
@@ -176,8 +191,10 @@ def probe(path: Path) -> Probe:
         first = next(_decode(container, stream, path, max_bad=_PROBE_PACKETS), None)
         if first is None:
             raise NotAudioError(
-                f"{path.name} holds no audio that decodes; it may be damaged or not a "
-                "recording. Export it again as WAV, FLAC or MP3."
+                _(
+                    "{name} holds no audio that decodes; it may be damaged or not a "
+                    "recording. Export it again as WAV, FLAC or MP3."
+                ).format(name=path.name)
             )
         ctx = stream.codec_context
         duration = _stream_duration(container, stream, path)
@@ -211,13 +228,17 @@ def check_decodes(path: Path, probe: Probe) -> None:
     path = Path(path)
     if probe.format_name == "ogg" and formats.ogg_last_page_cut(path):
         raise TruncatedAudioError(
-            f"{path.name} seems cut off: it stops in the middle of its last Ogg page. "
-            "Copy or upload the complete file again."
+            _(
+                "{name} seems cut off: it stops in the middle of its last Ogg page. "
+                "Copy or upload the complete file again."
+            ).format(name=path.name)
         )
     if probe.format_name == "wav" and formats.wav_shortfall(path) > 0:
         raise TruncatedAudioError(
-            f"{path.name} seems cut off: its header promises more audio than the file holds. "
-            "Copy or upload the complete file again."
+            _(
+                "{name} seems cut off: its header promises more audio than the file holds. "
+                "Copy or upload the complete file again."
+            ).format(name=path.name)
         )
     with _open(path) as container:
         stream = _audio_stream(container, path)
@@ -227,7 +248,9 @@ def check_decodes(path: Path, probe: Probe) -> None:
         try:
             end = _end_time(_decode(container, stream, path), _HEAD_SECONDS if long_file else None)
             if end is None:
-                raise NotAudioError(f"{path.name} holds no audio that decodes; export it again.")
+                raise NotAudioError(
+                    _("{name} holds no audio that decodes; export it again.").format(name=path.name)
+                )
             if long_file:
                 target = (expected - _HEAD_SECONDS) / stream.time_base
                 container.seek(int(target), stream=stream, backward=True)
@@ -237,10 +260,22 @@ def check_decodes(path: Path, probe: Probe) -> None:
             logger.debug("%s: decoding near the end failed: %s", path.name, exc)
     slack = 0.5 + 0.002 * probe.duration  # container durations are exact to a frame or two
     if end is None or end < expected - slack:
-        stops = f"about {end - offset:.1f} s" if end is not None else "an unknown point"
+        if end is not None:
+            message = _(
+                "{name} seems cut off: it says it lasts {duration:.1f} s but the "
+                "audio stops at about {stops:.1f} s. Copy or upload the complete file again."
+            )
+        else:
+            message = _(
+                "{name} seems cut off: it says it lasts {duration:.1f} s but the "
+                "audio stops at an unknown point. Copy or upload the complete file again."
+            )
         raise TruncatedAudioError(
-            f"{path.name} seems cut off: it says it lasts {probe.duration:.1f} s but the "
-            f"audio stops at {stops}. Copy or upload the complete file again."
+            message.format(
+                name=path.name,
+                duration=probe.duration,
+                stops=end - offset if end is not None else 0.0,
+            )
         )
 
 

@@ -15,6 +15,9 @@ Light: no PyAV here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from radio.i18n import _
 
 # Audio containers, then the video containers recordings are kept in (FFmpeg's names).
 ACCEPTED_FORMATS = frozenset(
@@ -25,21 +28,22 @@ ACCEPTED_FORMATS = frozenset(
     }
 )  # fmt: skip
 # Leading bytes of files that are not recordings, whatever FFmpeg makes of them.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x05\x06", "an empty ZIP archive"),
-    (b"PK\x07\x08", "a ZIP archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"BZh", "a bzip2 archive"),
-    (b"\xfd7zXZ\x00", "an xz archive"),
-    (b"%PDF", "a PDF document"),
-    (b"\x7fELF", "a program"),
-    (b"MZ", "a Windows program"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
+_A_ZIP = _("a ZIP archive")
+_SIGNATURES: tuple[tuple[bytes, Any], ...] = (  # what each is: lazy, shown to the uploader
+    (b"PK\x03\x04", _A_ZIP),
+    (b"PK\x05\x06", _("an empty ZIP archive")),
+    (b"PK\x07\x08", _A_ZIP),
+    (b"Rar!\x1a\x07", _("a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", _("a 7-Zip archive")),
+    (b"\x1f\x8b", _("a gzip archive")),
+    (b"BZh", _("a bzip2 archive")),
+    (b"\xfd7zXZ\x00", _("an xz archive")),
+    (b"%PDF", _("a PDF document")),
+    (b"\x7fELF", _("a program")),
+    (b"MZ", _("a Windows program")),
+    (b"\x89PNG", _("a PNG image")),
+    (b"\xff\xd8\xff", _("a JPEG image")),
+    (b"GIF8", _("a GIF image")),
 )
 _ZIP_END = b"PK\x05\x06"  # a ZIP's last record, 22 bytes from the end without a comment
 MIN_RATE = 8_000  # telephone audio; below it speech isn't intelligible
@@ -50,9 +54,15 @@ LENGTH_MARGIN_S = 1.0  # encoder padding: a 6 h recording may decode to 6 h 00 m
 
 def too_long(name: str, seconds: float, limit: float, stated: float | None) -> str:
     """Why a recording whose decoding stopped at ``seconds`` is refused."""
-    said = f", though its header says {clock(stated)}" if stated and stated < limit else ""
-    return (
-        f"{name} holds more than {clock(seconds)} of audio{said}: over the limit of {clock(limit)}."
+    if stated and stated < limit:
+        message = _(
+            "{name} holds more than {seconds} of audio, though its header says {stated}: "
+            "over the limit of {limit}."
+        )
+    else:
+        message = _("{name} holds more than {seconds} of audio: over the limit of {limit}.")
+    return message.format(
+        name=name, seconds=clock(seconds), stated=clock(stated or 0), limit=clock(limit)
     )
 
 
@@ -77,28 +87,28 @@ def sniff(path: Path) -> str | None:
         tail = f.read(22)
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
-            return what
-    return "a ZIP archive" if tail.startswith(_ZIP_END) else None
+            return str(what)
+    return str(_A_ZIP) if tail.startswith(_ZIP_END) else None
 
 
 def frame_problem(name: str, channels: int, rate: int) -> str | None:
     """What is wrong with decoded audio of ``channels`` at ``rate``, if anything: no channels,
     too many, or a rate out of bounds."""
     if channels < 1:
-        return (
-            f"{name} has an audio track with no channels in it, so there is nothing to hear "
+        return _(
+            "{name} has an audio track with no channels in it, so there is nothing to hear "
             "(or it isn't a recording at all); export the recording again as WAV, FLAC or MP3."
-        )
+        ).format(name=name)
     if channels > MAX_CHANNELS:
-        return (
-            f"{name} has {channels} audio channels; the archive takes up to {MAX_CHANNELS}. "
+        return _(
+            "{name} has {channels} audio channels; the archive takes up to {limit}. "
             "Export a mono or stereo mix."
-        )
+        ).format(name=name, channels=channels, limit=MAX_CHANNELS)
     if not MIN_RATE <= rate <= MAX_RATE:
-        return (
-            f"{name} is sampled at {rate:,} Hz; the archive takes {MIN_RATE:,} to "
-            f"{MAX_RATE:,} Hz. Export it at 44,100 or 48,000 Hz."
-        )
+        return _(
+            "{name} is sampled at {rate:,} Hz; the archive takes {lowest:,} to "
+            "{highest:,} Hz. Export it at 44,100 or 48,000 Hz."
+        ).format(name=name, rate=rate, lowest=MIN_RATE, highest=MAX_RATE)
     return None
 
 

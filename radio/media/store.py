@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from radio.i18n import _
 from radio.media.errors import DiskFull, StoreError, is_disk_full
 
 logger = logging.getLogger(__name__)
@@ -127,10 +128,16 @@ def receive(
         path.unlink(missing_ok=True)
         if is_disk_full(e):
             raise DiskFull(
-                f"Not enough free space: the disk filled up while storing {filename} "
-                f"({megabytes(free_bytes(home))} free now). Free some space, then try again."
+                _(
+                    "Not enough free space: the disk filled up while storing {filename} "
+                    "({free} free now). Free some space, then try again."
+                ).format(filename=filename, free=megabytes(free_bytes(home)))
             ) from e
-        raise StoreError(f"Could not store {filename}: {e.strerror or e}.") from e
+        raise StoreError(
+            _("Could not store {filename}: {problem}.").format(
+                filename=filename, problem=e.strerror or e
+            )
+        ) from e
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -138,7 +145,9 @@ def receive(
 
 
 def _too_large(filename: str, max_bytes: int) -> str:
-    return f"{filename} is larger than the limit of {max_bytes // MB} MB."
+    return _("{filename} is larger than the limit of {limit} MB.").format(
+        filename=filename, limit=max_bytes // MB
+    )
 
 
 def _spool_path(incoming: Path, stream: BinaryIO) -> Path | None:
@@ -234,11 +243,21 @@ def ensure_free(home: str | Path, needed: int, keep_free: int = 0) -> None:
     free = free_bytes(home)
     if free >= needed + keep_free:
         return
-    kept = f" plus {megabytes(keep_free)} kept free" if keep_free else ""
-    lower = ", or lower min_free_mb in config.toml" if keep_free else ""
+    if keep_free:
+        message = _(
+            "Not enough free space: {free} free, {needed} needed plus {kept} kept free. "
+            "Free some space on the disk of {home}, or lower min_free_mb in config.toml, "
+            "then try again."
+        )
+    else:
+        message = _(
+            "Not enough free space: {free} free, {needed} needed. "
+            "Free some space on the disk of {home}, then try again."
+        )
     raise DiskFull(
-        f"Not enough free space: {megabytes(free)} free, {megabytes(needed)} needed{kept}. "
-        f"Free some space on the disk of {home}{lower}, then try again."
+        message.format(
+            free=megabytes(free), needed=megabytes(needed), kept=megabytes(keep_free), home=home
+        )
     )
 
 
@@ -279,7 +298,7 @@ def resolve(home: str | Path, relpath: str) -> Path:
     root = media_root(home).resolve()
     path = (root / relpath).resolve()
     if root not in path.parents:
-        raise StoreError(f"{relpath} is outside the media folder.")
+        raise StoreError(_("{path} is outside the media folder.").format(path=relpath))
     return path
 
 

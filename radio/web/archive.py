@@ -21,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext, ngettext
 from markupsafe import Markup, escape
 
 from radio.config import load_station_taxonomy
@@ -64,18 +65,18 @@ bp = Blueprint("archive", __name__)
 TRANSCRIPT_FORMATS = tuple(FORMATS)  # vtt, srt, json, txt
 VOICES = 6  # speakers' colours, .turn.v1 to .v6 in static/style.css; then they repeat
 STEP_LABELS: dict[StepName | None, str] = {
-    None: "Waiting for a worker",
-    StepName.AUDIO: "Making the listening copies",
-    StepName.TRANSCRIBE: "Transcribing",
-    StepName.SPEAKERS: "Finding who speaks when",
-    StepName.TOPICS: "Finding topics and chapters",
-    StepName.TAGS: "Writing titles and chapters into the files",
+    None: lazy_gettext("Waiting for a worker"),
+    StepName.AUDIO: lazy_gettext("Making the listening copies"),
+    StepName.TRANSCRIBE: lazy_gettext("Transcribing"),
+    StepName.SPEAKERS: lazy_gettext("Finding who speaks when"),
+    StepName.TOPICS: lazy_gettext("Finding topics and chapters"),
+    StepName.TAGS: lazy_gettext("Writing titles and chapters into the files"),
 }
 RETRANSCRIBE_PHASES: dict[str, str] = {
-    Phase.QUEUED: "Waiting for a worker to transcribe it again",
-    Phase.RUNNING: "Transcribing again",
-    Phase.STAGED: "The new transcript is complete; putting it in place",
-    Phase.TOPICS: "The new transcript is in; finding topics and chapters",
+    Phase.QUEUED: lazy_gettext("Waiting for a worker to transcribe it again"),
+    Phase.RUNNING: lazy_gettext("Transcribing again"),
+    Phase.STAGED: lazy_gettext("The new transcript is complete; putting it in place"),
+    Phase.TOPICS: lazy_gettext("The new transcript is in; finding topics and chapters"),
 }
 
 
@@ -89,7 +90,13 @@ def load_episode(guid: str) -> Episode:
     """The episode if this visitor may see it; the same 404 whether it is missing or hidden."""
     episode = episodes.find_episode(get_db(), guid)
     if episode is None or not can_see(episode):
-        abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
+                guid=guid,
+            ),
+        )
     return episode
 
 
@@ -115,7 +122,9 @@ def show(slug: str) -> str:
         db, include_hidden=hidden, show_id=found.id if found else -1, page=page_number()
     )
     if found is None or (listed.total == 0 and not hidden):
-        abort(404, f"Show {slug} doesn't exist. The home page lists the shows.")
+        abort(
+            404, gettext("Show %(slug)s doesn't exist. The home page lists the shows.", slug=slug)
+        )
     feeds = page_feeds((FeedSpec(FeedKind.SHOW, found.slug), found.title))
     return render_template("show.html", show=found, latest=listed, page_feeds=feeds)
 
@@ -194,7 +203,7 @@ def progress_data(ep: Episode) -> dict[str, Any]:
         "title": ep.title,
         "status": ep.status,
         "step": ep.step,
-        "step_label": STEP_LABELS.get(ep.step, ep.step),
+        "step_label": str(STEP_LABELS.get(ep.step, ep.step) or ""),
         "progress": round(ep.progress or 0.0, 4),
         "error": ep.error,
         "url": url_for("archive.episode", guid=ep.guid),
@@ -218,10 +227,24 @@ def progress_json(guid: str) -> Response:
 def transcript(guid: str, fmt: str) -> Response:
     ep = load_episode(guid)
     if fmt not in TRANSCRIPT_FORMATS:
-        abort(404, f"Transcripts come as {', '.join(TRANSCRIPT_FORMATS)}, not {fmt}.")
+        abort(
+            404,
+            gettext(
+                "Transcripts come as %(formats)s, not %(fmt)s.",
+                formats=", ".join(TRANSCRIPT_FORMATS),
+                fmt=fmt,
+            ),
+        )
     segments = load_segments(get_db(), ep.id)
     if not segments:
-        abort(404, f"Episode {guid} has no transcript yet (status: {ep.status}).")
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s has no transcript yet (status: %(status)s).",
+                guid=guid,
+                status=ep.status,
+            ),
+        )
     render, mime = FORMATS[fmt]
     licence = ep.licence_info
     if fmt == "json" and licence:
@@ -276,7 +299,13 @@ def _save_edit(ep: Episode) -> None:
         )
     elif part == "transcript":
         changed = editing.edit_segments(db, ep.id, g.user.id, _segment_texts())
-        flash(f"Saved {changed} changed segment(s); search finds the new words now.")
+        flash(
+            ngettext(
+                "Saved %(num)d changed segment(s); search finds the new words now.",
+                "Saved %(num)d changed segment(s); search finds the new words now.",
+                changed,
+            )
+        )
     elif part == "chapters":
         editing_page.save_chapters(db, ep)
     else:
@@ -321,8 +350,10 @@ def retranscribe(guid: str) -> Response | tuple[str, int]:
         return _edit_page(ep), 422
     tasks.enqueue_retranscription(ep.id)
     flash(
-        "Queued to be transcribed again. Listeners keep this transcript until the new one is "
-        "complete; your corrections stay where the new segments say the same thing."
+        gettext(
+            "Queued to be transcribed again. Listeners keep this transcript until the new one "
+            "is complete; your corrections stay where the new segments say the same thing."
+        )
     )
     return redirect(url_for("archive.edit", guid=guid, _anchor="transcribe-again"))
 

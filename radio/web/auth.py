@@ -26,6 +26,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from werkzeug import Response
 
 from radio.data.episodes import Episode
@@ -111,10 +112,16 @@ def login_required(role: Role = Role.UPLOADER) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 if wants_json() or request.headers.get("X-Requested-With"):
-                    abort(401, "Log in first.")
+                    abort(401, gettext("Log in first."))
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if not user.can(role):
-                abort(403, f"This needs the {role} role; ask an admin (`radio user role`).")
+                abort(
+                    403,
+                    gettext(
+                        "This needs the %(role)s role; ask an admin (`radio user role`).",
+                        role=role,
+                    ),
+                )
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -161,9 +168,13 @@ def login() -> str | Response | tuple[str, int]:
     if wait:
         minutes = -(-wait // 60)
         flash(
-            f"Too many wrong passwords from this device; try again in {minutes} minute"
-            f"{'s' if minutes > 1 else ''}, or ask an admin to set a new password "
-            "(`radio user password NAME`).",
+            ngettext(
+                "Too many wrong passwords from this device; try again in %(num)d minute, or "
+                "ask an admin to set a new password (`radio user password NAME`).",
+                "Too many wrong passwords from this device; try again in %(num)d minutes, or "
+                "ask an admin to set a new password (`radio user password NAME`).",
+                minutes,
+            ),
             "error",
         )
         page = render_template("login.html", next=next_url, name=name)
@@ -171,7 +182,7 @@ def login() -> str | Response | tuple[str, int]:
     user = authenticate(get_db(), name, request.form.get("password", ""))
     if user is None:
         throttle.failed(name, address)
-        flash("Wrong name or password. Names and passwords are case-sensitive.", "error")
+        flash(gettext("Wrong name or password. Names and passwords are case-sensitive."), "error")
         return render_template("login.html", next=next_url, name=name), 401
     throttle.succeeded(name, address)
     session.clear()  # nothing from before the login carries over (session fixation)
@@ -199,5 +210,5 @@ def logout() -> str | Response:
         except sqlite3.OperationalError as e:  # a full disk: this cookie still goes
             logger.error("could not end %s's other logins: %s", user.name, e)
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("archive.index"))

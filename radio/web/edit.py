@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlite_utils
 from flask import current_app, flash, g, request
+from flask_babel import gettext, ngettext
 
 from radio.data import edits as editing
 from radio.data import episodes, fields
@@ -63,7 +64,10 @@ def save_details(db: sqlite_utils.Database, ep: Episode) -> None:
         changes["language"] = language
     if changes["visibility"] not in episodes.VISIBILITIES:
         raise fields.FieldError(
-            f"Who can listen must be one of {', '.join(episodes.VISIBILITIES)}."
+            gettext(
+                "Who can listen must be one of %(choices)s.",
+                choices=", ".join(episodes.VISIBILITIES),
+            )
         )
     if "language" in changes and changes["language"] == ep.spoken_language:
         del changes["language"]
@@ -71,14 +75,17 @@ def save_details(db: sqlite_utils.Database, ep: Episode) -> None:
     if IN_THE_FILES.intersection(changed):
         tasks.enqueue_file_tags(ep.id)
     if not changed:
-        flash("Nothing changed.")
+        flash(gettext("Nothing changed."))
     elif "language" in changed and ep.transcript_model:
         flash(
-            "Saved. The transcript was made before you set the language; if it isn't in "
-            f"{language_name(changes['language'])}, transcribe it again below."
+            gettext(
+                "Saved. The transcript was made before you set the language; if it isn't in "
+                "%(language)s, transcribe it again below.",
+                language=language_name(changes["language"]),
+            )
         )
     else:
-        flash("Saved the episode's details.")
+        flash(gettext("Saved the episode's details."))
 
 
 def _show_id(db: sqlite_utils.Database, ep: Episode) -> int | None:
@@ -91,7 +98,9 @@ def _show_id(db: sqlite_utils.Database, ep: Episode) -> int | None:
         return None
     found = shows_data.get_show(db, slug)
     if found is None:
-        raise fields.FieldError(f"There is no show {slug[:40]!r}; pick one or type a new name.")
+        raise fields.FieldError(
+            gettext("There is no show %(slug)s; pick one or type a new name.", slug=repr(slug[:40]))
+        )
     return found.id
 
 
@@ -108,7 +117,7 @@ def save_chapters(db: sqlite_utils.Database, ep: Episode) -> None:
 
             retag(db, current_app.config, [ep.id])
             tasks.enqueue_file_tags(ep.id)
-        flash("The archive found the chapters again; a retag will keep finding them.")
+        flash(gettext("The archive found the chapters again; a retag will keep finding them."))
         return
     rows = submitted_rows()
     marks = [(fields.chapter_start(r.start), fields.chapter_title(r.title)) for r in rows]
@@ -117,11 +126,16 @@ def save_chapters(db: sqlite_utils.Database, ep: Episode) -> None:
     if editing.save_chapters(db, ep.id, g.user.id, chapters):
         tasks.enqueue_file_tags(ep.id)
         flash(
-            f"Saved {len(chapters)} chapter(s); the feeds, the chapters file and the "
-            "listening files follow."
+            ngettext(
+                "Saved %(num)d chapter(s); the feeds, the chapters file and the listening "
+                "files follow.",
+                "Saved %(num)d chapter(s); the feeds, the chapters file and the listening "
+                "files follow.",
+                len(chapters),
+            )
         )
     else:
-        flash("The chapters were already like that.")
+        flash(gettext("The chapters were already like that."))
 
 
 def submitted_rows() -> list[ChapterRow]:
@@ -138,11 +152,13 @@ def submitted_rows() -> list[ChapterRow]:
     if new.start or new.title:
         if not (new.start and new.title):
             raise fields.FieldError(
-                "A new chapter needs both a start (m:ss, e.g. 12:30) and a title."
+                gettext("A new chapter needs both a start (m:ss, e.g. 12:30) and a title.")
             )
         rows.append(new)
     elif form.get("action") == "add":
-        raise fields.FieldError("Type the new chapter's start (m:ss, e.g. 12:30) and its title.")
+        raise fields.FieldError(
+            gettext("Type the new chapter's start (m:ss, e.g. 12:30) and its title.")
+        )
     return rows
 
 

@@ -11,6 +11,7 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, gettext, lazy_gettext
 from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
@@ -27,10 +28,32 @@ from radio.media.errors import is_disk_full
 
 logger = logging.getLogger(__name__)
 
-UNEXPECTED = (
+UNEXPECTED = lazy_gettext(
     "Something went wrong on the archive's side; it has been noted in the log. "
     "Try again in a moment, and tell the station's admin if it keeps happening."
 )
+# Werkzeug's names and default descriptions are English: the ones a person meets, in theirs
+# (the names as HTTP spells them, which the English pages and JSON keep).
+NAMES = {
+    400: lazy_gettext("Bad Request"),
+    403: lazy_gettext("Forbidden"),
+    404: lazy_gettext("Not Found"),
+    405: lazy_gettext("Method Not Allowed"),
+    413: lazy_gettext("Request Entity Too Large"),
+    422: lazy_gettext("Unprocessable Entity"),
+    429: lazy_gettext("Too Many Requests"),
+    500: lazy_gettext("Internal Server Error"),
+    503: lazy_gettext("Service Unavailable"),
+    507: lazy_gettext("Insufficient Storage"),
+}
+DESCRIPTIONS = {
+    404: lazy_gettext(
+        "There is nothing at this address. Search what was said, or start again from the home page."
+    ),
+    403: lazy_gettext("This needs an account with more rights than yours."),
+    405: lazy_gettext("This address can't be used that way."),
+    429: lazy_gettext("Too many tries from this device; wait a little and try again."),
+}
 # The archive's errors (the most specific class wins) and the status each one means.
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (data_errors.NotFound, 404),  # also a feed, show or topic that doesn't exist
@@ -54,19 +77,26 @@ def too_large_message() -> str:
     if limit == config["MAX_CONTENT_LENGTH"] and (length is None or length > limit):
         limit_mb = limit / (1024 * 1024)
         shown = f"{limit_mb:,.0f}" if limit_mb >= 10 else f"{limit_mb:.2g}"
-        return (
-            f"The upload is larger than this archive's limit of {shown} MB, so nothing "
+        return gettext(
+            "The upload is larger than this archive's limit of %(mb)s MB, so nothing "
             "was stored. Send fewer files at once, split a long recording, or ask the admin "
-            "to raise MAX_UPLOAD_MB in config.toml."
+            "to raise MAX_UPLOAD_MB in config.toml.",
+            mb=shown,
         )
     if limit is not None and (length is None or length > limit):
-        return f"This form is larger than {limit / (1024 * 1024):,.0f} MB; nothing was saved."
+        form_mb = f"{limit / (1024 * 1024):,.0f}"
+        return gettext("This form is larger than %(mb)s MB; nothing was saved.", mb=form_mb)
     field_kb = (config.get("MAX_FORM_MEMORY_SIZE") or 500_000) / 1000
-    return (
-        f"A form field is over the limit of {field_kb:,.0f} KB for one field (or the form has "
-        f"more than {config.get('MAX_FORM_PARTS') or 1000:,} parts), so nothing was stored. "
-        f"A title holds at most {fields.MAX_TITLE_CHARS} characters and a description "
-        f"{fields.MAX_DESCRIPTION_CHARS:,}; shorten it and send the form again."
+    parts = f"{config.get('MAX_FORM_PARTS') or 1000:,}"
+    kb, description = f"{field_kb:,.0f}", f"{fields.MAX_DESCRIPTION_CHARS:,}"
+    return gettext(
+        "A form field is over the limit of %(kb)s KB for one field (or the form has more "
+        "than %(parts)s parts), so nothing was stored. A title holds at most %(title)s "
+        "characters and a description %(description)s; shorten it and send the form again.",
+        kb=kb,
+        parts=parts,
+        title=fields.MAX_TITLE_CHARS,
+        description=description,
     )
 
 
@@ -78,14 +108,25 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InternalServerError, handle_unexpected)
 
 
+def _english() -> bool:
+    """Werkzeug's own English descriptions stay as they are on English pages."""
+    return str(get_locale() or "en").startswith("en")
+
+
 def handle_http_error(e: HTTPException) -> ResponseReturnValue:
-    description = e.description
+    description = str(e.description or "")
     if isinstance(e, RequestEntityTooLarge):
         description = too_large_message()
+    elif e.code in DESCRIPTIONS and description == type(e).description and not _english():
+        description = str(DESCRIPTIONS[e.code])
+    name = str(NAMES.get(e.code or 0, e.name))
     if wants_json():
-        body = {"error": {"status": e.code, "title": e.name, "detail": description}}
+        body = {"error": {"status": e.code, "title": name, "detail": description}}
         return jsonify(body), e.code
-    return render_template("error.html", error=e, description=description), e.code
+    return (
+        render_template("error.html", error=e, error_name=name, description=description),
+        e.code,
+    )
 
 
 def _as_status(status: int):  # noqa: ANN202 - a Flask error handler
@@ -107,7 +148,7 @@ def handle_unexpected(e: InternalServerError) -> ResponseReturnValue:
     if e.original_exception is not None and is_disk_full(e.original_exception):
         return handle_http_error(InsufficientStorage())
     if e.original_exception is not None:
-        e = InternalServerError(UNEXPECTED)
+        e = InternalServerError(str(UNEXPECTED))
     return handle_http_error(e)
 
 
@@ -115,7 +156,7 @@ class InsufficientStorage(HTTPException):
     """The data folder's disk is full: nothing was changed, and a person can fix it."""
 
     code = 507
-    description = (
+    description = lazy_gettext(
         "The archive's disk is full, so nothing could be saved. Tell the station's admin: "
         "free some space on the archive's disk, then try again."
     )

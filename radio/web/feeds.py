@@ -21,6 +21,7 @@ import logging
 import time
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import gettext
 
 from feeds.build import build_rss
 from feeds.chapters import CHAPTERS_MIME, ChapterMark
@@ -110,7 +111,7 @@ def saved_search(saver: bool) -> Response:
     query = request.args.get("q", "").strip()
     if not query:
         example = url_for("feeds.saver_search" if saver else "feeds.saved_search", q="water")
-        abort(400, f"Say what to follow: {example}")
+        abort(400, gettext("Say what to follow: %(example)s", example=example))
     return _feed_response(FeedSpec(FeedKind.SEARCH, query, _page(), saver))
 
 

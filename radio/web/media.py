@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request
+from flask_babel import gettext
 from werkzeug import Response
 
 from radio.data.episodes import Episode, find_episode
@@ -44,21 +45,38 @@ _NAMES = "NAME.mp3, NAME.opus, NAME.m4a, peaks.json and original"
 def media(guid: str, name: str) -> Response:
     file = media_file(name)
     if file is None:
-        abort(404, f"There is no {name} here; episodes have {_NAMES}.")
+        abort(
+            404,
+            gettext("There is no %(name)s here; episodes have %(names)s.", name=name, names=_NAMES),
+        )
     db = reader(current_app)
     episode = find_episode(db, guid)
     if episode is None or not can_see(episode):
-        abort(404, f"Episode {guid} doesn't exist.")
+        abort(404, gettext("Episode %(guid)s doesn't exist.", guid=guid))
     if file == MediaFile.ORIGINAL and current_user() is None:
-        abort(404, "Originals are for the station's volunteers; log in to download them.")
+        abort(404, gettext("Originals are for the station's volunteers; log in to download them."))
     relpath, mime = _locate(episode, file)
     path = inside_media(current_app, relpath)
     if path is None or not path.is_file():
-        abort(404, f"The {name} of episode {guid} isn't available; `radio retry` rebuilds it.")
+        abort(
+            404,
+            gettext(
+                "The %(name)s of episode %(guid)s isn't available; `radio retry` rebuilds it.",
+                name=name,
+                guid=guid,
+            ),
+        )
     try:
         snap = FileSnapshot.open(path, mime)
     except OSError:
-        abort(404, f"The {name} of episode {guid} can't be read; `radio retry` rebuilds it.")
+        abort(
+            404,
+            gettext(
+                "The %(name)s of episode %(guid)s can't be read; `radio retry` rebuilds it.",
+                name=name,
+                guid=guid,
+            ),
+        )
     public = episode.is_public and file != MediaFile.ORIGINAL
     status, headers, body = respond(
         request.environ, snap, PUBLIC_CACHE if public else PRIVATE_CACHE
@@ -74,11 +92,18 @@ def _locate(episode: Episode, file: MediaFile) -> tuple[str, str]:
     if file in RENDITION_KINDS:
         found = rendition_file(reader(current_app), episode.id, RENDITION_KINDS[file])
         if found is None:
-            abort(404, f"Episode {episode.guid} has no {file} yet; it may still be processing.")
+            abort(
+                404,
+                gettext(
+                    "Episode %(guid)s has no %(file)s yet; it may still be processing.",
+                    guid=episode.guid,
+                    file=file,
+                ),
+            )
         return found
     if file == MediaFile.PEAKS:
         if not episode.peaks_path:
-            abort(404, f"Episode {episode.guid} has no peaks yet.")
+            abort(404, gettext("Episode %(guid)s has no peaks yet.", guid=episode.guid))
         return episode.peaks_path, "application/json"
     suffix = Path(episode.source_path or "").suffix.lower()
     return episode.source_path or "", _ORIGINAL_TYPES.get(suffix, "application/octet-stream")

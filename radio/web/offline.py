@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext
 
 from radio.data.episodes import Episode
 from radio.web.http.compress import static_url
@@ -104,8 +105,8 @@ def save_choices(
     }
     choices = []
     for quality, label, names in (
-        ("saver", "Data saver", SAVER_FILES),
-        ("standard", "Standard", STANDARD_FILES),
+        ("saver", gettext("Data saver"), SAVER_FILES),
+        ("standard", gettext("Standard"), STANDARD_FILES),
     ):
         name = next((n for n in names if n in by_name and by_name[n].get("bytes")), None)
         if name is None:

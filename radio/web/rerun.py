@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext
 from werkzeug import Response
 
 from radio.data.episodes import Episode, EpisodeStatus, find_episode
@@ -20,19 +21,24 @@ from radio.web.auth import current_user, login_required, safe_next
 bp = Blueprint("rerun", __name__)
 
 BUTTONS = (
-    ("audio", "Make the audio again"),
-    ("transcript", "Transcribe again"),
-    ("topics", "Find topics and chapters again"),
+    ("audio", lazy_gettext("Make the audio again")),
+    ("transcript", lazy_gettext("Transcribe again")),
+    ("topics", lazy_gettext("Find topics and chapters again")),
 )
 PHASES = {
-    RerunPhase.QUEUED: "Waiting for the worker",
-    RerunPhase.RUNNING: "Making the new files (listeners keep the old ones)",
-    RerunPhase.STAGED: "New files ready; swapping them in",
-    RerunPhase.TOPICS: "Finding topics and chapters",
-    RerunPhase.DONE: "Done",
-    RerunPhase.FAILED: "Stopped",
+    RerunPhase.QUEUED: lazy_gettext("Waiting for the worker"),
+    RerunPhase.RUNNING: lazy_gettext("Making the new files (listeners keep the old ones)"),
+    RerunPhase.STAGED: lazy_gettext("New files ready; swapping them in"),
+    RerunPhase.TOPICS: lazy_gettext("Finding topics and chapters"),
+    RerunPhase.DONE: lazy_gettext("Done"),
+    RerunPhase.FAILED: lazy_gettext("Stopped"),
 }
-STEPS = {"audio": "the audio", "topics": "topics and chapters", "all": "every step"}
+# The step being made again, shown capitalized before its phase ("The audio: Done").
+STEPS = {
+    "audio": lazy_gettext("the audio"),
+    "topics": lazy_gettext("topics and chapters"),
+    "all": lazy_gettext("every step"),
+}
 ENQUEUE = {
     rerun.Asked.RERUN: tasks.enqueue_rerun,
     rerun.Asked.RETRANSCRIBE: tasks.enqueue_retranscription,
@@ -69,7 +75,13 @@ def rerun_step(guid: str) -> Response:
     db = get_db()
     episode = find_episode(db, guid)
     if episode is None:
-        abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
+                guid=guid,
+            ),
+        )
     step = request.form.get("step") or None
     back = safe_next(request.form.get("next") or url_for("archive.edit", guid=guid))
     try:
@@ -79,10 +91,12 @@ def rerun_step(guid: str) -> Response:
         return redirect(back)
     ENQUEUE[asked](episode.id)
     if asked == rerun.Asked.RETRY:
-        flash("Queued again: the steps that did not finish run once more.")
+        flash(gettext("Queued again: the steps that did not finish run once more."))
     else:
         flash(
-            "Queued. Listeners keep the episode as it is until the new version is complete, "
-            "then it replaces the old one at once."
+            gettext(
+                "Queued. Listeners keep the episode as it is until the new version is "
+                "complete, then it replaces the old one at once."
+            )
         )
     return redirect(back)

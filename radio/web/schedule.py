@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from radio.data import schedule
@@ -50,15 +51,21 @@ def set_schedule(guid: str) -> Response:
     db = get_db()
     episode = find_episode(db, guid)
     if episode is None:
-        abort(404, f"Episode {guid} doesn't exist. Search the archive or go to the home page.")
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
+                guid=guid,
+            ),
+        )
     action = request.form.get("action", "schedule")
     back = url_for("archive.edit", guid=guid, _anchor="schedule")
     if action == "now":
         schedule.publish_now(db, episode.id)
-        flash("Published now: listeners see it as soon as it is ready.")
+        flash(gettext("Published now: listeners see it as soon as it is ready."))
     elif action == "cancel":
         schedule.unschedule(db, episode.id)
-        flash("Taken off the schedule; it is a draft, hidden from listeners.")
+        flash(gettext("Taken off the schedule; it is a draft, hidden from listeners."))
     else:
         try:
             when = schedule.parse_local(request.form.get("publish_at", ""), _zone())
@@ -66,7 +73,11 @@ def set_schedule(guid: str) -> Response:
         except schedule.ScheduleError as e:
             flash(str(e), "error")
             return redirect(back)
-        flash(f"Scheduled: listeners see it from {station_time(saved.publish_at)}.")
+        flash(
+            gettext(
+                "Scheduled: listeners see it from %(when)s.", when=station_time(saved.publish_at)
+            )
+        )
     return redirect(back)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext
 from sqlite_utils import Database
 
 from radio.data import episodes, fields
@@ -44,7 +45,7 @@ def search_page() -> tuple[str, int]:
         args = dict.fromkeys(FILTERS, "")
         error, status = str(e), 400
     if error is None and None in (date_from, date_to):
-        error, status = "Dates are written YYYY-MM-DD, e.g. 2026-11-02.", 400
+        error, status = gettext("Dates are written YYYY-MM-DD, e.g. 2026-11-02."), 400
     elif error is None and args["q"]:
         try:
             results = search(

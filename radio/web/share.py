@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.exceptions import TooManyRequests
 
 from radio.data import soundbites as bites
@@ -50,7 +51,22 @@ VOICE_NOTE_MIME = "audio/ogg"
 CACHED_PER_EPISODE = 100  # clips kept per episode; the oldest go first
 PER_EPISODE, PER_DEVICE = PER_NAME_AND_ADDRESS, PER_ADDRESS  # new clips per device, 15 min
 PRIVATE_CACHE = "private, max-age=0"
-_TIME_HELP = "seconds (75.5) or minutes and seconds (1:15.5)"
+_TIME_HELP = lazy_gettext("seconds (75.5) or minutes and seconds (1:15.5)")
+# Whole sentences per case, so that each language can say them its own way.
+_MISSING_TIME = {
+    "start": lazy_gettext("Say where the moment starts: start= in %(help)s."),
+    "end": lazy_gettext("Say where the moment ends: end= in %(help)s."),
+}
+_TOO_LONG = {
+    "A voice note": lazy_gettext(
+        "A voice note is at most %(limit)s minutes; %(start)s to %(end)s is %(length)s "
+        "minutes. Choose a shorter moment."
+    ),
+    "A soundbite": lazy_gettext(
+        "A soundbite is at most %(limit)s minutes; %(start)s to %(end)s is %(length)s "
+        "minutes. Choose a shorter moment."
+    ),
+}
 
 
 class SpanError(ValueError):
@@ -61,13 +77,20 @@ def parse_time(value: str | None, name: str) -> float:
     """``12.5``, ``12:30`` or ``1:02:03.5`` to seconds; a clear 400 for anything else."""
     text = (value or "").strip()
     if not text:
-        raise SpanError(f"Say where the moment {name}s: {name}= in {_TIME_HELP}.")
+        raise SpanError(str(_MISSING_TIME[name]) % {"help": _TIME_HELP})
     try:
         parts = [float(p) for p in text.split(":")] if len(text) <= 20 else []
     except ValueError:
         parts = []
     if not parts or len(parts) > 3 or any(not math.isfinite(p) or p < 0 for p in parts):
-        raise SpanError(f"{name}={text[:20]!r} is not a time; give {_TIME_HELP}.")
+        raise SpanError(
+            gettext(
+                "%(name)s=%(text)s is not a time; give %(help)s.",
+                name=name,
+                text=repr(text[:20]),
+                help=_TIME_HELP,
+            )
+        )
     seconds = 0.0
     for part in parts:
         seconds = seconds * 60 + part
@@ -89,18 +112,31 @@ def read_span(
     end = round(parse_time(request.values.get("to"), "end"), 1)
     if end <= start:
         raise SpanError(
-            f"The end ({clock_text(end)}) must come after the start ({clock_text(start)})."
+            gettext(
+                "The end (%(end)s) must come after the start (%(start)s).",
+                end=clock_text(end),
+                start=clock_text(start),
+            )
         )
     if end - start > max_seconds:
         raise SpanError(
-            f"{what} is at most {max_seconds / 60:g} minutes; {clock_text(start)} to "
-            f"{clock_text(end)} is {(end - start) / 60:.1f} minutes. Choose a shorter moment."
+            str(_TOO_LONG[what])
+            % {
+                "limit": f"{max_seconds / 60:g}",
+                "start": clock_text(start),
+                "end": clock_text(end),
+                "length": f"{(end - start) / 60:.1f}",
+            }
         )
     duration = episode.duration or 0.0
     if duration and start >= duration:
         raise SpanError(
-            f"The episode lasts {clock_text(duration)}, so nothing starts at "
-            f"{clock_text(start)}; choose a moment inside it."
+            gettext(
+                "The episode lasts %(duration)s, so nothing starts at %(start)s; choose a "
+                "moment inside it.",
+                duration=clock_text(duration),
+                start=clock_text(start),
+            )
         )
     return start, round(min(end, duration), 1) if duration else end
 
@@ -123,7 +159,12 @@ def _source(episode: Episode) -> Path:
     found = rendition_file(get_db(), episode.id, SOURCE_KIND)
     path = inside_media(current_app, found[0]) if found else None
     if path is None or not path.is_file():
-        abort(404, f"Episode {episode.guid} has no audio to cut a voice note from yet.")
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s has no audio to cut a voice note from yet.", guid=episode.guid
+            ),
+        )
     return path
 
 
@@ -158,17 +199,32 @@ def _make(episode: Episode, source: Path, path: Path, start: float, end: float) 
         try:
             clips.make_voice_note(source, path, start, end, max_seconds=MAX_SECONDS)
         except clips.AudioError as e:
-            abort(400, f"No voice note from {clock_text(start)} to {clock_text(end)}: {e}")
+            abort(
+                400,
+                gettext(
+                    "No voice note from %(start)s to %(end)s: %(error)s",
+                    start=clock_text(start),
+                    end=clock_text(end),
+                    error=e,
+                ),
+            )
         logger.info("made voice note %s of episode %s for %s", path.name, episode.guid, address)
     _prune(path.parent)
 
 
 def _refuse(wait: int) -> None:
     minutes = -(-wait // 60)
-    message = (
-        f"This device has made {PER_EPISODE} voice notes of this episode (or {PER_DEVICE} in "
-        f"all) in the last {WINDOW_S // 60} minutes, the most it may; try again in {minutes} "
-        f"minute{'s' if minutes > 1 else ''}. Links to a moment have no limit."
+    message = ngettext(
+        "This device has made %(per_episode)d voice notes of this episode (or %(per_device)d "
+        "in all) in the last %(window)d minutes, the most it may; try again in %(num)d "
+        "minute. Links to a moment have no limit.",
+        "This device has made %(per_episode)d voice notes of this episode (or %(per_device)d "
+        "in all) in the last %(window)d minutes, the most it may; try again in %(num)d "
+        "minutes. Links to a moment have no limit.",
+        minutes,
+        per_episode=PER_EPISODE,
+        per_device=PER_DEVICE,
+        window=WINDOW_S // 60,
     )
     response = current_app.make_response(handle_http_error(TooManyRequests(message)))
     response.headers["Retry-After"] = str(wait)
@@ -195,7 +251,7 @@ def _send(episode: Episode, path: Path, start: float, end: float) -> Response:
     try:
         snap = FileSnapshot.open(path, VOICE_NOTE_MIME)
     except OSError:
-        abort(404, "That voice note was just replaced; ask for it again.")
+        abort(404, gettext("That voice note was just replaced; ask for it again."))
     cache = PUBLIC_CACHE if episode.is_public else PRIVATE_CACHE
     status, headers, body = respond(request.environ, snap, cache)
     response = Response(body, status, headers, direct_passthrough=True)
@@ -239,9 +295,15 @@ def add_soundbite(guid: str) -> Response:
             episode_duration=episode.duration,
         )
     except (SpanError, bites.SoundbiteError) as e:
-        flash(f"No soundbite marked: {e}", "error")
+        flash(gettext("No soundbite marked: %(error)s", error=e), "error")
         return _back(episode, 303)
-    flash(f"Marked {clock_text(start)} to {clock_text(end)} as a soundbite; feeds carry it now.")
+    flash(
+        gettext(
+            "Marked %(start)s to %(end)s as a soundbite; feeds carry it now.",
+            start=clock_text(start),
+            end=clock_text(end),
+        )
+    )
     return _back(episode, 303)
 
 
@@ -250,7 +312,7 @@ def add_soundbite(guid: str) -> Response:
 def remove_soundbite(guid: str, soundbite_id: int) -> Response:
     episode = load_episode(guid)
     bites.remove_soundbite(get_db(), episode.id, soundbite_id)  # NotFound: a 404
-    flash("Removed the soundbite; feeds no longer carry it.")
+    flash(gettext("Removed the soundbite; feeds no longer carry it."))
     return _back(episode, 303)
 
 

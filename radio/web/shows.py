@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from werkzeug import Response
 from werkzeug.datastructures import FileStorage
 
@@ -60,11 +61,11 @@ def artwork_file(name: str) -> Response:
     path = artwork_path(current_app.config["HOME"], name)
     found = artworks.servable(get_db(), name) if path else None
     if found is None or path is None:
-        abort(404, f"There is no artwork {name}.")
+        abort(404, gettext("There is no artwork %(name)s.", name=name))
     try:
         snap = FileSnapshot.open(path, found.mime)
     except OSError:
-        abort(404, f"The artwork {name} can't be read; upload it again.")
+        abort(404, gettext("The artwork %(name)s can't be read; upload it again.", name=name))
     snap = replace(snap, etag=found.sha256[:32])  # the same picture, the same tag, anywhere
     status, headers, body = respond(request.environ, snap, ARTWORK_CACHE)
     return Response(body, status, headers, direct_passthrough=True)
@@ -106,23 +107,29 @@ def episode_artwork(guid: str) -> Response:
     try:
         taken = take_artwork(request.files.get("artwork"))
     except ArtworkError as e:
-        flash(f"The artwork was not changed: {e}", "error")
+        flash(gettext("The artwork was not changed: %(error)s", error=e), "error")
         return back
     if taken is None and not request.form.get("remove"):
-        flash("Choose a JPEG or PNG picture to upload.", "error")
+        flash(gettext("Choose a JPEG or PNG picture to upload."), "error")
         return back
     artworks.set_episode_artwork(get_db(), ep.id, taken.name if taken else None)
     if ep.artwork != (taken.name if taken else None):
         drop_unused([ep.artwork])
         tasks.enqueue_file_tags(ep.id)  # the listening files carry the cover too
-    flash("Saved the episode's artwork." if taken else "Removed the episode's own artwork.")
+    flash(
+        gettext("Saved the episode's artwork.")
+        if taken
+        else gettext("Removed the episode's own artwork.")
+    )
     return back
 
 
 def _show_or_404(slug: str) -> shows_data.Show:
     found = shows_data.get_show(get_db(), slug)
     if found is None:
-        abort(404, f"Show {slug} doesn't exist. The home page lists the shows.")
+        abort(
+            404, gettext("Show %(slug)s doesn't exist. The home page lists the shows.", slug=slug)
+        )
     return found
 
 
@@ -136,7 +143,7 @@ def settings(slug: str) -> str | Response | tuple[str, int]:
         changed = _read_settings(show)
         taken = take_artwork(request.files.get("artwork"))
     except (fields.FieldError, ArtworkError) as e:
-        flash(f"Nothing was saved: {e}", "error")
+        flash(gettext("Nothing was saved: %(error)s", error=e), "error")
         return _settings_page(show, sent=request.form), 400 if isinstance(
             e, fields.FieldError
         ) else 422
@@ -149,7 +156,7 @@ def settings(slug: str) -> str | Response | tuple[str, int]:
     if "artwork" in changed and changed["artwork"] != show.artwork:
         drop_unused([show.artwork])
         _retag_show_files(show.id)
-    flash("Saved the show's settings.")
+    flash(gettext("Saved the show's settings."))
     return redirect(url_for("shows.settings", slug=slug), 303)
 
 
@@ -157,10 +164,20 @@ def _read_settings(show: shows_data.Show) -> dict[str, object]:
     form = request.form
     category = fields.clean_text(form.get("itunes_category")) or None
     if category is not None and not is_category(category):
-        raise fields.FieldError(f"{category!r} is not one of Apple's podcast categories.")
+        raise fields.FieldError(
+            gettext(
+                "%(category)s is not one of Apple's podcast categories.", category=repr(category)
+            )
+        )
     hosts = fields.names(form.get("hosts", "").split(","))
     if len(hosts) > MAX_HOSTS:
-        raise fields.FieldError(f"{len(hosts)} hosts were given; name at most {MAX_HOSTS}.")
+        raise fields.FieldError(
+            gettext(
+                "%(count)d hosts were given; name at most %(most)d.",
+                count=len(hosts),
+                most=MAX_HOSTS,
+            )
+        )
     return {
         "description": fields.description(form.get("description")),
         "language": fields.language(form.get("language")),

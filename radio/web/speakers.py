@@ -9,6 +9,7 @@ suggested name confirmed or dismissed, and goes back to the edit page with what 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext
 from werkzeug import Response
 
 from radio.data import speakers as speaker_data
@@ -35,7 +36,7 @@ def save(guid: str) -> Response:
         elif form.get("dismiss"):
             label = form["dismiss"]
             speaker_data.dismiss_suggestion(db, ep.id, label)
-            flash(f"{label} keeps its label; the suggested name is gone.")
+            flash(gettext("%(label)s keeps its label; the suggested name is gone.", label=label))
         else:
             flash(_rename_all(ep.id))
     except DataError as e:
@@ -53,6 +54,6 @@ def _rename_all(episode_id: int) -> str:
         if typed.strip() and speaker_data.clean_name(typed) != label:
             changes.append((label, speaker_data.clean_name(typed)))
     if not changes:
-        return "The speakers' names were already like that."
+        return gettext("The speakers' names were already like that.")
     db = get_db()
     return " ".join(str(speaker_data.rename(db, episode_id, a, b)) for a, b in changes)

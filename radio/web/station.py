@@ -20,6 +20,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, request
 from flask.blueprints import BlueprintSetupState
+from flask_babel import gettext
 from werkzeug import Response
 
 from radio.config import ConfigError
@@ -176,10 +177,10 @@ def style() -> Response:
 def logo() -> Response:
     look = current_look()
     if look.logo is None or look.logo_type is None:
-        abort(404, "This station has no logo; set LOGO in config.toml to show one.")
+        abort(404, gettext("This station has no logo; set LOGO in config.toml to show one."))
     try:
         snap = FileSnapshot.open(look.logo, look.logo_type)
     except OSError:
-        abort(404, "The station's logo can't be read; check LOGO in config.toml.")
+        abort(404, gettext("The station's logo can't be read; check LOGO in config.toml."))
     status, headers, body = respond(request.environ, snap, LOGO_CACHE)
     return Response(body, status, headers, direct_passthrough=True)

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import segno
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 
 from feeds.opml import OPML_MIME, OpmlFeed, OpmlGroup, OpmlHead, build_opml
@@ -208,7 +209,7 @@ def topic(slug: str) -> str:
 def search() -> str:
     query = fields.query(request.args.get("q"), "q").strip()
     if not query:
-        abort(400, "Say what to follow: /subscribe/search?q=water")
+        abort(400, gettext("Say what to follow: %(example)s", example="/subscribe/search?q=water"))
     return _subject_page(FeedSpec(FeedKind.SEARCH, query))
 
 
@@ -231,7 +232,7 @@ def opml_outlines(urls: Urls, subjects: list[FeedSubject], qualities: tuple[str,
 def opml() -> Response:
     quality = request.args.get("quality", "")
     if quality and quality not in QUALITIES:
-        abort(400, "quality is standard or saver (or leave it out for both).")
+        abort(400, gettext("quality is standard or saver (or leave it out for both)."))
     urls = for_request()
     subjects = feed_subjects(get_db(), LISTED_TOPICS)
     outlines = opml_outlines(urls, subjects, (quality,) if quality else QUALITIES)

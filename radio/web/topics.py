@@ -13,6 +13,7 @@ from itertools import groupby
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext
 
 from radio.config import load_station_taxonomy
 from radio.data.episodes import Page
@@ -54,6 +55,12 @@ def index() -> str:
     )
 
 
+def _no_topic(slug: str) -> str:
+    return gettext(
+        "Topic %(slug)s doesn't exist. The topics page (/topics) lists every topic.", slug=slug
+    )
+
+
 @bp.get("/topics/<slug>")
 def topic(slug: str) -> str:
     db = get_db()
@@ -61,11 +68,11 @@ def topic(slug: str) -> str:
     try:
         found = get_topic(db, slug)
     except TopicNotFound:
-        abort(404, f"Topic {slug} doesn't exist. The topics page (/topics) lists every topic.")
+        abort(404, _no_topic(slug))
     counts = {t.slug: t.episodes for t in list_topics(db, public_only=public_only)}
     total = counts.get(slug, 0)
     if total == 0 and public_only:  # the same 404 as a missing topic: hidden stays hidden
-        abort(404, f"Topic {slug} doesn't exist. The topics page (/topics) lists every topic.")
+        abort(404, _no_topic(slug))
     page = page_number()
     window: dict[str, Any] = {
         "public_only": public_only,

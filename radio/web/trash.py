@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext, ngettext
 from werkzeug import Response
 
 from radio.data import trash
@@ -41,11 +42,21 @@ def delete(guid: str) -> Response:
     trash.move_to_trash(db, episode.id, g.user.id)
     if _days() == 0:
         done = emptying.empty(db, home, only=episode.id)
-        flash(f"Deleted “{episode.title}” for good ({megabytes(done.bytes)} freed).")
+        flash(
+            gettext(
+                "Deleted “%(title)s” for good (%(size)s freed).",
+                title=episode.title,
+                size=megabytes(done.bytes),
+            )
+        )
         return redirect(url_for("archive.index"), 303)
     flash(
-        f"Moved “{episode.title}” to the trash: listeners can no longer find it. It is kept "
-        f"{_days():g} days; restore it here until then."
+        gettext(
+            "Moved “%(title)s” to the trash: listeners can no longer find it. It is kept "
+            "%(days)s days; restore it here until then.",
+            title=episode.title,
+            days=f"{_days():g}",
+        )
     )
     return redirect(url_for("trash.index"), 303)
 
@@ -64,7 +75,7 @@ def index() -> str:
 @login_required(Role.ADMIN)
 def restore(episode_id: int) -> Response:
     episode = trash.restore(get_db(), episode_id)
-    flash(f"Restored “{episode.title}”; listeners can find it again.")
+    flash(gettext("Restored “%(title)s”; listeners can find it again.", title=episode.title))
     return redirect(url_for("trash.index"), 303)
 
 
@@ -73,7 +84,13 @@ def restore(episode_id: int) -> Response:
 def remove(episode_id: int) -> Response:
     item = trash.find_trashed(get_db(), episode_id)
     done = emptying.empty(get_db(), current_app.config["HOME"], only=episode_id)
-    flash(f"Removed “{item.title}” for good ({megabytes(done.bytes)} freed).")
+    flash(
+        gettext(
+            "Removed “%(title)s” for good (%(size)s freed).",
+            title=item.title,
+            size=megabytes(done.bytes),
+        )
+    )
     return redirect(url_for("trash.index"), 303)
 
 
@@ -81,5 +98,12 @@ def remove(episode_id: int) -> Response:
 @login_required(Role.ADMIN)
 def empty_all() -> Response:
     done = emptying.empty(get_db(), current_app.config["HOME"])
-    flash(f"Emptied the trash: {len(done.episodes)} episode(s), {megabytes(done.bytes)} freed.")
+    flash(
+        ngettext(
+            "Emptied the trash: %(num)d episode(s), %(size)s freed.",
+            "Emptied the trash: %(num)d episode(s), %(size)s freed.",
+            len(done.episodes),
+            size=megabytes(done.bytes),
+        )
+    )
     return redirect(url_for("trash.index"), 303)

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from werkzeug.datastructures import FileStorage
 
 from radio.data import episodes, fields, licences
@@ -37,7 +38,9 @@ bp = Blueprint("upload", __name__)
 logger = logging.getLogger(__name__)
 
 FIELDS = ("title", "show", "recorded_at", "language", "licence", "description", "visibility")
-ALREADY_HERE = "This recording is already in the archive, and an editor has been told."
+ALREADY_HERE = lazy_gettext(
+    "This recording is already in the archive, and an editor has been told."
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def upload() -> tuple[str | Response, int]:
         except fields.FieldError as e:
             return _answer(form, [], str(e), 400)
         if not files:
-            return _answer(form, [], "Choose at least one recording to upload.", 400)
+            return _answer(form, [], gettext("Choose at least one recording to upload."), 400)
         results = [_ingest(f, checked, index=i, count=len(files)) for i, f in enumerate(files, 1)]
         if all(r.outcome == "refused" for r in results):
             status = 422
@@ -75,7 +78,9 @@ def upload() -> tuple[str | Response, int]:
 def checked_form(form: dict[str, str]) -> dict[str, str]:
     """The form's fields cleaned and checked as ``radio ingest`` checks its options."""
     if form["visibility"] not in VISIBILITIES:
-        raise fields.FieldError(f"Who can listen must be one of {', '.join(VISIBILITIES)}.")
+        raise fields.FieldError(
+            gettext("Who can listen must be one of %(choices)s.", choices=", ".join(VISIBILITIES))
+        )
     allowed = languages(current_app.config.get("WHISPER_MODEL"))
     return {
         "title": fields.title(form["title"]),
@@ -114,8 +119,12 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
 def languages(configured: str | None) -> list[tuple[str, str]]:
     """(code, name) of every language the installed models know, by name: the hint
     choices. Read from the models' tokenizers (cached), never loading a model."""
+    from radio.web.i18n import language_label
+
     codes = installed_languages(configured)
-    return sorted(((code, language_name(code)) for code in codes), key=lambda c: c[1])
+    # named in the interface's language where Babel knows the language (sw: Kiswahili)
+    named = ((code, language_label(code, language_name(code))) for code in codes)
+    return sorted(named, key=lambda c: c[1].casefold())
 
 
 def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) -> FileResult:
@@ -147,10 +156,10 @@ def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) 
                 enqueue=lambda episode_id: tasks.enqueue(episode_id, app),
             )
     except IngestError as e:
-        return FileResult(name, "refused", e.reason)
+        return FileResult(name, "refused", str(e.reason))
     if result.created:
         remember_upload(result.guid)
-        return FileResult(name, "added", "Added; it is being processed now.", result.guid)
+        return FileResult(name, "added", gettext("Added; it is being processed now."), result.guid)
     existing = episodes.find_episode(get_db(), result.guid)
     if existing is None or not can_see(existing):
         # Nothing about an episode this person may not see: not its page, not its name.
@@ -161,10 +170,10 @@ def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) 
             name,
             result.episode_id,
         )
-        return FileResult(name, "duplicate", ALREADY_HERE)
+        return FileResult(name, "duplicate", str(ALREADY_HERE))
     remember_upload(result.guid)
     return FileResult(
-        name, "duplicate", "These exact bytes are already in the archive.", result.guid
+        name, "duplicate", gettext("These exact bytes are already in the archive."), result.guid
     )
 
 
