@@ -73,6 +73,7 @@ def defaults() -> dict[str, Any]:
         "ACCENT_COLOUR": None,  # a CSS colour (#b3261e); darkened to AA contrast if needed
         "TIMEZONE": "UTC",  # the station's IANA zone (Africa/Nairobi): scheduled publishing
         "LANGUAGE": "en",  # the interface's language when the browser asks for none we have
+        "CONTACT": None,  # whom to ask, named by the policy page: text or an email address
     }
 
 

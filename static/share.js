@@ -70,8 +70,8 @@
     length.classList.toggle("error", !ok);
     clip.setAttribute("aria-disabled", ok ? "false" : "true");
     if (!ok) return;
-    var t = String(sp.start);
-    link.value = location.origin + location.pathname + "?t=" + t + "#t=" + t;
+    var at = String(sp.start);
+    link.value = location.origin + location.pathname + "?t=" + at + "#t=" + at;
     clip.href = dialog.getAttribute("data-clip") + "?from=" + sp.start + "&to=" + sp.end;
     if ($("share-bite-from")) {
       $("share-bite-from").value = sp.start;

@@ -117,13 +117,13 @@ def check_small_downloads(archive: Archive, gpo: Gpo, episodes: list[dict]) -> N
     assert len(got) == len(episodes)  # the MP3s were never fetched
 
 
-
 def url_names(url: str, episode: dict, rendition: dict) -> bool:
     """The media URL of this episode's rendition: its guid, a meaningful name, the file's
     type (``/media/<guid>/voces-2026-12-02-printing.mp3``)."""
     path = url.split("/media/", 1)[1]
     guid, name = path.split("/")
     return guid == episode["guid"] and name.endswith(rendition["file"].suffix)
+
 
 def test_gpodder_given_the_home_page_finds_the_saver_feed_and_downloads_small_files(
     archive, tmp_path

@@ -14,7 +14,8 @@ from radio import create_app
 from radio.data import edits, processing, tags, transcripts
 from radio.data.episodes import get_episode
 from radio.data.segment_map import segment_map
-from radio.data.transcripts import Correction, Phase
+from radio.data.swaps import Correction
+from radio.data.transcripts import Phase
 from radio.data.users import add_user
 from radio.jobs import retranscribe as again
 from radio.jobs import tasks

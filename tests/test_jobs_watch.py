@@ -117,7 +117,11 @@ def test_a_bad_file_goes_to_failed_with_why_and_what_to_do(app: Flask, db, drop:
     assert "move it back into" in note and "Traceback" not in note
     first, second = outcomes["again.wav"], outcomes["show.wav"]
     assert first.episode_id == second.episode_id and first.created != second.created
-    assert sorted(p.name for p in (drop / "done").iterdir()) == ["again.wav", "show.wav"]
+    assert sorted(p.name for p in (drop / "done").iterdir()) == [
+        "again.wav",
+        "again.wav.receipt.txt",  # the contribution's receipt; the duplicate gets none
+        "show.wav",
+    ]
     assert find_by_source(db, sha256(LJ)) is not None
 
 

@@ -16,7 +16,7 @@ import pyloudnorm
 import pytest
 import soundfile
 
-from radio.media import audio, clips
+from radio.media import audio, clips, integrity
 from tests.audiofiles import JFK, LJ, true_peak_dbtp
 
 # name: (suffix, muxer, encoder, sample rate, PyAV's format name, canonical codec name)
@@ -72,7 +72,7 @@ def test_each_format_probes_and_checks(tmp_path: Path, name: str) -> None:
     assert (info.sample_rate, info.channels) == (rate, 2)
     assert info.duration == pytest.approx(6.0, abs=0.1)
     assert info.bit_rate is None or info.bit_rate > 0
-    audio.check_decodes(src, info)
+    integrity.check_decodes(src, info)
 
 
 def test_measure_loudness_agrees_with_pyloudnorm(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_truncated_mp3_is_reported_as_cut_off(tmp_path: Path) -> None:
     info = audio.probe(cut)  # the header still promises the whole 11 s
     assert info.duration == pytest.approx(11.0, abs=0.1)
     with pytest.raises(audio.TruncatedAudioError, match="cut off"):
-        audio.check_decodes(cut, info)
+        integrity.check_decodes(cut, info)
 
 
 def test_truncated_wav_is_reported_as_cut_off(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_truncated_wav_is_reported_as_cut_off(tmp_path: Path) -> None:
     cut = tmp_path / "cut.wav"
     cut.write_bytes(data[: len(data) // 2])
     with pytest.raises(audio.TruncatedAudioError, match="cut off"):
-        audio.check_decodes(cut, audio.probe(cut))
+        integrity.check_decodes(cut, audio.probe(cut))
 
 
 def test_missing_file_says_so(tmp_path: Path) -> None:
@@ -187,7 +187,7 @@ def test_truncated_ogg_opus_is_reported_as_cut_off(tmp_path: Path, fraction: flo
     cut = tmp_path / "voice-note.opus"
     cut.write_bytes(data[: int(len(data) * fraction)])
     with pytest.raises(audio.TruncatedAudioError, match="cut off"):
-        audio.check_decodes(cut, audio.probe(cut))
+        integrity.check_decodes(cut, audio.probe(cut))
 
 
 # Limits on what decodes (#13), whatever a header claims.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from radio.media import store
+from radio.media import reserve, store
 
 
 def test_receive_hashes_while_streaming_and_keeps_by_content(tmp_path):
@@ -119,7 +119,7 @@ def test_sweep_partials_removes_what_a_killed_writer_left_and_nothing_live(tmp_p
 
 
 def test_the_reserve_is_kept_and_given_back(tmp_path):
-    assert store.keep_reserve(tmp_path)
-    assert (tmp_path / store.RESERVE).stat().st_size == store.RESERVE_BYTES
-    assert store.release_reserve(tmp_path)
-    assert not (tmp_path / store.RESERVE).exists() and not store.release_reserve(tmp_path)
+    assert reserve.keep_reserve(tmp_path)
+    assert (tmp_path / reserve.RESERVE).stat().st_size == reserve.RESERVE_BYTES
+    assert reserve.release_reserve(tmp_path)
+    assert not (tmp_path / reserve.RESERVE).exists() and not reserve.release_reserve(tmp_path)

@@ -333,9 +333,13 @@ def test_a_backup_taken_under_load_restores_and_verifies(app, archive, tmp_path:
     restore(dest, restored)
     report = verify_home(restored)
     assert report.ok, report.problems
-    # the restored archive is the live one as it was: same episodes, words and media bytes
+    # the restored archive is the live one as it was: same episodes, words and originals
+    # (an episode still being processed had its listening copies rewritten after the last
+    # backup, by the tags step; verify_home above checked the restored ones against their
+    # rows)
     live_media, restored_media = media_hashes(archive), media_hashes(restored)
-    assert restored_media.items() <= live_media.items()
+    originals = {k: v for k, v in restored_media.items() if k.startswith("media/originals/")}
+    assert originals and originals.items() <= live_media.items()
     episodes = rows(restored, "select id, guid, source_sha256, source_path from episodes")
     live = {r["id"]: r for r in rows(archive, "select * from episodes")}
     assert len(episodes) > 3  # some of the uploads made it into the last backup

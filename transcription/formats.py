@@ -70,11 +70,15 @@ def to_srt(segments: Sequence[Segment]) -> str:
 
 
 def to_podcast_json(
-    segments: Sequence[Segment], *, license: Mapping[str, str] | None = None
+    segments: Sequence[Segment],
+    *,
+    license: Mapping[str, str] | None = None,
+    consent: Mapping[str, object] | None = None,
 ) -> str:
     """Podcasting 2.0 JSON transcript (podcast:transcript, type application/json); with
     ``license`` (``{"identifier": "cc-by-4.0", "name": ..., "url": ...}``), a top-level
-    "license" says what the recording may be used under."""
+    "license" says what the recording may be used under; with ``consent`` (``{"state":
+    "given", "participants": [{"name": ..., "consent": "yes"}]}``), who agreed to be heard."""
     items = []
     for seg in segments:
         item: dict[str, object] = {}
@@ -88,6 +92,8 @@ def to_podcast_json(
     document: dict[str, object] = {"version": "1.0.0"}
     if license:
         document["license"] = dict(license)
+    if consent:
+        document["consent"] = dict(consent)
     document["segments"] = items
     return json.dumps(document, ensure_ascii=False, indent=1)
 

@@ -9,6 +9,9 @@
 - ``speakers``: speakers
 - ``trash``: trash (list, --restore, --empty)
 - ``users``: user add | password | role | list
+- ``audit``: audit (the audit history as CSV or JSON)
+- ``policy``: policy (the station's policy page: --show, --edit FILE, --reset)
+- ``history``: history (a contribution's life: received, processed, published, edits)
 
 Each command is thin over ``radio.data`` and ``radio.jobs``; the archive's errors become
 messages in one place, ``radio.cli.errors``; ``radio.cli.common.AppState`` holds the app
@@ -22,9 +25,12 @@ import logging
 import click
 
 from radio.cli import (
+    audit,
     backup,
     episodes,
     filetags,
+    history,
+    policy,
     schedule,
     search,
     server,
@@ -77,6 +83,9 @@ for _module in (
     filetags,
     trash,
     schedule,
+    audit,
+    policy,
+    history,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

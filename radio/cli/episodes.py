@@ -13,8 +13,10 @@ import click
 import sqlite_utils
 from flask import Flask
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, clock, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.data import audit, consent, receipts
 from radio.data.episodes import Episode, EpisodeStatus, Visibility, get_episode, list_episodes
 from radio.data.licences import CODES
 from radio.data.renditions import rendition_file, renditions
@@ -76,6 +78,13 @@ SUMMARY_KEYS = (
     help="Go public at this date and time, in the station's TIMEZONE: 2026-12-24T08:00 "
     "(hidden from listeners until then).",
 )
+@click.option(
+    "--participant",
+    "participants",
+    multiple=True,
+    help='Someone heard in it and whether they agreed to publication: "Amina=yes", '
+    '"anonymous=pending", "Joseph=no" (again for each; any but yes keeps it from listeners).',
+)
 @click.option("--wait", is_flag=True, help="Process now and return when ready (exit 1 if failed).")
 @pass_state
 def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) -> None:
@@ -89,7 +98,11 @@ def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) 
         from radio.cli.schedule import moment_to_come
 
         options["publish_at"] = moment_to_come(state, options["publish_at"])
-    meta = Metadata(speakers=speakers, **options)
+    try:
+        heard = consent.parse_list(options.pop("participants"))
+    except consent.ConsentError as e:
+        raise click.BadParameter(str(e), param_hint="--participant") from None
+    meta = Metadata(speakers=speakers, participants=heard, **options)
     failures = 0
     for index, name in enumerate(files, 1):
         # One refused file doesn't stop the others; the exit status says some were refused.
@@ -102,6 +115,9 @@ def ingest(state: AppState, files: tuple[str, ...], wait: bool, **options: Any) 
             continue
         verb = "Added" if result.created else "Already in the archive:"
         click.echo(f"{verb} {name} as episode {result.episode_id} ({result.guid})")
+        if result.receipt_token:
+            url = receipts.receipt_url(state.app.config.get("BASE_URL"), result.receipt_token)
+            click.echo(f"Receipt: {url}")
         if wait:
             status = _process_with_bar(state, result.episode_id)
             _print_episode(state, get_episode(state.db, result.episode_id))
@@ -244,6 +260,8 @@ def retry(state: AppState, episode: str, step: str | None, wait: bool) -> None:
         asked = rerun.request(state.db, state.app.config, row.id, step)
     except rerun.RerunError as e:
         raise click.ClickException(str(e)) from e
+    audit.record(state.db, actor(), "episode.rerun", audit.subject("episode", row.id),
+                 after={"step": step or "all", "asked": str(asked)})  # fmt: skip
     if asked != rerun.Asked.RETRY:
         _rerun_published(state, row.id, asked, wait)
         return

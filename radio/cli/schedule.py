@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.data import audit
 from radio.data import schedule as plans
-from radio.data.episodes import get_episode
+from radio.data.episodes import Episode, get_episode
 from radio.db import utcnow
 
 
@@ -53,14 +55,27 @@ def schedule(
     row = get_episode(state.db, episode)
     if publish_now or cancel:
         done = (plans.publish_now if publish_now else plans.unschedule)(state.db, row.id)
+        _record(state, row, done)
         click.echo(f"Episode {row.id}: {'public now' if done.is_public else done.visibility}.")
         return
     if not when:
         raise click.UsageError("Give the date and time, e.g. radio schedule 12 2026-12-24T08:00")
     saved = plans.schedule(state.db, row.id, moment_to_come(state, when))
+    _record(state, row, saved)
     click.echo(
         f"Episode {row.id} goes public at {plans.show_local(saved.publish_at, zone)} "
         f"({saved.publish_at} UTC)."
+    )
+
+
+def _record(state: AppState, before: Episode, after: Episode) -> None:
+    audit.record(
+        state.db,
+        actor(),
+        "episode.schedule",
+        audit.subject("episode", before.id),
+        before={"publish_at": before.publish_at, "visibility": before.visibility},
+        after={"publish_at": after.publish_at, "visibility": after.visibility},
     )
 
 

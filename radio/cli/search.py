@@ -14,6 +14,7 @@ import click
 import radio
 from radio.cli.common import AppState, clock, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.data import consent
 from radio.data.episodes import get_episode
 from radio.data.search import Hit, Results, highlight, search
 from radio.data.transcripts import load_segments
@@ -101,8 +102,11 @@ def transcript(state: AppState, episode: str, fmt: str, output: str | None) -> N
             f"Episode {row.id} has no transcript yet (status: {row.status})."
         )
     licence = row.licence_info
-    if fmt == "json" and licence:
-        text = to_podcast_json(segments, license=licence.summary())
+    if fmt == "json":  # the licence and who agreed to be heard (#16) go with the words
+        heard = consent.summary(consent.participants(state.db, row.id))
+        text = to_podcast_json(
+            segments, license=licence.summary() if licence else None, consent=heard
+        )
     else:
         text = FORMATS[fmt][0](segments)
     if output:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import click
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, clock, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.data import audit
 from radio.data import speakers as speaker_data
 from radio.data.episodes import get_episode
 from radio.data.speakers import Speaker, default_label
@@ -61,6 +63,10 @@ def speakers(state: AppState, episode: str, changes: tuple[str, ...], accept: bo
             click.echo("No suggested names to accept.")
         for s in suggested:
             click.echo(str(speaker_data.confirm_suggestion(db, row.id, s.label)))
+        renames += [(s.label, s.suggestion) for s in suggested]
+    if renames:
+        audit.record(db, actor(), "speakers.rename", audit.subject("episode", row.id),
+                     after={"renamed": [[label, name] for label, name in renames]})  # fmt: skip
     click.echo(f"Episode {row.id}  {row.title}")
     _print_speakers(speaker_data.of_episode(db, row.id))
 

@@ -9,9 +9,11 @@ from dataclasses import asdict
 
 import click
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
 from radio.config import load_station_taxonomy
+from radio.data import audit
 from radio.data.episodes import get_episode
 from radio.data.tags import EpisodeTag, episode_tags, list_topics, tag_episode
 from radio.data.tags import chapters as chapters_of
@@ -47,6 +49,8 @@ def tag(state: AppState, episode: str, changes: tuple[str, ...]) -> None:
     if add or remove:
         taxonomy = load_station_taxonomy(state.data_folder)
         tag_episode(db, row.id, add, remove, taxonomy=taxonomy)
+        audit.record(db, actor(), "tags.edit", audit.subject("episode", row.id),
+                     after={"added": add, "removed": remove})  # fmt: skip
     click.echo(f"Episode {row.id}  {row.title}")
     _print_tags(episode_tags(db, row.id, include_removed=True))
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
+from radio.data import audit
 from radio.data import trash as trashing
 from radio.media.store import megabytes
 from radio.upkeep import trash as emptying
@@ -34,10 +36,12 @@ def trash(state: AppState, restore: str | None, empty: bool, older_than_days: fl
     db, home = state.db, state.data_folder
     if restore:
         episode = trashing.restore(db, restore)
+        audit.record(db, actor(), "episode.restore", audit.subject("episode", episode.id),
+                     before={"in_trash": True}, after={"in_trash": False})  # fmt: skip
         click.echo(f"Restored episode {episode.id} ({episode.title}); listeners see it again.")
         return
     if empty:
-        done = emptying.empty(db, home, older_than_days=older_than_days)
+        done = emptying.empty(db, home, older_than_days=older_than_days, actor=actor())
         click.echo(
             f"Removed {len(done.episodes)} episode(s) for good, {megabytes(done.bytes)} freed."
         )

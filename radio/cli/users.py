@@ -6,9 +6,11 @@ import sys
 
 import click
 
+from radio.cli.audit import actor
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveGroup
-from radio.data.users import Role, add_user, list_users, set_password, set_role
+from radio.data import audit
+from radio.data.users import Role, add_user, find_user, list_users, set_password, set_role
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
@@ -39,6 +41,8 @@ def user_add(state: AppState, name: str, role: str, password_stdin: bool) -> Non
     """
     password = _read_password(password_stdin)
     created = add_user(state.db, name, password, role)
+    audit.record(state.db, actor(), "account.add", audit.subject("account", created.id),
+                 after={"name": created.name, "role": created.role})  # fmt: skip
     click.echo(f"Added {created.name} ({created.role}).")
 
 
@@ -53,6 +57,7 @@ def user_password(state: AppState, name: str, password_stdin: bool) -> None:
     """
     password = _read_password(password_stdin)
     set_password(state.db, name, password)
+    _record(state, name, "account.password")  # that it changed; never the password
     click.echo(f"New password set for {name}.")
 
 
@@ -65,7 +70,10 @@ def user_role(state: AppState, name: str, role: str) -> None:
 
     Example: radio user role amina admin
     """
+    before = find_user(state.db, name)
     set_role(state.db, name, role)
+    _record(state, name, "account.role", before={"role": before.role if before else None},
+            after={"role": role})  # fmt: skip
     click.echo(f"{name} is now {role}.")
 
 
@@ -81,6 +89,12 @@ def user_list(state: AppState) -> None:
         click.echo("No accounts yet. Add one with: radio user add NAME --role admin")
     for u in users:
         click.echo(f"{u.name:<20} {u.role:<9} last login: {u.last_login_at or 'never'}")
+
+
+def _record(state: AppState, name: str, action: str, **summaries: object) -> None:
+    account = find_user(state.db, name)
+    ref = account.id if account else name
+    audit.record(state.db, actor(), action, audit.subject("account", ref), **summaries)
 
 
 def _read_password(from_stdin: bool) -> str:

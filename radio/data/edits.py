@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from radio.data import audit
 from radio.data.episodes import (
     VISIBILITIES,
     Visibility,
@@ -128,6 +129,14 @@ def edit_segments(
                 [episode_id, segment_id, user_id, before, after, now],
             )
         conn.execute("update episodes set updated_at = ? where id = ?", [now, episode_id])
+        # which segments, not their words: the history must not keep what a redaction removes
+        audit.record(
+            conn,
+            audit.account(conn, user_id),
+            "transcript.edit",
+            audit.subject("episode", episode_id),
+            after={"segments": [segment_id for segment_id, _b, _a in changes]},
+        )
     logger.info("user %s edited %d segment(s) of episode %s", user_id, len(changes), episode_id)
     return len(changes)
 
@@ -160,6 +169,7 @@ def change_tags(
     add: str = "",
     remove: Sequence[str] = (),
     taxonomy: Taxonomy,
+    actor: audit.Actor = audit.SYSTEM,
 ) -> str:
     """Add the tags named in ``add`` (commas between names) and remove the ``remove`` slugs,
     as manual decisions that every retag keeps; return what changed, to tell the editor."""
@@ -175,6 +185,14 @@ def change_tags(
     changed = [r for r in after if before.get(r.slug) != (r.source, r.removed)]
     added = [r.label for r in changed if not r.removed]
     removed = [r.label for r in changed if r.removed]
+    if changed:
+        audit.record(
+            db,
+            actor,
+            "tags.edit",
+            audit.subject("episode", episode_id),
+            after={"added": added, "removed": removed},
+        )
     parts = [_("Added {tags}.").format(tags=", ".join(added)) if added else ""]
     parts.append(_("Removed {tags}.").format(tags=", ".join(removed)) if removed else "")
     return " ".join(p for p in parts if p) or str(_("The tags were already like that."))
@@ -234,6 +252,7 @@ def edit_episode(
     with transaction(db) as conn:
         set_fields(conn, episode_id, changed, now)
         _record(conn, episode_id, user_id, history, now)
+        _audit(conn, episode_id, user_id, history)
     if changed.get("visibility") == Visibility.PUBLIC:  # an editor who publishes has reviewed it
         end_review(db, episode_id)
     logger.info("user %s changed %s of episode %s", user_id, sorted(changed), episode_id)
@@ -260,6 +279,7 @@ def save_chapters(
     with transaction(db) as conn:
         set_chapters_by_hand(conn, episode_id, chapters, now)
         _record(conn, episode_id, user_id, [("chapters", _text(before), after)], now)
+        _audit(conn, episode_id, user_id, [("chapters", _text(before), after)])
     logger.info("user %s set the chapters of episode %s", user_id, episode_id)
     return True
 
@@ -280,6 +300,29 @@ def _record(
             "insert into episode_edits (episode_id, user_id, field, before, after, edited_at) "
             "values (?, ?, ?, ?, ?, ?)",
             [episode_id, user_id, field, _shown(before), _shown(after), now],
+        )
+
+
+# Changes the audit history files under their own action; the others are "episode.edit".
+_OWN_ACTIONS = {
+    "who can listen": "episode.visibility",
+    "licence": "episode.licence",
+    "chapters": "chapters.edit",
+}
+
+
+def _audit(
+    conn: Any, episode_id: int, user_id: int | None, history: Sequence[tuple[str, Any, Any]]
+) -> None:
+    """The same changes in the audit history (#16), in the same transaction."""
+    actor = audit.account(conn, user_id)
+    grouped: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for field, before, after in history:
+        was, now = grouped.setdefault(_OWN_ACTIONS.get(field, "episode.edit"), ({}, {}))
+        was[field], now[field] = _shown(before), _shown(after)
+    for action, (was, now) in grouped.items():
+        audit.record(
+            conn, actor, action, audit.subject("episode", episode_id), before=was, after=now
         )
 
 

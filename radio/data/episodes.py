@@ -88,6 +88,7 @@ class Episode:
     deleted_by: int | None = None
     artwork: str | None = None  # radio.data.artwork file name of its own artwork
     show_artwork: str | None = None  # its show's, when the query joined it
+    consent_held: int = 0  # participants whose consent is pending or refused (#16)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -100,6 +101,7 @@ class Episode:
             and self.visibility == Visibility.PUBLIC
             and not self.is_scheduled
             and self.deleted_at is None
+            and not self.consent_held
         )
 
     @property
@@ -138,7 +140,10 @@ class Episode:
 
 
 _WITH_SHOW = (
-    "select e.*, s.slug as show_slug, s.title as show_title, s.artwork as show_artwork "
+    "select e.*, s.slug as show_slug, s.title as show_title, s.artwork as show_artwork, "
+    # how many heard in it haven't said yes (#16): public_sql's consent rule, for one episode
+    "(select count(*) from participants cp where cp.episode_id = e.id "
+    "and cp.consent <> 'yes') as consent_held "
     "from episodes e "
     "left join shows s on s.id = e.show_id"
 )
@@ -184,6 +189,9 @@ def public_sql(alias: str = "") -> str:
         # scheduled (#15): from its moment on; radio_now() is radio.db's clock
         f" and ({p}publish_at is null or {p}publish_at <= radio_now())"
         f" and {live_sql(alias)}"  # deleted (#15): in the trash, seen by nobody
+        # consent (#16): anyone heard who hasn't said yes (radio.data.consent) holds it back
+        f" and not exists (select 1 from participants cp where cp.episode_id = "
+        f"{alias or 'episodes'}.id and cp.consent <> 'yes')"
     )
 
 

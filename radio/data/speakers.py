@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlite_utils
 
-from radio.data import transcripts
+from radio.data import swaps, transcripts
 from radio.data.errors import Invalid, NotFound
 from radio.data.turns import is_placeholder
 from radio.db import transaction, utcnow
@@ -245,7 +245,7 @@ def _replace_segments(
         for piece in replacing:
             staged.append(transcripts.segment_values(episode_id, len(staged), piece)[1:])
     texts = [str(row[3]) for row in staged]
-    transcripts.replace_segments(conn, episode_id, staged, texts, carried)
+    swaps.replace_segments(conn, episode_id, staged, texts, carried)
 
 
 def _replace_rows(conn: sqlite3.Connection, episode_id: int, speakers: Sequence[Speaker]) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from radio.data import audit
 from radio.data.episodes import Episode, EpisodeNotFound, get_episode
 from radio.data.errors import Invalid, NotFound
 from radio.db import transaction, utcnow
@@ -51,10 +52,20 @@ def move_to_trash(db: sqlite_utils.Database, episode_id: int, user_id: int | Non
     episode = get_episode(db, episode_id)
     if episode.deleted_at:
         raise Invalid(_("Episode {episode} is already in the trash.").format(episode=episode_id))
-    db.execute(
-        "update episodes set deleted_at = ?, deleted_by = ? where id = ? and deleted_at is null",
-        [utcnow(), user_id, episode_id],
-    )
+    with transaction(db) as conn:
+        conn.execute(
+            "update episodes set deleted_at = ?, deleted_by = ? "
+            "where id = ? and deleted_at is null",
+            [utcnow(), user_id, episode_id],
+        )
+        audit.record(
+            conn,
+            audit.account(conn, user_id),
+            "episode.delete",
+            audit.subject("episode", episode_id),
+            before={"guid": episode.guid, "title": episode.title},
+            after={"in_trash": True},
+        )
     return get_episode(db, episode_id)
 
 
@@ -125,15 +136,27 @@ def shares_original(db: sqlite_utils.Database, item: Trashed) -> bool:
     )
 
 
-def remove_rows(db: sqlite_utils.Database, episode_id: int) -> None:
-    """Delete a trashed episode's rows everywhere, in one transaction."""
+def remove_rows(
+    db: sqlite_utils.Database, episode_id: int, actor: audit.Actor = audit.SYSTEM
+) -> None:
+    """Delete a trashed episode's rows everywhere, in one transaction. The audit history
+    names episodes by text, not by foreign key, so it stays (and records this)."""
     tables = _referencing_tables(db)
     with transaction(db) as conn:
         row = conn.execute(
-            "select 1 from episodes where id = ? and deleted_at is not null", [episode_id]
+            "select guid, title from episodes where id = ? and deleted_at is not null",
+            [episode_id],
         ).fetchone()
         if row is None:
             raise NotInTrash(episode_id)
+        audit.record(
+            conn,
+            actor,
+            "trash.empty",
+            audit.subject("episode", episode_id),
+            before={"guid": row[0], "title": row[1]},
+            after={"removed": True},
+        )
         for table, columns in tables:
             for column in columns:
                 conn.execute(f'delete from "{table}" where "{column}" = ?', [episode_id])

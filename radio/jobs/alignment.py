@@ -15,7 +15,7 @@ import difflib
 import re
 from collections.abc import Sequence
 
-from radio.data.transcripts import Correction
+from radio.data.swaps import Correction
 from transcription.segments import SegmentLike
 
 MIN_OVERLAP = 0.5  # time overlap over joint span

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import sqlite_utils
 
-from radio.data import fields
+from radio.data import consent, fields, receipts
 from radio.data.episodes import (
     VISIBILITIES,
     Episode,
@@ -32,6 +32,7 @@ from radio.data.episodes import (
     get_episode,
 )
 from radio.data.shows import get_or_create_show, show_licence
+from radio.db import transaction, utcnow
 from radio.i18n import _
 from radio.jobs.errors import IngestError
 from radio.media import store
@@ -57,6 +58,8 @@ class Metadata:
     # A licence's code or label ("cc-by", "CC BY"); None: its show's, else the station's.
     licence: str | None = None
     publish_at: str | None = None  # UTC, as utcnow writes it: public from then on (#15)
+    # Who is heard and whether each agreed (#16); any but yes keeps it from listeners.
+    participants: Sequence[consent.Participant] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class IngestResult:
     created: bool  # False when these exact bytes were already in the archive
     status: str
     duration: float
+    # The receipt's token (#16), only for a new episode and only here: the archive keeps
+    # its hash. None when the bytes were already in the archive (that receipt is another's).
+    receipt_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,8 +137,9 @@ def checked_metadata(filename: str, meta: Metadata, limits: Limits) -> Metadata:
             language=fields.language(meta.language, limits.languages),
             speakers=fields.names(meta.speakers),
             licence=fields.licence(meta.licence),
+            participants=consent.checked_list(meta.participants),
         )
-    except fields.FieldError as e:
+    except (fields.FieldError, consent.ConsentError) as e:
         raise IngestError(filename, str(e)) from None
 
 
@@ -203,10 +210,23 @@ def ingest_stream(
     except BaseException:
         store.discard(home, rel)
         raise
+    token = _record_contribution(db, row.id, meta.participants)
     if enqueue:
         enqueue(row.id)
     logger.info("ingested %s as episode %s (%s)", filename, row.id, row.guid)
-    return _result(row, filename, created=True)
+    return dataclasses.replace(_result(row, filename, created=True), receipt_token=token)
+
+
+def _record_contribution(
+    db: sqlite_utils.Database, episode_id: int, listed: Sequence[consent.Participant]
+) -> str:
+    """Its participants and its receipt (#16), before it is queued: a queued episode is
+    never public, so consent is in place before listeners could hear it."""
+    token, now = receipts.new_token(), utcnow()
+    with transaction(db) as conn:
+        consent.add_participants(conn, episode_id, listed, now)
+        receipts.add_receipt(conn, episode_id, token, now)
+    return token
 
 
 def _checked_probe(received: store.Received, filename: str, limits: Limits) -> Probe:
@@ -215,7 +235,7 @@ def _checked_probe(received: store.Received, filename: str, limits: Limits) -> P
     much audio. Decoding stops just past the limit, so a small file holding days of audio
     costs no more than one at the limit."""
     # PyAV is loaded by the first recording, not at start: the web process stays light.
-    from radio.media import audio, formats
+    from radio.media import audio, formats, integrity
 
     if received.size == 0:
         raise IngestError(
@@ -238,7 +258,7 @@ def _checked_probe(received: store.Received, filename: str, limits: Limits) -> P
                     "least {minimum:g} s."
                 ).format(seconds=seconds, minimum=limits.min_seconds),
             )
-        audio.check_decodes(received.path, stated)
+        integrity.check_decodes(received.path, stated)
     except audio.TooLongError as e:
         if e.stated and e.stated < e.limit:
             message = _(

@@ -29,7 +29,7 @@ from radio.db import utcnow
 from radio.jobs import leases
 from radio.jobs.context import Context, StepError
 from radio.jobs.steps import STEPS
-from radio.media import store
+from radio.media import reserve, store
 from radio.media.errors import is_disk_full
 from radio.upkeep.logs import episode_context
 
@@ -123,10 +123,10 @@ def _ended_by_full_disk(
     db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, error: Exception
 ) -> str:
     """The disk filled up so far that even the episode's bookkeeping failed: give back the
-    room kept in reserve (``store.keep_reserve``) and record the episode ``failed``, not
+    room kept in reserve (``reserve.keep_reserve``) and record the episode ``failed``, not
     leave it ``processing``. What was stored stays; ``radio retry`` goes on from there."""
     logger.error("episode %s: the disk is full (%s)", episode_id, error)
-    store.release_reserve(config["HOME"])
+    reserve.release_reserve(config["HOME"])
     step = get_episode(db, episode_id).step or "processing"
     message = disk_full_message(config["HOME"], episode_id)
     update_episode(db, episode_id, status=EpisodeStatus.FAILED, error=f"{step}: {message}")

@@ -2,7 +2,7 @@
 
 Listeners keep the published transcript (pages, search, feeds, transcript files) while the
 new one is made beside it in ``segments_staging``; one transaction then swaps it in
-(``radio.data.transcripts.swap_staged``), and topics and chapters are recomputed. Each
+(``radio.data.swaps.swap_staged``), and topics and chapters are recomputed. Each
 phase is recorded in the episode's ``retranscriptions`` row, so a killed worker leaves the
 old transcript in place and the next run carries on where it stopped: queued or running
 -> transcribe into staging (resuming after the last staged segment), staged -> swap,
@@ -28,11 +28,12 @@ from typing import Any
 import sqlite_utils
 
 from radio.config import ConfigError
-from radio.data import processing, transcripts
+from radio.data import processing, swaps, transcripts
 from radio.data.episodes import Episode, EpisodeStatus, get_episode
 from radio.data.errors import DataError
 from radio.data.shows import show_language
-from radio.data.transcripts import Phase, Provenance, Retranscription, Swapped
+from radio.data.swaps import Provenance, Swapped
+from radio.data.transcripts import Phase, Retranscription
 from radio.i18n import _
 from radio.jobs import leases
 from radio.jobs.alignment import align
@@ -367,7 +368,7 @@ def swap(db: sqlite_utils.Database, episode_id: int) -> Swapped:
         seconds=asked.seconds,
         hint=asked.language,
     )
-    swapped = transcripts.swap_staged(db, episode_id, align, made)
+    swapped = swaps.swap_staged(db, episode_id, align, made)
     logger.info(
         "episode %s: new transcript of %d segments by %s (%s); kept %d of %d corrections",
         episode_id,

@@ -19,7 +19,7 @@ from huey.consumer import Consumer
 
 from radio.db import connect, database_path
 from radio.jobs import leases, rerun, retranscribe
-from radio.media import store
+from radio.media import reserve, store
 from radio.upkeep.health import beat
 
 logger = logging.getLogger(__name__)
@@ -162,10 +162,10 @@ def recover(app: Flask, include_queued: bool = True) -> int:
 
     Also, at a worker's start and every minute: remove what interrupted uploads and ingests
     left behind (only files whose writer is gone), and keep the room the pipeline gives
-    back when the disk fills (``store.keep_reserve``).
+    back when the disk fills (``reserve.keep_reserve``).
     """
     store.sweep_partials(app.config["HOME"])
-    store.keep_reserve(app.config["HOME"])
+    reserve.keep_reserve(app.config["HOME"])
     beat(app.config["HOME"])  # /health: the worker is alive
     db = connect(database_path(app))
     try:

@@ -4,8 +4,9 @@
 
     DIR/
       .radio.toml        defaults for the files here: show, language, licence, visibility,
-                         description
-      water.mp3          -> DIR/done/water.mp3 once it is an episode
+                         description, participants (["Amina=yes", "anonymous=pending"])
+      water.mp3          -> DIR/done/water.mp3 once it is an episode, with
+                            DIR/done/water.mp3.receipt.txt: its receipt link (#16)
       notes.txt          -> DIR/failed/notes.txt, and DIR/failed/notes.txt.error.txt saying
                             why and what to do
       Morning Talk/      a show's folder: its files become episodes of "Morning Talk"; its
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from radio.data import fields
+from radio.data import consent, fields, receipts
 from radio.data.errors import DataError
 from radio.db import connect, database_path
 from radio.jobs import tasks
@@ -51,8 +52,9 @@ SETTINGS = ".radio.toml"
 DONE, FAILED = "done", "failed"
 POLL_SECONDS = 5.0
 SETTLE_POLLS = 12  # looks at an unchanged file that won't decode to its end, then refused
-_COPYING = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~", ".error.txt")
-_KEYS = ("show", "language", "licence", "visibility", "description")
+_COPYING = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~")
+_COPYING += (".error.txt", ".receipt.txt")  # the archive's own notes
+_KEYS = ("show", "language", "licence", "visibility", "description", "participants")
 
 Take = Callable[[Path, Metadata], IngestResult]
 
@@ -70,6 +72,7 @@ class Settings:
     licence: str | None = None
     visibility: str = "public"
     description: str = ""
+    participants: tuple[consent.Participant, ...] = ()  # who is heard in each file here
 
     def metadata(self) -> Metadata:
         return Metadata(
@@ -78,6 +81,7 @@ class Settings:
             licence=self.licence,
             visibility=self.visibility,
             description=self.description,
+            participants=self.participants,
         )
 
 
@@ -119,7 +123,11 @@ def read_settings(folder: Path, inherited: Settings) -> Settings:
             f"{path} has settings the archive doesn't know: {', '.join(unknown)}. "
             f"It takes {', '.join(_KEYS)}."
         )
-    wrong = [key for key, value in data.items() if not isinstance(value, str)]
+    if "participants" in data:
+        data["participants"] = _participants(path, data["participants"])
+    wrong = [
+        key for key, value in data.items() if key != "participants" and not isinstance(value, str)
+    ]
     if wrong:
         raise DropFolderError(f'{path}: write {", ".join(wrong)} as text in quotes, e.g. "en".')
     if data.get("licence"):
@@ -130,11 +138,30 @@ def read_settings(folder: Path, inherited: Settings) -> Settings:
     return dataclasses.replace(inherited, **data)
 
 
+def _participants(path: Path, value: object) -> tuple[consent.Participant, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DropFolderError(
+            f'{path}: write participants as a list of text, ["Amina=yes", "anonymous=pending"].'
+        )
+    try:
+        return tuple(consent.parse_list(value))
+    except consent.ConsentError as e:
+        raise DropFolderError(f"{path}: {e}") from None
+
+
 class DropFolder:
     """One drop folder; ``poll`` takes one look and deals with what is complete."""
 
-    def __init__(self, root: Path, take: Take, *, settle_polls: int = SETTLE_POLLS) -> None:
+    def __init__(
+        self,
+        root: Path,
+        take: Take,
+        *,
+        settle_polls: int = SETTLE_POLLS,
+        base_url: str | None = None,  # BASE_URL, for the receipt links written in done/
+    ) -> None:
         self.root = Path(root)
+        self.base_url = base_url
         self.take = take
         self.settle_polls = settle_polls
         self._seen: dict[Path, _Seen] = {}
@@ -209,6 +236,8 @@ class DropFolder:
         moved = _move(path, path.parent / DONE)
         verb = "added" if result.created else "already in the archive"
         logger.info("drop folder: %s %s as episode %s", path, verb, result.episode_id)
+        if result.receipt_token:
+            _write_receipt(moved, receipts.receipt_url(self.base_url, result.receipt_token))
         return Outcome(path, moved, result.episode_id, result.created)
 
 
@@ -223,10 +252,10 @@ def _reason(error: Exception) -> str:
 
 def decodes_to_end(path: Path) -> bool:
     """True when ``path`` is audio that decodes at its start and at its end."""
-    from radio.media import audio  # PyAV only once there is a file to look at
+    from radio.media import audio, integrity  # PyAV only once there is a file to look at
 
     try:
-        audio.check_decodes(path, audio.probe(path))
+        integrity.check_decodes(path, audio.probe(path))
     except MediaError:
         return False
     return True
@@ -290,6 +319,19 @@ def _free_name(folder: Path, name: str) -> Path:
     return dest
 
 
+def _write_receipt(moved: Path, url: str) -> None:
+    """``NAME.receipt.txt`` next to the file in done/: the link to give its contributor."""
+    when = datetime.now().strftime("%Y-%m-%d %H:%M")
+    _write_atomically(
+        moved.with_name(moved.name + ".receipt.txt"),
+        f'"{moved.name}" was added to the archive ({when}).\n\n'
+        f"Receipt: {url}\n\n"
+        "Give this link to whoever made the recording: it shows what happens to it\n"
+        "(processing, publication, edits, who agreed to be heard). Anyone with the link\n"
+        "can read it; the archive keeps only a fingerprint of it, so keep this file.\n",
+    )
+
+
 def _write_atomically(path: Path, text: str) -> None:
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     part.write_text(text, encoding="utf-8")
@@ -316,7 +358,7 @@ def drop_folder(app: Flask, folder: str | Path) -> DropFolder:
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise DropFolderError(f"The drop folder {path} doesn't exist; create it or fix the path.")
-    return DropFolder(path, ingester(app))
+    return DropFolder(path, ingester(app), base_url=app.config.get("BASE_URL"))
 
 
 class Watching(threading.Thread):

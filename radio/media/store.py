@@ -39,8 +39,6 @@ logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 MB = 1024 * 1024
 STALE_INCOMING_SECONDS = 24 * 3600  # a partial file of another machine (shared data folder)
-RESERVE = ".disk-reserve"  # in the data folder; see keep_reserve
-RESERVE_BYTES = 2 * MB
 # Which machine wrote a partial file: pids mean something only on their own host.
 _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 _PARTIAL = re.compile(r"^(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})\.")
@@ -364,38 +362,3 @@ def sweep_episode_dir(home: str | Path, guid: str) -> None:
     if folder.is_dir():
         for part in folder.glob("*.part"):
             part.unlink(missing_ok=True)
-
-
-def keep_reserve(home: str | Path) -> bool:
-    """Keep ``RESERVE_BYTES`` of room in the data folder, in a file that ``release_reserve``
-    deletes when the disk fills, so that the archive can still record what happened (an
-    episode ``failed`` with "disk full" rather than stuck). Made again once there is room
-    (four times its size free); returns whether the reserve is in place."""
-    path = Path(home) / RESERVE
-    if path.exists():
-        return True
-    if free_bytes(home) < 4 * RESERVE_BYTES:
-        return False
-    part = path.with_name(f"{RESERVE}.{os.getpid()}.part")
-    try:
-        with part.open("wb") as out:
-            out.write(os.urandom(RESERVE_BYTES))  # random: a compressing filesystem keeps it all
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(part, path)
-    except OSError as e:
-        part.unlink(missing_ok=True)
-        logger.warning("could not keep %s of room in reserve: %s", megabytes(RESERVE_BYTES), e)
-        return False
-    return True
-
-
-def release_reserve(home: str | Path) -> bool:
-    """Give the reserved room back to the disk; True if there was a reserve."""
-    path = Path(home) / RESERVE
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        return False
-    logger.warning("the disk is full: released the %s kept in reserve", megabytes(RESERVE_BYTES))
-    return True

@@ -225,3 +225,82 @@ def _scheduled_publishing(db: sqlite_utils.Database) -> None:
         not_null={"step", "status", "requested_at"},
         defaults={"status": "queued", "progress": 0.0},
     )
+
+
+@migration("0018_audit")
+def _audit(db: sqlite_utils.Database) -> None:
+    # Who did what to which episode, account or setting, and when (radio.data.audit).
+    # ``subject`` names the thing as text ("episode:12", "account:3", "show:water-talk"),
+    # never by foreign key, so emptying the trash (which deletes every row pointing at an
+    # episode) and removing an account keep their history; ``actor_id`` is the account's id
+    # then and ``actor`` its name as it was ("system", "cli:<os user>", "receipt" otherwise).
+    db["audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor_id": int,
+            "actor": str,
+            "action": str,
+            "subject": str,
+            "summary_before": str,
+            "summary_after": str,
+            "why": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "action", "subject"},
+    )
+    db["audit"].create_index(["subject", "id"])
+    db["audit"].create_index(["at"])
+    # Append-only from the application's side: no code path may rewrite or drop history.
+    for verb in ("update", "delete"):
+        db.execute(
+            f"create trigger audit_no_{verb} before {verb} on audit begin "
+            "select raise(abort, 'the audit history is append-only'); end"
+        )
+
+
+@migration("0019_consent_and_receipts")
+def _consent_and_receipts(db: sqlite_utils.Database) -> None:
+    # Who is heard in a recording and whether each agreed to its publication
+    # (radio.data.consent): any answer but yes keeps the episode from listeners (public_sql).
+    db["participants"].create(
+        {
+            "episode_id": int,
+            "idx": int,
+            "name": str,
+            "consent": str,  # yes | pending | no
+            "changed_at": str,
+            "changed_by": int,  # users.id; NULL: given at upload or from the command line
+        },
+        pk=("episode_id", "idx"),
+        foreign_keys=[("episode_id", "episodes", "id"), ("changed_by", "users", "id")],
+        not_null={"name", "consent"},
+    )
+    db.execute("create index idx_participants_held on participants(episode_id, consent)")
+    # A receipt per contribution (radio.data.receipts): only the token's SHA-256 is kept.
+    db["receipts"].create(
+        {"token_hash": str, "episode_id": int, "created_at": str},
+        pk="token_hash",
+        foreign_keys=[("episode_id", "episodes", "id")],
+        not_null={"episode_id", "created_at"},
+    )
+    db["receipts"].create_index(["episode_id"])
+
+
+@migration("0020_station_policy")
+def _station_policy(db: sqlite_utils.Database) -> None:
+    # Texts the admins write for the station (radio.data.policy): ``key`` names the text
+    # ("policy" for now: how recordings are used, kept and removed), one row per interface
+    # language. No row: the default that ships (radio/policy/<locale>.md) is shown.
+    db["station_texts"].create(
+        {
+            "key": str,
+            "locale": str,
+            "markdown": str,
+            "updated_at": str,
+            "updated_by": int,  # users.id; NULL when written from the command line
+        },
+        pk=("key", "locale"),
+        foreign_keys=[("updated_by", "users", "id")],
+        not_null={"markdown", "updated_at"},
+    )

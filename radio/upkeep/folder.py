@@ -7,7 +7,7 @@ and whatever else lives there. It leaves out what is rebuilt or passing: uploads
 received (``media/incoming``), the Whisper models (``models/``, from their packages), logs,
 half-written ``*.part`` files, locks, SQLite's ``-wal``/``-shm`` companions, the backup's
 own bookkeeping, and hidden files at the top of the data folder (the disk reserve that
-``radio.media.store.keep_reserve`` keeps, a restore's work folder).
+``radio.media.reserve.keep_reserve`` keeps, a restore's work folder).
 
 The manifest (``manifest.json``) records the sha256, size, mode and modification time of
 each file, by its path in the data folder (``media/originals/ab/abcd….flac``).

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from radio.config import ConfigError
 from radio.data import artwork as artworks
-from radio.data import trash
+from radio.data import audit, trash
 from radio.media.artwork import artwork_path, discard_image
 from radio.media.store import episode_dir, media_root
 
@@ -81,9 +81,10 @@ def empty(
     *,
     older_than_days: float | None = None,
     only: int | str | None = None,
+    actor: audit.Actor = audit.SYSTEM,
 ) -> Emptied:
     """Remove trashed episodes for good: every one, those deleted at least
-    ``older_than_days`` ago, or ``only`` that one."""
+    ``older_than_days`` ago, or ``only`` that one; the audit history names ``actor``."""
     items = (
         [trash.find_trashed(db, only)]
         if only is not None
@@ -92,7 +93,7 @@ def empty(
     freed, done = 0, []
     for item in items:
         entry = _entry(db, home, item)
-        trash.remove_rows(db, item.id)
+        trash.remove_rows(db, item.id, actor)
         _remove_files(db, home, entry)
         logger.info("[episode %s] removed from the trash for good (%d bytes)", item.id, entry.bytes)
         freed += entry.bytes

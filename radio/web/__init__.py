@@ -30,6 +30,10 @@ AREAS = (
     "station",
     "rerun",
     "schedule",
+    "policy",
+    "audit",
+    "consent",
+    "receipts",
 )
 
 

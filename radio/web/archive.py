@@ -25,8 +25,8 @@ from flask_babel import gettext, lazy_gettext, ngettext
 from markupsafe import Markup, escape
 
 from radio.config import load_station_taxonomy
+from radio.data import consent, episodes, fields
 from radio.data import edits as editing
-from radio.data import episodes, fields
 from radio.data import shows as shows_data
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus
@@ -51,6 +51,7 @@ from radio.db import get_db
 from radio.jobs import retranscribe as again
 from radio.jobs import tasks
 from radio.web import edit as editing_page
+from radio.web.audit import actor
 from radio.web.auth import can_see, current_user, login_required, sees_hidden
 from radio.web.errors import wants_json
 from radio.web.offline import save_offer
@@ -247,8 +248,11 @@ def transcript(guid: str, fmt: str) -> Response:
         )
     render, mime = FORMATS[fmt]
     licence = ep.licence_info
-    if fmt == "json" and licence:
-        text = to_podcast_json(segments, license=licence.summary())
+    if fmt == "json":  # the licence and who agreed to be heard (#16) go with the words
+        heard = consent.summary(consent.participants(get_db(), ep.id))
+        text = to_podcast_json(
+            segments, license=licence.summary() if licence else None, consent=heard
+        )
     else:
         text = render(segments)
     response = current_app.response_class(text, mimetype=mime)
@@ -295,6 +299,7 @@ def _save_edit(ep: Episode) -> None:
                 add=",".join(name for name in added if name),
                 remove=request.form.getlist("remove"),
                 taxonomy=load_station_taxonomy(current_app.config["HOME"]),
+                actor=actor(),
             )
         )
     elif part == "transcript":

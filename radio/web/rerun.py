@@ -10,12 +10,14 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, ur
 from flask_babel import gettext, lazy_gettext
 from werkzeug import Response
 
+from radio.data import audit
 from radio.data.episodes import Episode, EpisodeStatus, find_episode
 from radio.data.reruns import RerunPhase, get_rerun
 from radio.data.transcripts import get_retranscription
 from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import rerun, tasks
+from radio.web.audit import actor
 from radio.web.auth import current_user, login_required, safe_next
 
 bp = Blueprint("rerun", __name__)
@@ -90,6 +92,8 @@ def rerun_step(guid: str) -> Response:
         flash(str(e), "error")
         return redirect(back)
     ENQUEUE[asked](episode.id)
+    audit.record(db, actor(), "episode.rerun", audit.subject("episode", episode.id),
+                 after={"step": step or "all", "asked": str(asked)})  # fmt: skip
     if asked == rerun.Asked.RETRY:
         flash(gettext("Queued again: the steps that did not finish run once more."))
     else:

@@ -9,10 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext
 from werkzeug import Response
 
-from radio.data import schedule
+from radio.data import audit, schedule
 from radio.data.episodes import Episode, find_episode
 from radio.data.users import Role
 from radio.db import get_db
+from radio.web.audit import actor
 from radio.web.auth import current_user, login_required
 
 bp = Blueprint("schedule", __name__)
@@ -78,7 +79,22 @@ def set_schedule(guid: str) -> Response:
                 "Scheduled: listeners see it from %(when)s.", when=station_time(saved.publish_at)
             )
         )
+    record_schedule(episode, actor())
     return redirect(back)
+
+
+def record_schedule(before: Episode, who: audit.Actor) -> None:
+    """The schedule as it was and as it is now, in the audit history."""
+    db = get_db()
+    after = find_episode(db, before.guid)
+    audit.record(
+        db,
+        who,
+        "episode.schedule",
+        audit.subject("episode", before.id),
+        before={"publish_at": before.publish_at, "visibility": before.visibility},
+        after={"publish_at": after.publish_at, "visibility": after.visibility} if after else None,
+    )
 
 
 @bp.get("/admin/scheduled")

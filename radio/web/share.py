@@ -27,6 +27,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.exceptions import TooManyRequests
 
+from radio.data import audit
 from radio.data import soundbites as bites
 from radio.data.episodes import Episode
 from radio.data.renditions import rendition_file
@@ -35,6 +36,7 @@ from radio.data.users import Role
 from radio.db import get_db
 from radio.media import store
 from radio.web.archive import load_episode
+from radio.web.audit import actor
 from radio.web.auth import login_required
 from radio.web.errors import handle_http_error
 from radio.web.http.fileserve import FileSnapshot, respond
@@ -285,7 +287,7 @@ def add_soundbite(guid: str) -> Response:
     episode = load_episode(guid)
     try:
         start, end = read_span(episode, bites.MAX_SECONDS, "A soundbite")
-        bites.add_soundbite(
+        soundbite_id = bites.add_soundbite(
             get_db(),
             episode.id,
             start=start,
@@ -297,6 +299,8 @@ def add_soundbite(guid: str) -> Response:
     except (SpanError, bites.SoundbiteError) as e:
         flash(gettext("No soundbite marked: %(error)s", error=e), "error")
         return _back(episode, 303)
+    audit.record(get_db(), actor(), "soundbite.add", audit.subject("episode", episode.id),
+                 after={"soundbite": soundbite_id, "start": start, "end": end})  # fmt: skip
     flash(
         gettext(
             "Marked %(start)s to %(end)s as a soundbite; feeds carry it now.",
@@ -312,6 +316,8 @@ def add_soundbite(guid: str) -> Response:
 def remove_soundbite(guid: str, soundbite_id: int) -> Response:
     episode = load_episode(guid)
     bites.remove_soundbite(get_db(), episode.id, soundbite_id)  # NotFound: a 404
+    audit.record(get_db(), actor(), "soundbite.remove", audit.subject("episode", episode.id),
+                 before={"soundbite": soundbite_id})  # fmt: skip
     flash(gettext("Removed the soundbite; feeds no longer carry it."))
     return _back(episode, 303)
 

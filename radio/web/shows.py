@@ -31,7 +31,7 @@ from werkzeug.datastructures import FileStorage
 from feeds.categories import choices as category_choices
 from feeds.categories import is_category
 from radio.data import artwork as artworks
-from radio.data import episodes, fields
+from radio.data import audit, episodes, fields
 from radio.data import shows as shows_data
 from radio.data.licences import LICENCES
 from radio.data.users import Role
@@ -46,6 +46,7 @@ from radio.media.artwork import (
     keep_image,
 )
 from radio.web.archive import load_episode
+from radio.web.audit import actor
 from radio.web.auth import login_required
 from radio.web.http.fileserve import FileSnapshot, respond
 
@@ -114,6 +115,8 @@ def episode_artwork(guid: str) -> Response:
         return back
     artworks.set_episode_artwork(get_db(), ep.id, taken.name if taken else None)
     if ep.artwork != (taken.name if taken else None):
+        audit.record(get_db(), actor(), "artwork.set", audit.subject("episode", ep.id),
+                     before=ep.artwork, after=taken.name if taken else None)  # fmt: skip
         drop_unused([ep.artwork])
         tasks.enqueue_file_tags(ep.id)  # the listening files carry the cover too
     flash(
@@ -153,11 +156,24 @@ def settings(slug: str) -> str | Response | tuple[str, int]:
         changed["artwork"] = None
     db = get_db()
     shows_data.update_show(db, show.id, **changed)
+    _record_settings(show, changed)
     if "artwork" in changed and changed["artwork"] != show.artwork:
         drop_unused([show.artwork])
         _retag_show_files(show.id)
     flash(gettext("Saved the show's settings."))
     return redirect(url_for("shows.settings", slug=slug), 303)
+
+
+def _record_settings(show: shows_data.Show, changed: dict[str, object]) -> None:
+    """What changed, in the audit history: the artwork as its own action."""
+    differ = {k: v for k, v in changed.items() if getattr(show, k) != v}
+    subject = audit.subject("show", show.slug)
+    if "artwork" in differ:
+        audit.record(get_db(), actor(), "artwork.set", subject,
+                     before=show.artwork, after=differ.pop("artwork"))  # fmt: skip
+    if differ:
+        before = {k: getattr(show, k) for k in differ}
+        audit.record(get_db(), actor(), "setting.show", subject, before=before, after=differ)
 
 
 def _read_settings(show: shows_data.Show) -> dict[str, object]:

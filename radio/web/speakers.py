@@ -12,11 +12,13 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 
+from radio.data import audit
 from radio.data import speakers as speaker_data
 from radio.data.errors import DataError
 from radio.data.users import Role
 from radio.db import get_db
 from radio.web.archive import load_episode
+from radio.web.audit import actor
 from radio.web.auth import login_required
 
 bp = Blueprint("speakers", __name__)
@@ -32,7 +34,10 @@ def save(guid: str) -> Response:
     form = request.form
     try:
         if form.get("confirm"):
-            flash(str(speaker_data.confirm_suggestion(db, ep.id, form["confirm"])))
+            label = form["confirm"]
+            named = {s.label: s.suggestion for s in speaker_data.of_episode(db, ep.id)}
+            flash(str(speaker_data.confirm_suggestion(db, ep.id, label)))
+            _record(ep.id, [(label, named.get(label) or "")])
         elif form.get("dismiss"):
             label = form["dismiss"]
             speaker_data.dismiss_suggestion(db, ep.id, label)
@@ -56,4 +61,16 @@ def _rename_all(episode_id: int) -> str:
     if not changes:
         return gettext("The speakers' names were already like that.")
     db = get_db()
-    return " ".join(str(speaker_data.rename(db, episode_id, a, b)) for a, b in changes)
+    said = " ".join(str(speaker_data.rename(db, episode_id, a, b)) for a, b in changes)
+    _record(episode_id, changes)
+    return said
+
+
+def _record(episode_id: int, changes: list[tuple[str, str]]) -> None:
+    audit.record(
+        get_db(),
+        actor(),
+        "speakers.rename",
+        audit.subject("episode", episode_id),
+        after={"renamed": [[label, name] for label, name in changes]},
+    )

@@ -55,9 +55,16 @@ def script_strings() -> dict[str, str]:
     one. Placeholders are ``{name}`` there, filled by the script; only texts a script
     shows, so every page carries little."""
 
-    def fill(*names: str) -> dict[str, str]:
-        return {name: "{" + name + "}" for name in names}
+    return {**_player_and_upload_strings(), **_offline_share_and_edit_strings()}
 
+
+def _fill(*names: str) -> dict[str, str]:
+    """Placeholders the scripts fill themselves: ``%(rate)s`` comes out as ``{rate}``."""
+    return {name: "{" + name + "}" for name in names}
+
+
+def _player_and_upload_strings() -> dict[str, str]:
+    fill = _fill
     return {
         # static/app.js: the player, upload progress
         "player": gettext("Player"),
@@ -82,6 +89,12 @@ def script_strings() -> dict[str, str]:
         "uploadAnswered": gettext("The archive answered %(status)s; try again.", **fill("status")),
         "uploadBroke": gettext("The connection broke off, so nothing was stored. Try again."),
         "uploadSending": gettext("Sending…"),
+    }
+
+
+def _offline_share_and_edit_strings() -> dict[str, str]:
+    fill = _fill
+    return {
         # static/offline.js
         "resumeAt": gettext("Resume at %(time)s", **fill("time")),
         "savedOffline": gettext("Saved for offline: %(label)s, %(size)s.", **fill("label", "size")),

@@ -12,12 +12,13 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext, ngettext
 from werkzeug import Response
 
-from radio.data import trash
+from radio.data import audit, trash
 from radio.data.users import Role
 from radio.db import get_db
 from radio.media.store import megabytes
 from radio.upkeep import trash as emptying
 from radio.web.archive import load_episode
+from radio.web.audit import actor
 from radio.web.auth import login_required
 
 bp = Blueprint("trash", __name__)
@@ -41,7 +42,7 @@ def delete(guid: str) -> Response:
     db, home = get_db(), current_app.config["HOME"]
     trash.move_to_trash(db, episode.id, g.user.id)
     if _days() == 0:
-        done = emptying.empty(db, home, only=episode.id)
+        done = emptying.empty(db, home, only=episode.id, actor=actor())
         flash(
             gettext(
                 "Deleted “%(title)s” for good (%(size)s freed).",
@@ -75,6 +76,8 @@ def index() -> str:
 @login_required(Role.ADMIN)
 def restore(episode_id: int) -> Response:
     episode = trash.restore(get_db(), episode_id)
+    audit.record(get_db(), actor(), "episode.restore", audit.subject("episode", episode.id),
+                 before={"in_trash": True}, after={"in_trash": False})  # fmt: skip
     flash(gettext("Restored “%(title)s”; listeners can find it again.", title=episode.title))
     return redirect(url_for("trash.index"), 303)
 
@@ -83,7 +86,7 @@ def restore(episode_id: int) -> Response:
 @login_required(Role.ADMIN)
 def remove(episode_id: int) -> Response:
     item = trash.find_trashed(get_db(), episode_id)
-    done = emptying.empty(get_db(), current_app.config["HOME"], only=episode_id)
+    done = emptying.empty(get_db(), current_app.config["HOME"], only=episode_id, actor=actor())
     flash(
         gettext(
             "Removed “%(title)s” for good (%(size)s freed).",
@@ -97,7 +100,7 @@ def remove(episode_id: int) -> Response:
 @bp.post("/admin/trash/empty")
 @login_required(Role.ADMIN)
 def empty_all() -> Response:
-    done = emptying.empty(get_db(), current_app.config["HOME"])
+    done = emptying.empty(get_db(), current_app.config["HOME"], actor=actor())
     flash(
         ngettext(
             "Emptied the trash: %(num)d episode(s), %(size)s freed.",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
@@ -26,18 +26,33 @@ from werkzeug.datastructures import FileStorage
 
 from radio.data import episodes, fields, licences
 from radio.data import shows as shows_data
+from radio.data.consent import ConsentError, Participant
 from radio.data.episodes import VISIBILITIES, Visibility
-from radio.data.users import Role
+from radio.data.users import Role, User
 from radio.db import get_db
 from radio.jobs import tasks
 from radio.web.auth import can_see, current_user, login_required, remember_upload, sees_hidden
+from radio.web.consent import participants_from_form
 from radio.web.errors import wants_json
+from radio.web.receipts import receipt_link, receipt_phone_link, receipt_qr
 from transcription.languages import installed_languages, language_name
+
+if TYPE_CHECKING:  # the ingest module loads only when a file arrives
+    from radio.jobs.ingest import IngestResult
 
 bp = Blueprint("upload", __name__)
 logger = logging.getLogger(__name__)
 
-FIELDS = ("title", "show", "recorded_at", "language", "licence", "description", "visibility")
+FIELDS = (
+    "title",
+    "show",
+    "recorded_at",
+    "language",
+    "licence",
+    "description",
+    "visibility",
+    "participants",
+)
 ALREADY_HERE = lazy_gettext(
     "This recording is already in the archive, and an editor has been told."
 )
@@ -49,6 +64,8 @@ class FileResult:
     outcome: str  # added | duplicate | refused
     message: str
     guid: str | None = None
+    receipt_url: str | None = None  # a new episode's receipt (#16): shown once, here
+    receipt_qr_url: str | None = None  # the same, as a phone on the network reaches it
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -63,11 +80,14 @@ def upload() -> tuple[str | Response, int]:
         files = [f for f in request.files.getlist("files") if f and f.filename]
         try:
             checked = checked_form(form)
-        except fields.FieldError as e:
+            heard = participants_from_form(request.form)
+        except (fields.FieldError, ConsentError) as e:
             return _answer(form, [], str(e), 400)
         if not files:
             return _answer(form, [], gettext("Choose at least one recording to upload."), 400)
-        results = [_ingest(f, checked, index=i, count=len(files)) for i, f in enumerate(files, 1)]
+        results = [
+            _ingest(f, checked, heard, index=i, count=len(files)) for i, f in enumerate(files, 1)
+        ]
         if all(r.outcome == "refused" for r in results):
             status = 422
         if wants_json():
@@ -113,7 +133,20 @@ def _render(form: dict[str, str], results: list[FileResult], error: str | None) 
         licences=licences.LICENCES,
         station_licence=licences.find(current_app.config.get("LICENCE")),
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+        heard=_rows_as_sent(),
+        receipt_qr=receipt_qr,
     )
+
+
+def _rows_as_sent() -> list[tuple[str, str]]:
+    """The "Who is heard" rows as sent, to show again with the answer."""
+    names = request.form.getlist("participant_name")
+    answers = request.form.getlist("participant_consent")
+    return [
+        (name, answers[i] if i < len(answers) else "pending")
+        for i, name in enumerate(names)
+        if name.strip()
+    ]
 
 
 def languages(configured: str | None) -> list[tuple[str, str]]:
@@ -127,7 +160,14 @@ def languages(configured: str | None) -> list[tuple[str, str]]:
     return sorted(named, key=lambda c: c[1].casefold())
 
 
-def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) -> FileResult:
+def _ingest(
+    file: FileStorage,
+    form: dict[str, str],
+    heard: list[Participant],
+    *,
+    index: int,
+    count: int,
+) -> FileResult:
     from radio.jobs.ingest import IngestError, Limits, Metadata, ingest_stream, title_in_batch
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -143,6 +183,7 @@ def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) 
         licence=form["licence"] or None,  # None: the show's, else the station's
         visibility=form["visibility"],
         uploaded_by=user.id if user else None,
+        participants=heard,
     )
     try:
         with file.stream as stream:
@@ -159,7 +200,20 @@ def _ingest(file: FileStorage, form: dict[str, str], *, index: int, count: int) 
         return FileResult(name, "refused", str(e.reason))
     if result.created:
         remember_upload(result.guid)
-        return FileResult(name, "added", gettext("Added; it is being processed now."), result.guid)
+        token = result.receipt_token
+        return FileResult(
+            name,
+            "added",
+            gettext("Added; it is being processed now."),
+            result.guid,
+            receipt_link(token) if token else None,
+            receipt_phone_link(token) if token else None,
+        )
+    return _already_here(name, result, user)
+
+
+def _already_here(name: str, result: IngestResult, user: User | None) -> FileResult:
+    """The answer to an upload of bytes the archive already holds."""
     existing = episodes.find_episode(get_db(), result.guid)
     if existing is None or not can_see(existing):
         # Nothing about an episode this person may not see: not its page, not its name.
@@ -183,6 +237,7 @@ def result_json(result: FileResult) -> dict[str, Any]:
         "outcome": result.outcome,
         "message": result.message,
         "guid": result.guid,
+        "receipt_url": result.receipt_url,
     }
     if result.guid:
         data["progress_url"] = url_for("archive.progress_json", guid=result.guid)
