@@ -6,18 +6,7 @@
 (function () {
   "use strict";
 
-  // Texts in the reader's language, from base.html's radio-strings (radio/web/templating.py);
-  // the English fallback if a page has none. {name} placeholders are filled from values.
-  var strings = null;
-  function t(key, fallback, values) {
-    if (strings === null) {
-      try { strings = JSON.parse(document.getElementById("radio-strings").textContent) || {}; }
-      catch (e) { strings = {}; }
-    }
-    return String(strings[key] || fallback).replace(/\{(\w+)\}/g, function (m, name) {
-      return values && name in values ? values[name] : m;
-    });
-  }
+  var t = window.radioText; // static/strings.js
   var me = document.currentScript;
   var SAVED = "radio-saved", PAGES = "radio-pages";
   var savedUrl = me.getAttribute("data-saved");

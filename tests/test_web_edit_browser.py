@@ -12,6 +12,7 @@ from feeds.podlove import PSC_NS
 from radio import create_app
 from radio.db import connect, database_path
 from tests.audiofiles import convert
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
 from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, VIEWPORTS
 from tests.webserver import add_account, add_episode, live_server
@@ -32,13 +33,7 @@ def server(tmp_path_factory):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 def chapters_of(server, guid: str) -> list[tuple[float, str]]:  # noqa: ANN001

@@ -21,8 +21,9 @@ from radio.db import connect, database_path
 from radio.web.http.mediafiles import MEDIA_FILE_OF_KIND, MediaFile
 from radio.web.templating import size
 from tests.archive import Seeder
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
-from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, shot
+from tests.test_web_browser import ARGS, CHROMIUM, shot
 from tests.webserver import live_server
 
 pytestmark = pytest.mark.slow
@@ -75,17 +76,8 @@ def archive(tmp_path_factory):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        # a listener's tap starts the player; a test has no tap to give
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*ARGS, "--autoplay-policy=no-user-gesture-required"],
-        )
-        yield b
-        b.close()
+    # a listener's tap starts the player; a test has no tap to give
+    yield from launched_browser([*ARGS, "--autoplay-policy=no-user-gesture-required"])
 
 
 def png_size(data: bytes) -> tuple[int, int]:

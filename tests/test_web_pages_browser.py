@@ -18,6 +18,7 @@ from radio.db import connect, database_path, utcnow
 from radio.web.templating import clock
 from tests.archive import Seeder
 from tests.audiofiles import join_clips
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server, write_transcript
 from transcription.segments import Chapter
@@ -120,13 +121,7 @@ def station(tmp_path_factory):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 def shot(page, name: str, *, full_page: bool = True) -> None:  # noqa: ANN001

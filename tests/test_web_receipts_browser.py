@@ -13,6 +13,7 @@ import pytest
 
 from radio import create_app
 from radio.jobs import tasks
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server
 
@@ -45,13 +46,7 @@ def server(tmp_path):  # noqa: ANN001, ANN201
 
 @pytest.fixture
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 def test_an_uploader_gets_a_receipt_that_opens_without_a_login(server, browser):

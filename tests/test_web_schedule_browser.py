@@ -11,6 +11,7 @@ import pytest
 
 from radio import create_app
 from radio.db import set_clock
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
 from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, VIEWPORTS
 from tests.webserver import add_account, add_episode, live_server
@@ -48,13 +49,7 @@ def server(tmp_path, clock):  # noqa: ANN001, ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])

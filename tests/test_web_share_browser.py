@@ -16,8 +16,9 @@ from radio import create_app
 from radio.data import transcripts
 from radio.db import connect, database_path
 from tests.archive import Seeder, as_segment
+from tests.browser import launched_browser
 from tests.conftest import clip, require, settings
-from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, shot
+from tests.test_web_browser import ARGS, CHROMIUM, shot
 from tests.webserver import live_server
 
 pytestmark = pytest.mark.slow
@@ -56,13 +57,7 @@ def server(tmp_path_factory):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 WORD_JS = """([n, word]) => {

@@ -10,8 +10,9 @@ import pytest
 from radio import create_app
 from radio.db import connect, database_path
 from tests.archive import Seeder
+from tests.browser import launched_browser
 from tests.conftest import require, settings
-from tests.test_web_browser import ARGS, CHROMIUM, SHOTS, VIEWPORTS, shot
+from tests.test_web_browser import ARGS, CHROMIUM, VIEWPORTS, shot
 from tests.webserver import add_account, live_server
 
 pytestmark = pytest.mark.slow
@@ -30,13 +31,7 @@ def server(tmp_path_factory):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def browser():  # noqa: ANN201
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launched_browser(ARGS)
 
 
 def seed_episode(app, title: str) -> str:  # noqa: ANN001

@@ -52,7 +52,7 @@ from radio.jobs import retranscribe as again
 from radio.jobs import tasks
 from radio.web import edit as editing_page
 from radio.web.audit import actor
-from radio.web.auth import can_see, current_user, login_required, sees_hidden
+from radio.web.auth import current_user, load_episode, login_required, sees_hidden
 from radio.web.errors import wants_json
 from radio.web.offline import save_offer
 from radio.web.subscribe import page_feeds
@@ -85,20 +85,6 @@ def page_number() -> int:
     """``?page=`` of a listing: 400 for what isn't a page number (``²``, ``-1``), 404 for a
     number no listing reaches (``fields.page`` raises; ``radio.web.errors`` translates)."""
     return fields.page(request.args.get("page"))
-
-
-def load_episode(guid: str) -> Episode:
-    """The episode if this visitor may see it; the same 404 whether it is missing or hidden."""
-    episode = episodes.find_episode(get_db(), guid)
-    if episode is None or not can_see(episode):
-        abort(
-            404,
-            gettext(
-                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
-                guid=guid,
-            ),
-        )
-    return episode
 
 
 @bp.get("/")

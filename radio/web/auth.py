@@ -29,7 +29,7 @@ from flask import (
 from flask_babel import gettext, ngettext
 from werkzeug import Response
 
-from radio.data.episodes import Episode
+from radio.data.episodes import Episode, find_episode
 from radio.data.users import (
     MAX_NAME_CHARS,
     Role,
@@ -212,3 +212,17 @@ def logout() -> str | Response:
     session.clear()
     flash(gettext("You are logged out."), "info")
     return redirect(url_for("archive.index"))
+
+
+def load_episode(guid: str) -> Episode:
+    """The episode if this visitor may see it; the same 404 whether it is missing or hidden."""
+    episode = find_episode(get_db(), guid)
+    if episode is None or not can_see(episode):
+        abort(
+            404,
+            gettext(
+                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
+                guid=guid,
+            ),
+        )
+    return episode

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 from werkzeug.datastructures import MultiDict
 
 from radio.data import consent, history
-from radio.data.episodes import Episode, find_episode
+from radio.data.episodes import Episode
 from radio.data.users import Role
 from radio.db import get_db
-from radio.web.auth import can_see, current_user, login_required
+from radio.web.auth import can_see, current_user, load_episode, login_required
 
 bp = Blueprint("consent", __name__)
 
@@ -64,15 +64,7 @@ def consent_state(episode: Episode) -> dict[str, Any] | None:
 @login_required(Role.EDITOR)
 def set_consent(guid: str) -> Response:
     db = get_db()
-    episode = find_episode(db, guid)
-    if episode is None:
-        abort(
-            404,
-            gettext(
-                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
-                guid=guid,
-            ),
-        )
+    episode = load_episode(guid)  # editors see every episode not in the trash
     back = redirect(url_for("archive.edit", guid=guid, _anchor="consent"))
     try:
         listed = participants_from_form(request.form)

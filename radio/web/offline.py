@@ -40,7 +40,8 @@ ICONS = (
     ("icon-512.png", "512x512", "any"),
     ("icon-maskable-512.png", "512x512", "maskable"),
 )
-STATIC_FILES = ("style.css", "app.js", "offline.js")  # what every page needs, kept at install
+# what every page needs, kept at install
+STATIC_FILES = ("style.css", "strings.js", "app.js", "offline.js")
 # The data saver is the smallest rendition every browser here can play: AAC in M4A where the
 # archive made one (iPhones play it, not Ogg), else Opus. Standard is the MP3.
 SAVER_FILES = ("audio.m4a", "audio.opus")

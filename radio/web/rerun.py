@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext
 from werkzeug import Response
 
 from radio.data import audit
-from radio.data.episodes import Episode, EpisodeStatus, find_episode
+from radio.data.episodes import Episode, EpisodeStatus
 from radio.data.reruns import RerunPhase, get_rerun
 from radio.data.transcripts import get_retranscription
 from radio.data.users import Role
 from radio.db import get_db
 from radio.jobs import rerun, tasks
 from radio.web.audit import actor
-from radio.web.auth import current_user, login_required, safe_next
+from radio.web.auth import current_user, load_episode, login_required, safe_next
 
 bp = Blueprint("rerun", __name__)
 
@@ -75,15 +75,7 @@ def rerun_state(episode: Episode) -> dict[str, Any] | None:
 def rerun_step(guid: str) -> Response:
     """Queue one step of the episode again; listeners keep what they have meanwhile."""
     db = get_db()
-    episode = find_episode(db, guid)
-    if episode is None:
-        abort(
-            404,
-            gettext(
-                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
-                guid=guid,
-            ),
-        )
+    episode = load_episode(guid)  # editors see every episode not in the trash
     step = request.form.get("step") or None
     back = safe_next(request.form.get("next") or url_for("archive.edit", guid=guid))
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug import Response
 
@@ -14,7 +14,7 @@ from radio.data.episodes import Episode, find_episode
 from radio.data.users import Role
 from radio.db import get_db
 from radio.web.audit import actor
-from radio.web.auth import current_user, login_required
+from radio.web.auth import current_user, load_episode, login_required
 
 bp = Blueprint("schedule", __name__)
 
@@ -50,15 +50,7 @@ def schedule_state(episode: Episode) -> dict[str, Any] | None:
 @login_required(Role.EDITOR)
 def set_schedule(guid: str) -> Response:
     db = get_db()
-    episode = find_episode(db, guid)
-    if episode is None:
-        abort(
-            404,
-            gettext(
-                "Episode %(guid)s doesn't exist. Search the archive or go to the home page.",
-                guid=guid,
-            ),
-        )
+    episode = load_episode(guid)  # editors see every episode not in the trash
     action = request.form.get("action", "schedule")
     back = url_for("archive.edit", guid=guid, _anchor="schedule")
     if action == "now":

@@ -35,9 +35,8 @@ from radio.data.shows import slugify
 from radio.data.users import Role
 from radio.db import get_db
 from radio.media import store
-from radio.web.archive import load_episode
 from radio.web.audit import actor
-from radio.web.auth import login_required
+from radio.web.auth import load_episode, login_required
 from radio.web.errors import handle_http_error
 from radio.web.http.fileserve import FileSnapshot, respond
 from radio.web.http.mediafiles import PUBLIC_CACHE, inside_media

@@ -45,9 +45,8 @@ from radio.media.artwork import (
     discard_image,
     keep_image,
 )
-from radio.web.archive import load_episode
 from radio.web.audit import actor
-from radio.web.auth import login_required
+from radio.web.auth import load_episode, login_required
 from radio.web.http.fileserve import FileSnapshot, respond
 
 bp = Blueprint("shows", __name__)

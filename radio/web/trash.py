@@ -17,9 +17,8 @@ from radio.data.users import Role
 from radio.db import get_db
 from radio.media.store import megabytes
 from radio.upkeep import trash as emptying
-from radio.web.archive import load_episode
 from radio.web.audit import actor
-from radio.web.auth import login_required
+from radio.web.auth import load_episode, login_required
 
 bp = Blueprint("trash", __name__)
 
