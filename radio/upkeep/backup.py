@@ -140,6 +140,16 @@ def backup(home: str | Path, dest: str | Path) -> BackupResult:
     )  # fmt: skip
 
 
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _damaged(database: Path, problem: str) -> UpkeepError:
+    return UpkeepError(
+        f"{database} is damaged ({problem}), so nothing was backed up; "
+        "the earlier backups are kept. `radio verify` says more."
+    )
+
+
 @dataclass
 class _Copied:
     files: int = 0
@@ -151,13 +161,15 @@ def _fill(home: Path, dest: Path, work: Path, name: str) -> tuple[Manifest, _Cop
     """Databases first, then the files that copy refers to and the rest; the manifest last."""
     manifest = Manifest(snapshot=name, created_at=utcnow())
     for db_name in databases(home):
-        backup_database(home / db_name, work / db_name)
+        try:
+            backup_database(home / db_name, work / db_name)
+        except sqlite3.DatabaseError as e:  # a bad page the copy itself had to read
+            if (getattr(e, "sqlite_errorcode", 0) & 0xFF) not in _DAMAGED:
+                raise
+            raise _damaged(home / db_name, str(e)) from e
         damage = integrity_problems(work / db_name, copy=True)
         if damage:  # the earlier backups stay as they are: none is pruned for this one
-            raise UpkeepError(
-                f"{home / db_name} is damaged ({damage[0]}), so nothing was backed up; "
-                "the earlier backups are kept. `radio verify` says more."
-            )
+            raise _damaged(home / db_name, damage[0])
         sha, size = hash_file(work / db_name)
         mode = stat.S_IMODE((home / db_name).stat().st_mode)
         manifest.databases[db_name] = FileEntry(sha, size, 0, mode)
