@@ -21,6 +21,17 @@
   var title = dialog.getAttribute("data-title") || document.title;
   var marked = null; // "Start here" time
   var opener = null;
+  // "Suggest a correction" (#16): the page's one link, offered in the dialog at the moment
+  var suggest = document.querySelector(".suggest a"), fix = null;
+  if (suggest) {
+    fix = document.createElement("a");
+    fix.textContent = suggest.textContent; // the page's words, already translated
+    fix.rel = "nofollow";
+    var fixLine = document.createElement("p");
+    fixLine.className = "share-suggest";
+    fixLine.appendChild(fix);
+    status.parentNode.insertBefore(fixLine, status);
+  }
 
   function tenth(s) { return Math.round(s * 10) / 10; }
 
@@ -62,6 +73,7 @@
     var at = String(sp.start);
     link.value = location.origin + location.pathname + "?t=" + at + "#t=" + at;
     clip.href = dialog.getAttribute("data-clip") + "?from=" + sp.start + "&to=" + sp.end;
+    if (fix) fix.href = suggest.pathname + "?t=" + at;
     if ($("share-bite-from")) {
       $("share-bite-from").value = sp.start;
       $("share-bite-to").value = sp.end;

@@ -8,10 +8,14 @@
 - ``transcripts``: retranscribe
 - ``speakers``: speakers
 - ``trash``: trash (list, --restore, --empty)
-- ``users``: user add | password | role | list
+- ``users``: user add | password | role | list | remove
+- ``takedown``: takedown (gone for everyone at once; --destroy, --undo)
 - ``audit``: audit (the audit history as CSV or JSON)
 - ``policy``: policy (the station's policy page: --show, --edit FILE, --reset)
 - ``history``: history (a contribution's life: received, processed, published, edits)
+- ``requests``: requests (contributors' and listeners' requests: list, accept, refuse)
+- ``workers``: worker-token (add, list, revoke: tokens for workers on other machines)
+- ``exchange``: export, import, sync (programmes between stations, signed bundles)
 
 Each command is thin over ``radio.data`` and ``radio.jobs``; the archive's errors become
 messages in one place, ``radio.cli.errors``; ``radio.cli.common.AppState`` holds the app
@@ -28,18 +32,23 @@ from radio.cli import (
     audit,
     backup,
     episodes,
+    exchange,
     filetags,
     history,
     policy,
+    redact,
+    requests,
     schedule,
     search,
     server,
     speakers,
+    takedown,
     topics,
     transcripts,
     trash,
     users,
     watch,
+    workers,
 )
 from radio.cli.common import AppState
 from radio.cli.errors import ArchiveGroup
@@ -86,6 +95,11 @@ for _module in (
     audit,
     policy,
     history,
+    workers,
+    requests,
+    exchange,
+    takedown,
+    redact,
 ):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -10,7 +10,15 @@ from radio.cli.audit import actor
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveGroup
 from radio.data import audit
-from radio.data.users import Role, add_user, find_user, list_users, set_password, set_role
+from radio.data.users import (
+    Role,
+    add_user,
+    find_user,
+    list_users,
+    remove_user,
+    set_password,
+    set_role,
+)
 
 ROLE_CHOICE = click.Choice([r.value for r in Role])
 
@@ -89,6 +97,25 @@ def user_list(state: AppState) -> None:
         click.echo("No accounts yet. Add one with: radio user add NAME --role admin")
     for u in users:
         click.echo(f"{u.name:<20} {u.role:<9} last login: {u.last_login_at or 'never'}")
+
+
+@user.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+@pass_state
+def user_remove(state: AppState, name: str, yes: bool) -> None:
+    """Remove an account: its logins end at once and it can't log in again; what it did
+    stays in the history, shown as "a removed account". The last admin can't be removed.
+
+    Example: radio user remove amina
+    """
+    if not yes:
+        click.confirm(f"Remove the account {name}?", abort=True)
+    removed = remove_user(state.db, name)
+    audit.record(state.db, actor(), "account.remove", audit.subject("account", removed.id),
+                 before={"name": removed.name, "role": removed.role},
+                 after={"removed": True})  # fmt: skip
+    click.echo(f"Removed the account {removed.name}; its logins are ended.")
 
 
 def _record(state: AppState, name: str, action: str, **summaries: object) -> None:

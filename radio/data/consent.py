@@ -222,3 +222,29 @@ def summary(listed: Sequence[Participant]) -> dict[str, object] | None:
         "state": state,
         "participants": [{"name": p.name, "consent": str(p.consent)} for p in listed],
     }
+
+
+def withdraw(conn: object, episode_id: int, name: str | None, now: str) -> list[str]:
+    """Consent withdrawn through the receipt (#16), inside the caller's transaction: the
+    participant named ``name`` (None: everyone listed) now says no. With nobody listed, an
+    anonymous participant who refused is added, so the refusal holds the episode back all
+    the same. Returns the names whose answer changed."""
+    rows = conn.execute(  # type: ignore[attr-defined]
+        "select idx, name, consent from participants where episode_id = ? order by idx",
+        [episode_id],
+    ).fetchall()
+    if not rows:
+        add_participants(conn, episode_id, [Participant(ANONYMOUS, Consent.NO)], now)
+        return [ANONYMOUS]
+    chosen = [r for r in rows if name is None or r[1] == name]
+    if not chosen:
+        message = _("No one called {name} is listed for this recording.")
+        raise ConsentError(message.format(name=name))
+    changed = [r for r in chosen if r[2] != Consent.NO]
+    for idx, _name, _was in changed:
+        conn.execute(  # type: ignore[attr-defined]
+            "update participants set consent = ?, changed_at = ?, changed_by = null "
+            "where episode_id = ? and idx = ?",
+            [str(Consent.NO), now, episode_id, idx],
+        )
+    return [r[1] for r in changed]

@@ -7,6 +7,7 @@ The search index follows by itself: FTS5 triggers on ``segments`` and ``episodes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import EllipsisType
@@ -340,3 +341,51 @@ def recent_field_edits(
         [episode_id, limit],
     ).fetchall()
     return [FieldEdit(*r) for r in rows]
+
+
+# -- removing a passage (#16 item 4): the history keeps that an edit happened, not its words
+
+REMOVED = "[removed]"  # the one value a redaction may write into the audit (migration 0022)
+_WORD = re.compile(r"\w+")
+
+
+def words_of(text: str | None) -> set[str]:
+    """The words of ``text`` as compared for scrubbing: case-folded, without punctuation."""
+    return {w.casefold() for w in _WORD.findall(text or "")}
+
+
+def scrub_history(
+    conn: Any, episode_id: int, segment_ids: Sequence[int], gone: Sequence[int], words: set[str]
+) -> int:
+    """Inside the caller's transaction: the before/after texts that quote a removed passage
+    become "[removed]": every fix of the segments it touched (``segment_ids``; those in
+    ``gone`` are about to be deleted, so their fixes no longer point at them), and any
+    episode edit or audit summary of this episode holding one of ``words``. Returns how
+    many history rows were scrubbed."""
+    marks = ",".join("?" * len(segment_ids))
+    scrubbed = 0
+    if segment_ids:
+        scrubbed += conn.execute(
+            f"update transcript_edits set before = ?, after = ? where segment_id in ({marks})",
+            [REMOVED, REMOVED, *segment_ids],
+        ).rowcount
+    for segment_id in gone:
+        conn.execute(
+            "update transcript_edits set segment_id = null where segment_id = ?", [segment_id]
+        )
+    tables = (
+        ("transcript_edits", "before", "after", "episode_id = ?", episode_id),
+        ("episode_edits", "before", "after", "episode_id = ?", episode_id),
+        ("audit", "summary_before", "summary_after", "subject = ?", f"episode:{episode_id}"),
+    )
+    for table, first, second, where, key in tables:
+        rows = conn.execute(f"select id, {first}, {second} from {table} where {where}", [key])
+        for row_id, before, after in rows.fetchall():
+            new = [REMOVED if words & words_of(v) else v for v in (before, after)]
+            if new != [before, after]:
+                conn.execute(
+                    f"update {table} set {first} = ?, {second} = ? where id = ?",
+                    [*new, row_id],
+                )
+                scrubbed += 1
+    return scrubbed

@@ -89,6 +89,11 @@ class Episode:
     artwork: str | None = None  # radio.data.artwork file name of its own artwork
     show_artwork: str | None = None  # its show's, when the query joined it
     consent_held: int = 0  # participants whose consent is pending or refused (#16)
+    takedown_asked: int = 0  # open takedown requests (#16): held from listeners meanwhile
+    taken_down_at: str | None = None  # taken down (radio.data.takedowns): gone for everyone
+    taken_down_by: str | None = None  # who took it down, by name as it was
+    takedown_reason: str | None = None
+    takedown_destroyed: int = 0  # 1: its files and content were destroyed
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Self:
@@ -102,6 +107,8 @@ class Episode:
             and not self.is_scheduled
             and self.deleted_at is None
             and not self.consent_held
+            and not self.takedown_asked
+            and self.taken_down_at is None
         )
 
     @property
@@ -143,7 +150,10 @@ _WITH_SHOW = (
     "select e.*, s.slug as show_slug, s.title as show_title, s.artwork as show_artwork, "
     # how many heard in it haven't said yes (#16): public_sql's consent rule, for one episode
     "(select count(*) from participants cp where cp.episode_id = e.id "
-    "and cp.consent <> 'yes') as consent_held "
+    "and cp.consent <> 'yes') as consent_held, "
+    # open takedown requests (radio.data.requests): public_sql's rule, for one episode
+    "(select count(*) from requests tr where tr.episode_id = e.id "
+    "and tr.kind = 'takedown' and tr.status = 'open') as takedown_asked "
     "from episodes e "
     "left join shows s on s.id = e.show_id"
 )
@@ -192,13 +202,17 @@ def public_sql(alias: str = "") -> str:
         # consent (#16): anyone heard who hasn't said yes (radio.data.consent) holds it back
         f" and not exists (select 1 from participants cp where cp.episode_id = "
         f"{alias or 'episodes'}.id and cp.consent <> 'yes')"
+        # a takedown asked through the receipt (#16, radio.data.requests): held while open
+        f" and not exists (select 1 from requests tr where tr.episode_id = "
+        f"{alias or 'episodes'}.id and tr.kind = 'takedown' and tr.status = 'open')"
     )
 
 
 def live_sql(alias: str = "") -> str:
-    """Not deleted: what editors' views show (they see drafts, never the trash)."""
+    """Not deleted: what editors' views show (they see drafts, never the trash); nor taken
+    down (#16, radio.data.takedowns): gone for everyone, its URLs answer 410."""
     p = f"{alias}." if alias else ""
-    return f"{p}deleted_at is null"
+    return f"{p}deleted_at is null and {p}taken_down_at is null"
 
 
 def get_episode(db: sqlite_utils.Database, ref: int | str) -> Episode:
@@ -226,8 +240,9 @@ def find_episode(db: sqlite_utils.Database, guid: str) -> Episode | None:
 
 def find_by_source(db: sqlite_utils.Database, sha256: str) -> Episode | None:
     """The live episode made from these exact bytes, if any (the same file sent twice); a
-    recording whose episode is in the trash makes a new one."""
-    return _one(db, f"{_WITH_SHOW} where e.source_sha256 = ? and {live_sql('e')}", [sha256])
+    recording whose episode is in the trash makes a new one; one taken down stays its
+    tombstone (the same bytes sent again don't bring it back)."""
+    return _one(db, f"{_WITH_SHOW} where e.source_sha256 = ? and e.deleted_at is null", [sha256])
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: list[Any]) -> Episode | None:

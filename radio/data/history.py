@@ -14,12 +14,12 @@ from enum import StrEnum
 
 import sqlite_utils
 
-from radio.data import audit, consent, edits, receipts
+from radio.data import audit, consent, edits, fields, receipts, requests
 from radio.data.episodes import Episode, EpisodeStatus, Visibility, get_episode
 from radio.data.renditions import renditions
 from radio.data.tags import chapters, episode_tags
 from radio.data.transcripts import transcript_lines
-from radio.data.users import get_user
+from radio.data.users import get_user, shown_actor, shown_name
 from radio.db import utcnow
 from radio.i18n import _
 
@@ -32,6 +32,8 @@ _TOLD_BY_EDITS = {
     "chapters.edit",
     "transcript.edit",
 }
+# Audit actions the requests table tells, with the request's own words and answer.
+_TOLD_BY_REQUESTS = {"request.ask", "request.accept", "request.refuse", "consent.withdraw"}
 
 
 class Kind(StrEnum):
@@ -41,6 +43,7 @@ class Kind(StrEnum):
     HELD = "held"  # not published, and why
     EDIT = "edit"
     CONSENT = "consent"
+    REQUEST = "request"  # asked through the receipt or by a listener, and its answer
     ACTION = "action"  # any other audit entry
 
 
@@ -79,6 +82,8 @@ def reasons_not_public(episode: Episode, listed: list[consent.Participant]) -> l
     reasons: list[str] = []
     if episode.deleted_at:
         return [str(_("It was taken out of the archive (in the trash)."))]
+    if episode.taken_down_at:  # takedown (#16): nothing more is said about it
+        return [_("It was taken down: {reason}").format(reason=episode.takedown_reason or "")]
     if episode.status == EpisodeStatus.FAILED:
         reasons.append(
             _("Processing failed: {error} An editor can try again.").format(
@@ -102,6 +107,10 @@ def reasons_not_public(episode: Episode, listed: list[consent.Participant]) -> l
             )
         )
     reasons += [consent_reason(p) for p in consent.holds(listed)]
+    if episode.takedown_asked:
+        reasons.append(
+            str(_("A takedown was asked: it is held from listeners until an editor decides."))
+        )
     return reasons
 
 
@@ -133,7 +142,12 @@ def consent_reason(p: consent.Participant) -> str:
 def contribution_history(db: sqlite_utils.Database, episode_id: int) -> list[HistoryEntry]:
     """The episode's life, oldest first; its present state (processing, publication) last."""
     episode = get_episode(db, episode_id)
-    dated = [_received(db, episode), *_edits(db, episode_id), *_audited(db, episode_id)]
+    dated = [
+        _received(db, episode),
+        *_edits(db, episode_id),
+        *_audited(db, episode_id),
+        *_requests(db, episode_id),
+    ]
     dated.sort(key=lambda e: e.when or "")
     return [*dated, *_state(db, episode)]
 
@@ -148,7 +162,7 @@ def _received(db: sqlite_utils.Database, episode: Episode) -> HistoryEntry:
             bytes=episode.source_bytes or 0,
             sha256=episode.source_sha256,
         ),
-        actor=uploader.name if uploader else None,
+        actor=shown_name(uploader.name) if uploader else None,
     )
 
 
@@ -158,7 +172,7 @@ def _edits(db: sqlite_utils.Database, episode_id: int) -> list[HistoryEntry]:
             e.edited_at,
             Kind.EDIT,
             _("Changed the {field}.").format(field=_FIELD_WORDS.get(e.field, e.field)),
-            e.user,
+            shown_name(e.user),
             e.before,
             e.after,
         )
@@ -166,7 +180,12 @@ def _edits(db: sqlite_utils.Database, episode_id: int) -> list[HistoryEntry]:
     ]
     found += [
         HistoryEntry(
-            e.edited_at, Kind.EDIT, str(_("Corrected the transcript.")), e.user, e.before, e.after
+            e.edited_at,
+            Kind.EDIT,
+            str(_("Corrected the transcript.")),
+            shown_name(e.user),
+            e.before,
+            e.after,
         )
         for e in edits.recent_edits(db, episode_id, limit=MAX_EDITS)
     ]
@@ -195,19 +214,95 @@ def _audited(db: sqlite_utils.Database, episode_id: int) -> list[HistoryEntry]:
             row.at,
             Kind.CONSENT if row.action.startswith("consent") else Kind.ACTION,
             _action_words(row.action, row.why),
-            row.actor,
+            shown_actor(db, row.actor, row.actor_id),
             row.summary_before,
             row.summary_after,
         )
         for row in rows
-        if row.action not in _TOLD_BY_EDITS
+        if row.action not in _TOLD_BY_EDITS and row.action not in _TOLD_BY_REQUESTS
     ]
+
+
+def _requests(db: sqlite_utils.Database, episode_id: int) -> list[HistoryEntry]:
+    """Each request about the episode when it was made, and its answer when it came."""
+    found: list[HistoryEntry] = []
+    for asked in requests.requests_for(db, episode_id):
+        if asked.kind == requests.Kind.WITHDRAW_CONSENT:  # took effect as it was asked
+            found.append(HistoryEntry(asked.created_at, Kind.CONSENT, request_words(asked)))
+            continue
+        before, after = (
+            (asked.original, asked.proposed)
+            if asked.kind == requests.Kind.CORRECTION
+            else (None, None)
+        )
+        found.append(
+            HistoryEntry(asked.created_at, Kind.REQUEST, request_words(asked), None, before, after)
+        )
+        if asked.decided_at and not asked.is_open:
+            found.append(
+                HistoryEntry(asked.decided_at, Kind.REQUEST, outcome_words(asked), asked.decided_by)
+            )
+    return found
+
+
+def request_words(asked: requests.Request) -> str:
+    """What was asked, in plain words."""
+    if asked.kind == requests.Kind.WITHDRAW_CONSENT:
+        if asked.participant:
+            return _(
+                "Consent withdrawn for {name} through the receipt: listeners can no longer hear it."
+            ).format(name=asked.participant)
+        return str(
+            _(
+                "Consent withdrawn for everyone heard, through the receipt: listeners can no "
+                "longer hear it."
+            )
+        )
+    if asked.kind == requests.Kind.REMOVE_PASSAGE:
+        return _("Asked through the receipt to remove the passage from {start} to {end}.").format(
+            start=clock(asked.start), end=clock(asked.end)
+        )
+    if asked.kind == requests.Kind.TAKEDOWN:
+        return str(_("Asked through the receipt to take the whole recording down."))
+    return _("A listener suggested a correction of the transcript at {at}.").format(
+        at=clock(asked.at)
+    )
+
+
+def outcome_words(asked: requests.Request) -> str:
+    """The answer to a request, in plain words, with the reason given."""
+    accepted = {
+        requests.Kind.REMOVE_PASSAGE: _("Accepted: the passage from {start} to {end} was removed."),
+        requests.Kind.TAKEDOWN: _("Accepted: the recording was taken down."),
+        requests.Kind.CORRECTION: _("Accepted: the suggested correction at {at} was made."),
+    }
+    if asked.status == requests.Status.OPEN:
+        return str(_("Waiting for an editor's answer."))
+    if asked.status == requests.Status.DONE:
+        return str(_("Done: it took effect at once."))
+    if asked.status == requests.Status.ACCEPTED:
+        text = str(accepted.get(asked.kind, _("Accepted.")))
+    else:
+        text = str(_("Refused."))
+    text = text.format(start=clock(asked.start), end=clock(asked.end), at=clock(asked.at))
+    if asked.kind == requests.Kind.TAKEDOWN and asked.status == requests.Status.REFUSED:
+        text = str(_("Refused: the recording stays in the archive."))
+    if not asked.answer:
+        return text
+    return text + " " + _("Answer: {answer}").format(answer=asked.answer)
+
+
+def clock(seconds: float | None) -> str:
+    return fields.clock_text(seconds or 0.0)
 
 
 def _action_words(action: str, why: str | None) -> str:
     words = {
         "consent.edit": _("Changed who agreed to be heard."),
         "tags.edit": _("Changed the topics."),
+        "episode.takedown": _("Taken down."),  # with its reason: "Why: ..."
+        "episode.takedown_undo": _("The takedown was undone."),
+        "episode.redact": _("A passage was removed (its words are not kept)."),  # + "Why: ..."
     }.get(action)
     text = str(words) if words else f"{action}."
     if not why:

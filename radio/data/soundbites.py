@@ -162,6 +162,15 @@ def remove_soundbite(db: sqlite_utils.Database, episode_id: int, soundbite_id: i
     logger.info("removed soundbite %s of episode %s", soundbite_id, episode_id)
 
 
+def remove_overlapping(conn: sqlite3.Connection, episode_id: int, start: float, end: float) -> int:
+    """Inside the caller's transaction: the soundbites with any time in [start, end) go (a
+    removed passage, #16 item 4); returns how many."""
+    return conn.execute(
+        "delete from soundbites where episode_id = ? and start < ? and start + duration > ?",
+        [episode_id, end, start],
+    ).rowcount
+
+
 def of_episode(db: sqlite_utils.Database, episode_id: int) -> list[Soundbite]:
     rows = db.execute(
         f"select {_COLUMNS} where s.episode_id = ? order by s.start, s.id", [episode_id]

@@ -130,6 +130,13 @@ def replace_computed(
                 "values (?, ?, ?, ?, 0, ?)",
                 [episode_id, tag_id, source, round(score, 4), now],
             )
+        # A keyphrase no episode has any more goes: its words may be all that is left of
+        # a removed passage (#16), and the topic lists never show an empty one anyway.
+        conn.execute(
+            "delete from tags where kind = ? and not exists "
+            "(select 1 from episode_tags et where et.tag_id = tags.id)",
+            [TagKind.KEYPHRASE],
+        )
         if chapters_by_hand(conn, episode_id):
             chapters = []  # an editor's chapters stay, as editors' tags do (#15)
         else:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any
 
 import sqlite_utils
 
@@ -247,3 +248,52 @@ def staged_resume_point(db: sqlite_utils.Database, episode_id: int) -> tuple[flo
 
 def clear_staging(db: sqlite_utils.Database, episode_id: int) -> None:
     db.execute("delete from segments_staging where episode_id = ?", [episode_id])
+
+
+# --- removing a passage (#16 item 4, radio.jobs.redact) ---------------------------------
+
+
+def segments_overlapping(
+    db: sqlite_utils.Database, episode_id: int, start: float, end: float
+) -> list[tuple[int, Segment]]:
+    """(id, segment) of every segment with some time inside [start, end), in order."""
+    rows = db.query(
+        "select id, start, end, text, speaker, words from segments "
+        "where episode_id = ? and end > ? and start < ? order by idx",
+        [episode_id, start, end],
+    )
+    return [
+        (
+            row["id"],
+            Segment(
+                start=row["start"],
+                end=row["end"],
+                text=row["text"],
+                speaker=row["speaker"],
+                words=tuple(Word(*w) for w in json.loads(row["words"] or "[]")),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def rewrite_segment(conn: Any, segment_id: int, segment: Segment) -> None:
+    """Inside the caller's transaction: a segment's times, text and words replaced (the
+    search indexes follow by their triggers)."""
+    conn.execute(
+        "update segments set start = ?, end = ?, text = ?, words = ? where id = ?",
+        [
+            round(segment.start, 3),
+            round(segment.end, 3),
+            segment.text.strip(),
+            _words_json(segment.words),
+            segment_id,
+        ],
+    )
+
+
+def delete_segments(conn: Any, segment_ids: Iterable[int]) -> None:
+    """Inside the caller's transaction: segments gone (the search indexes and the segment
+    map's deletion counter follow by their triggers)."""
+    for segment_id in segment_ids:
+        conn.execute("delete from segments where id = ?", [segment_id])

@@ -141,7 +141,7 @@ def remove_rows(
 ) -> None:
     """Delete a trashed episode's rows everywhere, in one transaction. The audit history
     names episodes by text, not by foreign key, so it stays (and records this)."""
-    tables = _referencing_tables(db)
+    tables = referencing_tables(db)
     with transaction(db) as conn:
         row = conn.execute(
             "select guid, title from episodes where id = ? and deleted_at is not null",
@@ -163,7 +163,7 @@ def remove_rows(
         conn.execute("delete from episodes where id = ?", [episode_id])
 
 
-def _referencing_tables(db: sqlite_utils.Database) -> list[tuple[str, list[str]]]:
+def referencing_tables(db: sqlite_utils.Database) -> list[tuple[str, list[str]]]:
     """(table, its columns naming an episode) for every table with a foreign key to
     ``episodes``, those referenced by others of them last (``transcript_edits`` before
     ``segments``), so the deletes never break a foreign key."""

@@ -9,6 +9,7 @@ that the roles below it can.
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
@@ -171,7 +172,9 @@ def end_sessions(db: sqlite_utils.Database, user_id: int) -> None:
 
 
 def find_user(db: sqlite_utils.Database, name: str) -> User | None:
-    rows = list(db.query("select * from users where name = ?", [name.strip()]))
+    rows = list(
+        db.query("select * from users where name = ? and removed_at is null", [name.strip()])
+    )
     return _from_row(rows[0]) if rows else None
 
 
@@ -181,12 +184,17 @@ def get_user(db: sqlite_utils.Database, user_id: int) -> User | None:
 
 
 def list_users(db: sqlite_utils.Database) -> list[User]:
-    return [_from_row(row) for row in db.query("select * from users order by name")]
+    rows = db.query("select * from users where removed_at is null order by name")
+    return [_from_row(row) for row in rows]
 
 
 def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | None:
     """The user when the name and password match, else None (the same for either mistake)."""
-    rows = list(db.query("select * from users where name = ?", [(name or "").strip()]))
+    rows = list(
+        db.query(
+            "select * from users where name = ? and removed_at is null", [(name or "").strip()]
+        )
+    )
     stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
     if not check_password_hash(stored, password or "") or not rows:
         return None
@@ -195,3 +203,57 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | 
     except sqlite3.OperationalError as e:  # a full disk: the login itself needs no write
         logger.warning("could not note %s's login time: %s", rows[0]["name"], e)
     return _from_row(rows[0])
+
+
+# A removed account keeps its row, so what it did stays attributed to its id; its name
+# becomes this prefix and its id (with spaces, which no live name may have, so never
+# taken again), its password one nobody knows, and pages read it as "a removed account".
+REMOVED_PREFIX = "removed account "
+
+
+def remove_user(db: sqlite_utils.Database, name: str) -> User:
+    """Remove an account: it can never log in again and its logins end at once; what it
+    did stays attributed to its id. The last admin can't be removed. Returns it as it was."""
+    user = find_user(db, name)
+    if user is None:
+        raise UserError(
+            _("There is no user {name}; `radio user list` lists them.").format(name=name)
+        )
+    admins = db.execute(
+        "select count(*) from users where role = ? and removed_at is null", [Role.ADMIN]
+    ).fetchone()[0]
+    if user.role == Role.ADMIN and admins <= 1:
+        raise UserError(
+            _(
+                "{name} is the last admin: make another account admin first "
+                "(`radio user role NAME admin`), then remove this one."
+            ).format(name=user.name)
+        )
+    db.execute(
+        "update users set name = ?, password_hash = ?, role = ?, removed_at = ?, "
+        "session_version = session_version + 1 where id = ? and removed_at is null",
+        [
+            f"{REMOVED_PREFIX}{user.id}",
+            generate_password_hash(secrets.token_urlsafe(32)),
+            Role.UPLOADER,
+            utcnow(),
+            user.id,
+        ],
+    )
+    logger.info("removed the account %s; its logins everywhere are ended", user.name)
+    return user
+
+
+def shown_name(name: str | None) -> str | None:
+    """An account's name as pages show it: a removed one reads "a removed account"."""
+    if name and name.startswith(REMOVED_PREFIX):
+        return str(_("a removed account"))
+    return name
+
+
+def shown_actor(db: sqlite_utils.Database, name: str, actor_id: int | None) -> str:
+    """Who the audit history names (by name as it was), as pages show it now."""
+    if actor_id is None:
+        return name
+    row = db.execute("select removed_at from users where id = ?", [actor_id]).fetchone()
+    return str(_("a removed account")) if row is None or row[0] else name

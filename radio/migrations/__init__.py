@@ -2,8 +2,8 @@
 
 A migration never changes once released: a new table or column is a new migration, added
 at the end of the newest module here (``first``: 0001-0008, the first wave; ``second``:
-0009 on). Modules register their migrations as they are imported, so their order below
-is the order migrations run in.
+0009-0020; ``third``: 0021 on). Modules register their migrations as they are imported,
+so their order below is the order migrations run in.
 """
 
 from __future__ import annotations
@@ -25,4 +25,4 @@ def migration(name: str) -> Callable[[Migration], Migration]:
 
 
 # Imported after ``migration`` exists: each module uses it as it loads.
-from radio.migrations import first, second  # noqa: E402, F401
+from radio.migrations import first, second, third  # noqa: E402, F401

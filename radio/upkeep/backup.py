@@ -32,8 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from radio.data import takedowns
 from radio.db import backup_database, integrity_problems, open_copy, utcnow
-from radio.media.store import CHUNK, fsync_path
+from radio.media.store import CHUNK, episode_dir, fsync_path, media_root
 from radio.upkeep import state
 from radio.upkeep.errors import BackupBusy, UpkeepError
 from radio.upkeep.folder import (
@@ -160,9 +161,12 @@ class _Copied:
 def _fill(home: Path, dest: Path, work: Path, name: str) -> tuple[Manifest, _Copied]:
     """Databases first, then the files that copy refers to and the rest; the manifest last."""
     manifest = Manifest(snapshot=name, created_at=utcnow())
+    withheld: set[str] = set()
     for db_name in databases(home):
         try:
             backup_database(home / db_name, work / db_name)
+            if db_name == MAIN_DATABASE:  # takedowns (#16): the copy holds none of them
+                withheld = _withheld(home, takedowns.scrub_copy(work / db_name))
         except sqlite3.DatabaseError as e:  # a bad page the copy itself had to read
             if (getattr(e, "sqlite_errorcode", 0) & 0xFF) not in _DAMAGED:
                 raise
@@ -181,6 +185,8 @@ def _fill(home: Path, dest: Path, work: Path, name: str) -> tuple[Manifest, _Cop
     before = _latest_manifest(dest)
     copied = _Copied()
     for rel in sorted(set(data_files(home, leave_out=dest)) | referenced):
+        if rel in withheld or rel.startswith(tuple(w for w in withheld if w.endswith("/"))):
+            continue  # a taken-down episode's folder or original
         path = home / rel
         if not path.resolve().is_relative_to(home):
             manifest.missing.append(rel)  # a row pointing outside the data folder
@@ -195,6 +201,14 @@ def _fill(home: Path, dest: Path, work: Path, name: str) -> tuple[Manifest, _Cop
     manifest.finished_at = utcnow()
     write_json(work / MANIFEST, manifest.as_json())
     return manifest, copied
+
+
+def _withheld(home: Path, gone: list[takedowns.Withheld]) -> set[str]:
+    """What a backup leaves out, as data folder paths: each taken-down episode's folder
+    (ending in /) and its original unless a live episode shares it."""
+    found = {episode_dir(home, w.guid).relative_to(home).as_posix() + "/" for w in gone}
+    prefix = media_root(home).relative_to(home).as_posix()
+    return found | {f"{prefix}/{w.original}" for w in gone if w.original}
 
 
 def _store(dest: Path, path: Path, known: FileEntry | None, copied: _Copied) -> FileEntry:

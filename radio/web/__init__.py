@@ -34,6 +34,12 @@ AREAS = (
     "audit",
     "consent",
     "receipts",
+    "about",
+    "exchange",
+    "requests",
+    "workers",
+    "takedown",
+    "redact",
 )
 
 

@@ -7,6 +7,8 @@ episode page shows an admin that episode's history (``_history.html``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
@@ -16,7 +18,7 @@ from werkzeug import Response
 from radio.data import audit
 from radio.data.episodes import Episode, EpisodeNotFound, get_episode
 from radio.data.errors import Invalid
-from radio.data.users import Role
+from radio.data.users import Role, shown_actor
 from radio.db import get_db
 from radio.web.auth import current_user, login_required
 
@@ -41,7 +43,7 @@ def history_for(episode: Episode) -> list[audit.Entry] | None:
     user = current_user()
     if user is None or not user.can(Role.ADMIN):
         return None
-    return audit.episode_history(get_db(), episode.id)
+    return shown(audit.episode_history(get_db(), episode.id))
 
 
 @bp.get("/admin/audit")
@@ -57,11 +59,19 @@ def index() -> str | Response:
         abort(400, gettext("The format must be csv or json."))
     return render_template(
         "audit.html",
-        entries=audit.entries(db, **filters, limit=PAGE_ENTRIES),
+        entries=shown(audit.entries(db, **filters, limit=PAGE_ENTRIES)),
         actions=audit.actions(db),
         sent=request.args,
         limit=PAGE_ENTRIES,
     )
+
+
+def shown(rows: list[audit.Entry]) -> list[audit.Entry]:
+    """A removed account's entries read "a removed account" on pages; the exports keep
+    each entry as it was written."""
+    db = get_db()
+    name = cache(lambda actor, actor_id: shown_actor(db, actor, actor_id))
+    return [replace(row, actor=name(row.actor, row.actor_id)) for row in rows]
 
 
 def _filters() -> dict[str, str | None]:

@@ -17,7 +17,7 @@ from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug import Response
 
-from radio.data import consent, history, receipts
+from radio.data import consent, history, receipts, requests
 from radio.data.episodes import get_episode
 from radio.db import get_db
 from radio.web.subscribe import phone_urls
@@ -42,6 +42,9 @@ def receipt(token: str) -> Response:
         reasons=history.reasons_not_public(episode, listed),
         entries=history.contribution_history(db, episode.id),
         feeds=_feeds(episode.show_slug),
+        token=token,
+        asked=requests.requests_for(db, episode.id),  # this episode's only
+        may_withdraw=[p for p in listed if p.consent != consent.Consent.NO],
     )
     response = Response(page, mimetype="text/html")
     private_page(response)
