@@ -50,7 +50,8 @@ def search_command(state: AppState, query: str, as_json: bool, page: int, **filt
         if not ep.hits:
             click.echo(f"{ep.episode_id}  0:00  {ep.title} (title or description)")
     if results.pages > 1:
-        click.echo(f"Page {results.page} of {results.pages}; --page N for more.")
+        about = "about " if results.estimated else ""  # a word said nearly everywhere
+        click.echo(f"Page {results.page} of {about}{results.pages}; --page N for more.")
 
 
 def said(hit: Hit) -> str:
@@ -70,6 +71,7 @@ def _results_json(results: Results) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
+        "total_estimated": results.estimated,
         "page": results.page,
         "pages": results.pages,
         "episodes": [

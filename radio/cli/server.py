@@ -72,13 +72,33 @@ def serve(
 
 @click.command(cls=ArchiveCommand)
 @click.option("--workers", default=1, show_default=True, help="Episodes processed at once.")
+@click.option(
+    "--archive",
+    metavar="URL",
+    help="Work for the archive at URL, over HTTP, "
+    "with no shared folder (--home is then this worker's own scratch folder).",
+)
+@click.option("--token", envvar="RADIO_WORKER_TOKEN", help="The token from "
+              "`radio worker-token add` on the archive (with --archive).")  # fmt: skip
 @pass_state
-def worker(state: AppState, workers: int) -> None:
+def worker(state: AppState, workers: int, archive: str | None, token: str | None) -> None:
     """Process queued episodes until stopped (Ctrl-C); run several to scale out.
+
+    With --archive, work for an archive on another machine over HTTP, with no shared
+    folder: RADIO_QUEUE_URL names the archive's Redis queue, --home this worker's own
+    scratch folder.
 
     Example: radio worker --workers 2
     """
     configure_logging(state.app.config["HOME"])
+    if archive:
+        if not token:
+            raise click.UsageError("--archive needs --token (from `radio worker-token add`).")
+        from radio.jobs import remote  # the HTTP client and its loop, only for this mode
+
+        click.echo(f"Worker for {archive} (scratch folder {state.data_folder}); Ctrl-C stops it.")
+        remote.run(state.app, archive, token, workers)
+        return
     click.echo(f"Worker for {state.data_folder} started; Ctrl-C stops it.")
     tasks.run_worker(state.app, workers)
 

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import sqlite_utils
 
 from radio.data.episodes import live_sql, public_sql
@@ -27,7 +26,7 @@ from radio.data.query import (
     parse_query,
     uses_script_index,
 )
-from radio.data.segment_map import int_list, segment_map
+from radio.data.search_common import prefix_as_words, rank_common
 from radio.data.tags import topic_filter_sql
 from radio.data.turns import speaker_forms, speaker_sql
 from transcription.scripts import SEPARATOR, has_unsegmented
@@ -74,6 +73,9 @@ class Results:
     page: int
     per_page: int
     episodes: list[EpisodeResult]
+    # a word said nearly everywhere: ``total`` is estimated from the newest episodes read
+    # (radio.data.search_common), and the pages beyond them are found as they are asked for
+    estimated: bool = False
 
     @property
     def pages(self) -> int:
@@ -133,9 +135,6 @@ def _titles(speakers: str | None) -> str:
 # episode as much again; past this many matches (a word said in most recordings)
 # episodes are ranked from their match counts instead (``_rank_common``).
 BM25_MAX_MATCHES = 4_000
-# Episode-level BM25 over match counts: k1 and b as FTS5's own bm25 uses them.
-_K1, _B = 1.2, 0.75
-_TITLE_BONUS = 1.0  # a title or description match lifts an episode a band up
 
 
 @dataclass(frozen=True)
@@ -191,12 +190,17 @@ def search(
     page = max(1, page)
     if not fts:
         return Results(text, fts, 0, page, per_page, [])
+    # counted only up to the limit: a word said everywhere has millions of matches
     matches = db.execute(
-        f"select count(*) from {index.segments} where {index.segments} match ?", [fts]
+        f"select count(*) from (select 1 from {index.segments} "
+        f"where {index.segments} match ? limit ?)",
+        [fts, BM25_MAX_MATCHES + 1],
     ).fetchone()[0]
     common = matches > BM25_MAX_MATCHES
     rank = _rank_common if common else _rank_bm25
-    rows, total = rank(db, index, {"q": fts, **params}, where, page, per_page)
+    rows, total, estimated = rank(db, index, {"q": fts, **params}, where, page, per_page)
+    # a prefix said everywhere: each episode's hits are found through its words
+    hits_query = prefix_as_words(db, index.segments, fts) if common else fts
     episodes = [
         EpisodeResult(
             episode_id=r[0],
@@ -209,11 +213,11 @@ def search(
             recorded_at=r[7],
             language=r[8],
             duration=r[9],
-            hits=_hits(db, index, fts, r[0], hits_per_episode, common, params["speakers"]),
+            hits=_hits(db, index, hits_query, r[0], hits_per_episode, common, params["speakers"]),
         )
         for r in rows
     ]
-    return Results(text, fts, total, page, per_page, episodes)
+    return Results(text, fts, total, page, per_page, episodes, estimated)
 
 
 def matching_episodes_sql(text: str) -> tuple[str, list[str]] | None:
@@ -241,8 +245,8 @@ def _rank_bm25(
     where: str,
     page: int,
     per_page: int,
-) -> tuple[list[Row], int]:
-    """One page of episodes ranked by their best segment's bm25, and the total."""
+) -> tuple[list[Row], int, bool]:
+    """One page of episodes ranked by their best segment's bm25, the total (exact)."""
     speakers = named["speakers"]
     ranked = _RANKED.format(
         seg=index.segments, ep=index.episodes, said=_said(speakers), titles=_titles(speakers)
@@ -257,10 +261,10 @@ def _rank_bm25(
         {**named, "limit": per_page, "offset": (page - 1) * per_page},
     ).fetchall()
     if rows:
-        return [r[:-1] for r in rows], rows[0][-1]
+        return [r[:-1] for r in rows], rows[0][-1], False
     if page > 1:  # past the last page: count what there is
-        return [], db.execute(sql.format(cols="count(*)"), named).fetchone()[0]
-    return [], 0
+        return [], db.execute(sql.format(cols="count(*)"), named).fetchone()[0], False
+    return [], 0, False
 
 
 def _rank_common(
@@ -270,48 +274,27 @@ def _rank_common(
     where: str,
     page: int,
     per_page: int,
-) -> tuple[list[Row], int]:
-    """Episodes ranked by BM25 over their match counts, for words said nearly everywhere.
-
-    The matching rowids come out of SQLite as one string and their episodes from the
-    in-memory segment map, so no match is joined row by row.
-    """
-    seg, speakers = index.segments, named["speakers"]
-    matching = f"select group_concat({seg}.rowid) from {seg}" + (
-        f" join segments s on s.id = {seg}.rowid" if speakers else ""
-    )
-    rowids = int_list(
-        db.execute(f"{matching} where {seg} match :q and {_said(speakers)}", named).fetchone()[0]
-    )
-    smap = segment_map(db)
-    found = smap.episodes_of(rowids)
-    counts = np.bincount(found[found >= 0], minlength=1)
-    lengths = smap.lengths()
-    lengths = np.pad(lengths, (0, max(0, len(counts) - len(lengths))))[: len(counts)]
-    average = lengths[lengths > 0].mean() if (lengths > 0).any() else 1.0
-    norm = _K1 * (1 - _B + _B * lengths / average)
-    scores = {
-        int(e): float(counts[e] * (_K1 + 1) / (counts[e] + norm[e])) for e in np.flatnonzero(counts)
-    }
-    titled = db.execute(
+) -> tuple[list[Row], int, bool]:
+    """Episodes ranked by BM25 over their match counts, for words said nearly everywhere
+    (``radio.data.search_common``); the total may be an estimate."""
+    speakers = named["speakers"]
+    titled_sql = (
         f"select rowid from {index.episodes} where {index.episodes} match :q "
-        f"and {_titles(speakers)}",
-        named,
-    ).fetchall()
-    for (episode_id,) in titled:
-        scores[episode_id] = scores.get(episode_id, 0.0) + _TITLE_BONUS
-    rows = db.execute(
-        f"select e.id, {_COLUMNS} from episodes e left join shows sh on sh.id = e.show_id "
-        f"where e.id in (select value from json_each(:ids)) and {where}",
-        {**named, "ids": json.dumps(list(scores))},
-    ).fetchall()
-    rows.sort(key=lambda r: r[5] or "", reverse=True)  # ties: the most recent first
-    rows.sort(key=lambda r: scores[r[0]], reverse=True)
-    start = (page - 1) * per_page
-    chosen = rows[start : start + per_page]
-    return [
-        (r[0], scores[r[0]], int(counts[r[0]]) if r[0] < len(counts) else 0, *r[1:]) for r in chosen
-    ], len(rows)
+        f"and {_titles(speakers)}"
+    )
+    chosen, total, estimated = rank_common(
+        db, index.segments, titled_sql, _said(speakers), named, where, page, per_page
+    )
+    columns = {
+        r[0]: r[1:]
+        for r in db.execute(
+            f"select e.id, {_COLUMNS} from episodes e left join shows sh on sh.id = e.show_id "
+            "where e.id in (select value from json_each(:ids))",
+            {"ids": json.dumps([episode_id for episode_id, _, _ in chosen])},
+        ).fetchall()
+    }
+    rows = [(e, score, n, *columns[e]) for e, score, n in chosen if e in columns]
+    return rows, total, estimated
 
 
 def _hits(

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
 import sqlite_utils
-
-from radio.data.episodes import live_sql, public_sql
 
 # A label diarization or a two-party call gives before anyone names the voice.
 _PLACEHOLDER = re.compile(r"speaker[\s_-]*\d+", re.IGNORECASE)
@@ -58,24 +55,6 @@ def episode_speakers(
         if name:
             found[episode_id][name] = None
     return {episode_id: tuple(names) for episode_id, names in found.items()}
-
-
-def archive_speakers(db: sqlite_utils.Database, *, include_hidden: bool = False) -> list[str]:
-    """Every speaker heard in the archive's episodes (public ones unless ``include_hidden``),
-    in alphabetical order whatever their case and accents."""
-    visible = live_sql("e") if include_hidden else public_sql("e")
-    rows = db.execute(
-        "select distinct s.speaker from segments s join episodes e on e.id = s.episode_id "
-        f"where s.speaker is not null and {visible}"
-    ).fetchall()
-    names = {name for (speaker,) in rows if (name := clean_name(speaker))}
-    return sorted(names, key=_alphabetical)
-
-
-def _alphabetical(name: str) -> tuple[str, str]:
-    """Á beside A, whatever the case: letters without their accents, then as written."""
-    bare = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in bare if not unicodedata.combining(c)), name
 
 
 def speaker_forms(name: str) -> str:

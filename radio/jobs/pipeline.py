@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -27,7 +28,7 @@ from radio.data.episodes import EpisodeStatus, get_episode, update_episode
 from radio.data.processing import StepStatus
 from radio.db import utcnow
 from radio.jobs import leases
-from radio.jobs.context import Context, StepError
+from radio.jobs.context import Context, Step, StepError
 from radio.jobs.steps import STEPS
 from radio.media import reserve, store
 from radio.media.errors import is_disk_full
@@ -36,43 +37,59 @@ from radio.upkeep.logs import episode_context
 logger = logging.getLogger(__name__)
 
 
-def process(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
+def process(
+    db: sqlite_utils.Database,
+    config: dict[str, Any],
+    episode_id: int,
+    steps: Sequence[tuple[str, Step, float]] = STEPS,
+) -> str:
     """Run every unfinished step of one episode; return its final status.
 
     Returns ``"busy"`` without doing anything when another worker holds the episode.
+    ``steps`` is a part of ``STEPS`` for a worker on another machine (``radio.jobs.remote``),
+    which runs the heavy ones in a scratch archive of its own and sends the results back.
     """
     with episode_context(episode_id):  # every log line from here on says which episode
         try:
-            return _leased(db, config, episode_id)
+            return _leased(db, config, episode_id, steps)
         except Exception as e:
             if not is_disk_full(e):
                 raise
             return _ended_by_full_disk(db, config, episode_id, e)
 
 
-def _leased(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> str:
+def _leased(
+    db: sqlite_utils.Database,
+    config: dict[str, Any],
+    episode_id: int,
+    steps: Sequence[tuple[str, Step, float]],
+) -> str:
     lease = float(config.get("LEASE_SECONDS", 120))
     if not leases.take_lease(db, episode_id, lease):
         logger.info("episode %s is being processed by another worker", episode_id)
         return "busy"
     try:
-        return _run_steps(db, config, episode_id, lease)
+        return _run_steps(db, config, episode_id, lease, steps)
     finally:
         processing.release_lease(db, episode_id, leases.WORKER_ID)
 
 
 def _run_steps(
-    db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, lease: float
+    db: sqlite_utils.Database,
+    config: dict[str, Any],
+    episode_id: int,
+    lease: float,
+    steps: Sequence[tuple[str, Step, float]] = STEPS,
 ) -> str:
     episode = get_episode(db, episode_id)
     done = processing.finished_steps(db, episode_id)
     live = episode.status == EpisodeStatus.READY  # listeners may have it: never unpublish
-    if live and all(name in done for name, _, _ in STEPS):
+    if live and all(name in done for name, _, _ in steps):
         return EpisodeStatus.READY
     if not live:
         update_episode(db, episode_id, status=EpisodeStatus.PROCESSING, error=None)
     base = 0.0
-    for name, step, share in STEPS:
+    for name, step, share in steps:
         if name in done:
             base += share
             continue

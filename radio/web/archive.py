@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext, lazy_gettext, ngettext
 from markupsafe import Markup, escape
+from sqlite_utils import Database
 
 from radio.config import load_station_taxonomy
 from radio.data import consent, episodes, fields
@@ -30,6 +31,7 @@ from radio.data import edits as editing
 from radio.data import shows as shows_data
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus
+from radio.data.facets import cached
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.licences import LICENCES
 from radio.data.processing import StepName
@@ -93,10 +95,26 @@ def index() -> str:
     hidden = sees_hidden()
     return render_template(
         "index.html",
-        latest=episodes.latest_episodes(db, include_hidden=hidden, page=page_number()),
-        shows=shows_data.shows(db, include_hidden=hidden),
+        latest=_latest(db, hidden, page_number()),
+        # kept until the archive changes (radio.data.facets): each is a scan of every episode
+        shows=cached(db, "shows", hidden, lambda: shows_data.shows(db, include_hidden=hidden)),
         # the station's own topics: keyphrases are too many for the home page (see /topics)
-        topics=tagging.list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
+        topics=cached(
+            db,
+            "station topics",
+            hidden,
+            lambda: tagging.list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
+        ),
+    )
+
+
+def _latest(db: Database, hidden: bool, page: int) -> episodes.Page:
+    """A page of the newest episodes: a scan of every episode, so kept until one changes."""
+    return cached(
+        db,
+        "latest",
+        (hidden, page),
+        lambda: episodes.latest_episodes(db, include_hidden=hidden, page=page),
     )
 
 

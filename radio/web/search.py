@@ -10,16 +10,18 @@ from sqlite_utils import Database
 
 from radio.data import episodes, fields
 from radio.data import shows as shows_data
+from radio.data.facets import archive_speakers, cached
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import (
     TagKind,
+    TopicCount,
     TopicNotFound,
     episodes_for_topic,
     get_topic,
     list_topics,
 )
-from radio.data.turns import archive_speakers, is_placeholder
+from radio.data.turns import is_placeholder
 from radio.db import get_db
 from radio.web.archive import page_number
 from radio.web.auth import sees_hidden
@@ -70,8 +72,10 @@ def search_page() -> tuple[str, int]:
         results=results,
         listed=listed,  # the results' episodes in full: description, dates, artwork
         error=error,
-        shows=shows_data.shows(db, include_hidden=hidden),
-        languages=episodes.languages(db, include_hidden=hidden),
+        shows=cached(db, "shows", hidden, lambda: shows_data.shows(db, include_hidden=hidden)),
+        languages=cached(
+            db, "languages", hidden, lambda: episodes.languages(db, include_hidden=hidden)
+        ),
         topics=topic_choices(db, args["topic"], hidden),
         speakers=speaker_choices(db, args["speaker"], hidden),
         **search_feeds(args["q"] if results is not None else ""),
@@ -89,7 +93,7 @@ def search_feeds(query: str) -> dict[str, list]:
 def topic_choices(db: Database, chosen: str, hidden: bool) -> list[dict[str, str]]:
     """The station's topics for the filter, and the chosen topic if it is another tag (a
     topic page's "search within" sends any tag)."""
-    rows = list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY)
+    rows = station_topics(db, hidden)
     choices = [{"slug": t.slug, "label": t.label} for t in rows]
     if chosen and all(c["slug"] != chosen for c in choices):
         try:  # a tag's name only when this visitor may see an episode that has it
@@ -105,10 +109,21 @@ def speaker_choices(db: Database, chosen: str, hidden: bool) -> list[str]:
     """The people heard in the archive, for the filter: named speakers, not the "Speaker 2"
     labels of voices nobody named yet (those differ from one recording to the next); and
     the chosen speaker as typed if it is another (a link, a label, another spelling)."""
-    names = [n for n in archive_speakers(db, include_hidden=hidden) if not is_placeholder(n)]
+    heard = cached(db, "speakers", hidden, lambda: archive_speakers(db, include_hidden=hidden))
+    names = [n for n in heard if not is_placeholder(n)]
     if chosen and all(n.casefold() != chosen.casefold() for n in names):
         names.append(chosen)
     return names
+
+
+def station_topics(db: Database, hidden: bool) -> list[TopicCount]:
+    """The station's own topics with their episode counts (search and home pages)."""
+    return cached(
+        db,
+        "station topics",
+        hidden,
+        lambda: list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
+    )
 
 
 def _date_arg(name: str) -> str | None:

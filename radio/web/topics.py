@@ -14,9 +14,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import gettext
+from sqlite_utils import Database
 
 from radio.config import load_station_taxonomy
 from radio.data.episodes import Page
+from radio.data.facets import cached, segments_version
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic, list_topics
 from radio.db import get_db
@@ -69,7 +71,8 @@ def topic(slug: str) -> str:
         found = get_topic(db, slug)
     except TopicNotFound:
         abort(404, _no_topic(slug))
-    counts = {t.slug: t.episodes for t in list_topics(db, public_only=public_only)}
+    listed = cached(db, "topics", public_only, lambda: list_topics(db, public_only=public_only))
+    counts = {t.slug: t.episodes for t in listed}
     total = counts.get(slug, 0)
     if total == 0 and public_only:  # the same 404 as a missing topic: hidden stays hidden
         abort(404, _no_topic(slug))
@@ -80,7 +83,7 @@ def topic(slug: str) -> str:
         "offset": (page - 1) * PER_PAGE,
     }
     episodes = episodes_for_topic(db, slug, **window)
-    moments = group_moments(moments_for_topic(db, slug, station_taxonomy(), **window))
+    moments = group_moments(_moments(db, slug, window))
     return render_template(
         "topic.html",
         topic=found,
@@ -89,6 +92,15 @@ def topic(slug: str) -> str:
         shown=MOMENTS_SHOWN,
         page_feeds=page_feeds((FeedSpec(FeedKind.TOPIC, found.slug), found.label)),
     )
+
+
+def _moments(db: Database, slug: str, window: dict[str, Any]) -> list[Moment]:
+    """Where the page's episodes talk about the topic: scored from whole transcripts (about
+    40 ms an episode), so kept (radio.data.facets) until the archive, a transcript or the
+    topic's words change (#17)."""
+    taxonomy = station_taxonomy()
+    key = (slug, tuple(sorted(window.items())), repr(taxonomy.get(slug)), segments_version(db))
+    return cached(db, "topic moments", key, lambda: moments_for_topic(db, slug, taxonomy, **window))
 
 
 def group_moments(moments: list[Moment]) -> dict[int, list[Moment]]:

@@ -1,0 +1,266 @@
+"""Ranking for words said nearly everywhere ("the", "water" at a water committee's station).
+
+Such a word matches millions of segments at 10,000 hours: counting them alone takes longer
+than a page may. Episodes are ranked by BM25 over their match counts (k1 and b as FTS5's
+bm25 uses them), and the matches are counted episode by episode, newest first, through
+each episode's range of segment ids (``episode_segments``, kept by migration 0025's
+triggers), so that show, date, topic and language filters choose the ranges to read
+instead of filtering every match afterwards. Once ``WINDOW`` matches are counted and the
+page asked for is full, the walk stops: the rest of the archive is not read, the ranking is
+of the newest episodes, and the total is estimated from the share of the filtered episodes
+read. A smaller archive is read whole, and then ranking and total are exact.
+
+``episode_segments`` is this module's table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from radio.data.facets import cached, segments_version
+
+WINDOW = 10_000  # matches counted before the walk may stop: 15 hours of speech for "the"
+_K1, _B = 1.2, 0.75
+_TITLE_BONUS = 1.0  # a title or description match lifts an episode a band up
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """An episode's segment ids: between ``lo`` and ``hi``, ``n`` of them."""
+
+    episode_id: int
+    lo: int | None
+    hi: int | None
+    n: int
+    recorded_at: str | None
+
+
+@dataclass(frozen=True)
+class Counted:
+    counts: dict[int, int]  # episode id -> matching segments, for the episodes read
+    read: list[Ranges]  # the episodes read (all of them when ``complete``)
+    complete: bool
+
+
+def filtered_episodes(db: sqlite_utils.Database, where: str, named: dict[str, Any]) -> list[Ranges]:
+    """The episodes the filters let through, those without a transcript first, then the
+    newest transcripts first: kept (``radio.data.facets``) until an episode, its listing
+    or its segments change, as reading every episode's row takes tens of milliseconds."""
+    filters = tuple(sorted((k, str(v)) for k, v in named.items() if k != "q"))
+    return cached(
+        db,
+        "search filter",
+        (where, filters, segments_version(db)),
+        lambda: _read_filtered(db, where, named),
+    )
+
+
+def _read_filtered(db: sqlite_utils.Database, where: str, named: dict[str, Any]) -> list[Ranges]:
+    rows = db.execute(
+        "select e.id, es.lo, es.hi, coalesce(es.n, 0), e.recorded_at from episodes e "
+        "left join episode_segments es on es.episode_id = e.id "
+        f"left join shows sh on sh.id = e.show_id where {where} "
+        "order by es.hi is not null, es.hi desc",
+        named,
+    ).fetchall()
+    return [Ranges(*r) for r in rows]
+
+
+def _next_run(episodes: list[Ranges], first: int, span: int) -> list[Ranges]:
+    """Episodes from ``first`` on read as one range of ids, at most ``span`` long: while
+    the gap to the next (other episodes' segments, read for nothing) is smaller than the
+    episodes on either side of it."""
+    run = [episodes[first]]
+    for ranges in episodes[first + 1 :]:
+        gap = run[-1].lo - ranges.hi
+        if run[0].hi - ranges.lo > span or gap > max(ranges.n, run[-1].n):
+            break
+        run.append(ranges)
+    return run
+
+
+def _count_run(
+    db: sqlite_utils.Database, seg: str, said: str, named: dict[str, Any], run: list[Ranges]
+) -> dict[int, int]:
+    # "+s.episode_id": the ids are checked after the join, never looked up one by one
+    rows = db.execute(
+        f"select s.episode_id, count(*) from {seg} join segments s on s.id = {seg}.rowid "
+        f"where {seg} match :q and {seg}.rowid between :lo and :hi and {said} "
+        "and +s.episode_id in (select value from json_each(:ids)) group by s.episode_id",
+        {
+            **named,
+            "lo": run[-1].lo,
+            "hi": run[0].hi,
+            "ids": json.dumps([r.episode_id for r in run]),
+        },
+    ).fetchall()
+    return dict(rows)
+
+
+FIRST_SPAN = 4_000  # segment ids read at first; then as many as should hold RUN_MATCHES
+RUN_MATCHES = 5_000
+# a word said in every episode but not often ("bless*"), with a show filter: the episodes
+# are read one query each, so their number is bounded too
+MAX_RUN_EPISODES = 40
+BLOCK = 2_000  # matches read at a time when walking the whole index
+
+
+def count_matches(
+    db: sqlite_utils.Database,
+    seg: str,
+    said: str,
+    named: dict[str, Any],
+    episodes: list[Ranges],
+    wanted: int,
+) -> Counted:
+    """Matching segments per episode, newest first, until ``WINDOW`` matches are counted
+    and ``wanted`` episodes have some (or every episode is read)."""
+    total = db.execute("select count(*) from episode_segments").fetchone()[0]
+    transcribed = [r for r in episodes if r.lo is not None]
+    if len(transcribed) * 2 >= total:  # most episodes: one walk down the whole index
+        return _count_streaming(db, seg, said, named, episodes, wanted)
+    return _count_in_runs(db, seg, said, named, episodes, wanted)
+
+
+def _count_streaming(
+    db: sqlite_utils.Database,
+    seg: str,
+    said: str,
+    named: dict[str, Any],
+    episodes: list[Ranges],
+    wanted: int,
+) -> Counted:
+    """Every match, newest first, in one query read a block at a time; those of episodes
+    the filters leave out are skipped."""
+    allowed = {r.episode_id: r for r in episodes}
+    counts: dict[int, int] = {}
+    counted, lowest = 0, None
+    cursor = db.execute(
+        f"select s.id, s.episode_id from {seg} join segments s on s.id = {seg}.rowid "
+        f"where {seg} match :q and {said} order by {seg}.rowid desc",
+        named,
+    )
+    while block := cursor.fetchmany(BLOCK):
+        for _segment_id, episode_id in block:
+            if episode_id in allowed:
+                counts[episode_id] = counts.get(episode_id, 0) + 1
+                counted += 1
+        lowest = block[-1][0]
+        if counted >= WINDOW and len(counts) >= wanted:
+            break
+    else:
+        return Counted(counts, episodes, complete=True)
+    cursor.close()
+    # read: the episodes whose segments all lie above where the walk stopped
+    read = [r for r in episodes if r.lo is None or r.lo >= lowest or r.episode_id in counts]
+    return Counted(counts, read, complete=False)
+
+
+_PREFIX = re.compile(r'"(\w+)"\*')
+MAX_PREFIX_WORDS = 64
+
+
+def prefix_as_words(db: sqlite_utils.Database, seg: str, query: str) -> str:
+    """A query of one prefix (``"bless"*``) as its words (``"bless" OR "blessed" OR ...``):
+    FTS5 merges a prefix's words afresh for each query, milliseconds each time; the words
+    are looked up once (``segments_fts_terms``) and each range query seeks in them."""
+    found = _PREFIX.fullmatch(query)
+    if seg != "segments_fts" or not found:
+        return query
+    bare = unicodedata.normalize("NFKD", found.group(1).casefold())
+    prefix = "".join(c for c in bare if not unicodedata.combining(c))
+    words = [
+        r[0]
+        for r in db.execute(
+            "select term from segments_fts_terms where term >= ? and term < ? || char(1114111) "
+            "limit ?",
+            [prefix, prefix, MAX_PREFIX_WORDS + 1],
+        ).fetchall()
+    ]
+    if not words or len(words) > MAX_PREFIX_WORDS:
+        return query
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+def _count_in_runs(
+    db: sqlite_utils.Database,
+    seg: str,
+    said: str,
+    named: dict[str, Any],
+    episodes: list[Ranges],
+    wanted: int,
+) -> Counted:
+    """A few of the episodes the filters let through: their ranges of ids, newest first."""
+    counts: dict[int, int] = {}
+    read = [r for r in episodes if r.lo is None]
+    transcribed = [r for r in episodes if r.lo is not None]
+    named = {**named, "q": prefix_as_words(db, seg, named["q"])}
+    counted, span, at = 0, FIRST_SPAN, 0
+    while at < len(transcribed):
+        run = _next_run(transcribed, at, span)
+        at += len(run)
+        found = _count_run(db, seg, said, named, run)
+        counts.update(found)
+        counted += sum(found.values())
+        read.extend(run)
+        enough = counted >= WINDOW or len(read) >= MAX_RUN_EPISODES
+        if enough and len(counts) >= wanted and at < len(transcribed):
+            return Counted(counts, read, complete=False)
+        density = max(1, sum(found.values())) / (run[0].hi - run[-1].lo + 1)
+        span = max(FIRST_SPAN, int(RUN_MATCHES / density))
+    return Counted(counts, read, complete=True)
+
+
+def _average_length(db: sqlite_utils.Database) -> float:
+    average = db.execute("select avg(n) from episode_segments where n > 0").fetchone()[0]
+    return float(average or 1.0)
+
+
+def scores(db: sqlite_utils.Database, counted: Counted, titled: set[int]) -> dict[int, float]:
+    """BM25 over match counts (length: the episode's segments), plus the title bonus."""
+    average = _average_length(db)
+    out: dict[int, float] = {}
+    for ranges in counted.read:
+        count = counted.counts.get(ranges.episode_id, 0)
+        score = 0.0
+        if count:
+            norm = _K1 * (1 - _B + _B * ranges.n / average)
+            score = count * (_K1 + 1) / (count + norm)
+        if ranges.episode_id in titled:
+            score += _TITLE_BONUS
+        if count or ranges.episode_id in titled:
+            out[ranges.episode_id] = score
+    return out
+
+
+def rank_common(
+    db: sqlite_utils.Database,
+    seg: str,
+    titled_sql: str,
+    said: str,
+    named: dict[str, Any],
+    where: str,
+    page: int,
+    per_page: int,
+) -> tuple[list[tuple[int, float, int]], int, bool]:
+    """(episode id, score, matches) of one page, the total, and whether it is estimated."""
+    episodes = filtered_episodes(db, where, named)
+    counted = count_matches(db, seg, said, named, episodes, page * per_page)
+    titled = {r[0] for r in db.execute(titled_sql, named).fetchall()}
+    scored = scores(db, counted, titled)
+    recorded = {r.episode_id: r.recorded_at or "" for r in counted.read}
+    order = sorted(sorted(scored), key=lambda e: recorded[e], reverse=True)  # ties: newest
+    order.sort(key=lambda e: scored[e], reverse=True)
+    start = (page - 1) * per_page
+    chosen = [(e, scored[e], counted.counts.get(e, 0)) for e in order[start : start + per_page]]
+    if counted.complete:
+        return chosen, len(scored), False
+    # the share of the filtered episodes read that matched, over all of them
+    estimate = round(len(scored) * len(episodes) / max(1, len(counted.read)))
+    return chosen, max(estimate, len(scored)), True
