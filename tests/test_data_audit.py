@@ -59,7 +59,7 @@ def test_emptying_the_trash_keeps_the_episodes_history(app, db, seed):
     admin = add_user(db, "root", "correct horse", "admin")
     trash.move_to_trash(db, episode_id, admin.id)
     # no foreign key to episodes: table discovery for the purge leaves the history alone
-    assert "audit" not in dict(trash._referencing_tables(db))
+    assert "audit" not in dict(trash.referencing_tables(db))
     emptying.empty(db, app.config["HOME"], only=episode_id, actor=audit.Actor("root", admin.id))
     assert db.execute("select 1 from episodes where id = ?", [episode_id]).fetchone() is None
     history = audit.episode_history(db, episode_id)
