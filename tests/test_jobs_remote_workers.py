@@ -6,7 +6,8 @@ Five real clips are processed, each exactly once (one commit each), with results
 to an in-process run of the same clips in another archive: the decoded audio of every
 listening copy (the files themselves differ by their tags, which name each archive's own
 dates and links; the audio frames are what the encoders made), the peaks file, the loudness
-figures, and the transcript's text, times and speakers. Then a worker is SIGKILLed while it
+figures, the transcript's text, times and speakers, and the speakers rows (talk time, voice
+print) the workers' diarization made. Then a worker is SIGKILLed while it
 holds an episode; the other finishes it once the lease runs out.
 """
 
@@ -202,6 +203,13 @@ def results(home: Path, guid_by_name: dict[str, str]) -> dict[str, dict]:
                 "where episode_id = ? order by idx",
                 [eid],
             ),  # fmt: skip
+            # who speaks: found on the worker (voice prints, clustering), saved here
+            "speakers": rows(
+                home,
+                "select label, seconds, voice, suggestion, suggestion_score from speakers "
+                "where episode_id = ? order by label",
+                [eid],
+            ),  # fmt: skip
         }
     return out
 
@@ -257,6 +265,10 @@ def test_two_remote_workers_process_each_clip_once_as_the_archive_would(
         assert set(remote[name]["audio"]) == {"mp3", "opus", "aac"}
         assert remote[name] == local[name], name
     assert any(remote[name]["segments"] for name in CLIPS)
+    assert any(remote[name]["speakers"] for name in CLIPS)  # jfk.flac: one voice of 11 s
+    # the heavy part of the speakers step ran on the workers, never on the archive
+    assert rows(home, "select count(*) from episode_steps where step = 'speakers' and "
+                "status = 'done' and attempts = 0") == [(len(CLIPS),)]  # fmt: skip
 
     # A worker SIGKILLed while it holds an episode: the other finishes it after the lease.
     fleet.radio(home, "ingest", str(clip(LONG_CLIP)), "--title", LONG_CLIP)

@@ -272,6 +272,8 @@ def test_a_manifest_of_the_wrong_shape_is_refused_before_anything_changes(
             "steps": ["transcribe"],
         },
         {"renditions": [], "steps": ["topics"]},
+        {"renditions": [], "steps": ["speakers"]},  # only with the transcript it diarizes
+        {"renditions": [], "steps": ["transcribe"], "files": []},  # no transcript file
         {"renditions": [], "files": [{"name": "../archive.db", "bytes": 1, "sha256": "0"}]},
     ]
     for manifest in bad:
@@ -317,3 +319,70 @@ def test_work_only_the_archive_can_do_is_passed_back_to_it(app, client, db, seed
     while str(ID3(mp3)["TIT2"]) != "After" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert str(ID3(mp3)["TIT2"]) == "After"
+
+
+def test_a_transcript_file_out_of_shape_is_refused_and_nothing_changes(
+    client, db, token, episode
+) -> None:  # noqa: ANN001
+    import json
+
+    url = f"/api/worker/episodes/{episode}"
+    assert client.post(f"{url}/lease", headers=bearer(token)).status_code == 200
+    body = json.dumps({"segments": [[0, "soon", 1.0, "hi", None, "[]"]]}).encode()
+    put = client.put(f"{url}/uploads/transcript.json?offset=0", data=body,
+                     headers=signed(token, body))  # fmt: skip
+    assert put.status_code == 200
+    entry = {"name": "transcript.json", "bytes": len(body),
+             "sha256": hashlib.sha256(body).hexdigest()}  # fmt: skip
+    manifest = {"renditions": [], "files": [entry], "steps": ["transcribe"]}
+    answer = client.post(f"{url}/commit", json=manifest, headers=bearer(token))
+    assert answer.status_code == 400 and "transcript" in answer.get_json()["error"]
+    speakers = {**manifest, "steps": ["transcribe", "speakers"]}
+    good = json.dumps({"segments": [[0, 0.0, 1.0, "hi", "Speaker 1", "[]"]],
+                       "speakers": [["Speaker 1", 1.0, "not base64!"]]}).encode()  # fmt: skip
+    client.put(f"{url}/uploads/transcript.json?offset={len(body)}", data=good,
+               headers=signed(token, good))  # fmt: skip
+    assert client.post(f"{url}/commit", json=speakers, headers=bearer(token)).status_code == 400
+    assert worker_tokens.commits(db, episode) == []
+    assert db.execute("select count(*) from segments where episode_id = ?",
+                      [episode]).fetchone()[0] == 0  # fmt: skip
+
+
+def test_a_transcript_the_archive_has_is_diarized_on_the_archive(
+    client, db, token, episode
+) -> None:  # noqa: ANN001
+    from radio.data import processing
+    from radio.data.processing import StepStatus
+
+    processing.mark_step(db, episode, "audio", StepStatus.DONE)
+    processing.mark_step(db, episode, "transcribe", StepStatus.DONE)
+    lent = client.post(f"/api/worker/episodes/{episode}/lease", headers=bearer(token)).get_json()
+    assert lent["remote_steps"] == ["audio", "transcribe"]  # the worker does nothing more
+
+
+def test_upload_folders_no_worker_will_commit_are_swept(app, db, token, episode) -> None:  # noqa: ANN001
+    import os
+    import time as clock
+
+    from radio.jobs import handoff, tasks
+    from radio.jobs.remote_uploads import STALE_LEASES, upload_dir
+
+    home = app.config["HOME"]
+    holder = "remote/studio-pc/box-1"
+    assert handoff.take(db, app.config, episode, holder) is not None
+    lease = handoff.lease_seconds(app.config)
+    long_ago = clock.time() - (STALE_LEASES + 1) * lease
+    folders = {
+        "holder": upload_dir(home, episode, holder),  # quiet, but its lease is live
+        "dead": upload_dir(home, episode, "remote/studio-pc/box-gone"),  # lost the lease
+        "gone": upload_dir(home, 999, "remote/studio-pc/box-1"),  # no such episode
+        "recent": upload_dir(home, episode, "remote/studio-pc/box-new"),  # still arriving
+    }
+    for name, folder in folders.items():
+        folder.mkdir(parents=True)
+        (folder / "audio.mp3").write_bytes(b"part")
+        if name != "recent":
+            for path in (folder / "audio.mp3", folder):
+                os.utime(path, (long_ago, long_ago))
+    tasks.recover(app, include_queued=False)  # the archive's minutely upkeep sweeps them
+    assert {name for name, folder in folders.items() if folder.exists()} == {"holder", "recent"}

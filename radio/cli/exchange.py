@@ -7,7 +7,7 @@ import click
 
 from radio.cli.common import AppState, pass_state
 from radio.cli.errors import ArchiveCommand
-from radio.jobs.exchange import ImportResult
+from radio.jobs.exchange_import import ImportResult
 
 
 @click.command("export", cls=ArchiveCommand)
@@ -43,7 +43,9 @@ def export(
     reserved, no licence, pending or refused consent, drafts, deleted or taken down. A name
     ending in .radio or .tar makes one tar file; any other name, a folder. By default only
     the listening copies travel (--renditions-only); --with-originals adds the originals.
-    A second export to the same target carries only what the first did not (--all: all).
+    A second export to the same target carries only what the first did not, or what
+    changed since (an edit, a correction, a redaction), and tells it which episodes it had
+    may not be passed on any more (--all: everything again).
 
     Example: radio export --show morning-talk -o /media/usb/radio-maendeleo.radio
     """
@@ -60,9 +62,18 @@ def export(
         everything=everything,
     )
     if done.path is None:
-        click.echo(f"Nothing new to export for {done.target}; no bundle written.")
+        click.echo(f"Nothing new or changed to export for {done.target}; no bundle written.")
     else:
-        click.echo(f"Exported {len(done.guids)} episodes to {done.path} (for {done.target}).")
+        changed = f", {len(done.updated)} of them changed since sent" if done.updated else ""
+        click.echo(
+            f"Exported {len(done.guids)} episodes{changed} to {done.path} (for {done.target})."
+        )
+    if done.withdrawn:
+        click.echo(
+            f"Withdrawn: {len(done.withdrawn)} sent before that may not be passed on any more "
+            "(taken down, consent withdrawn, private or relicensed); the bundle tells "
+            f"{done.target} to take them down."
+        )
     if done.no_licence or done.reserved:
         click.echo(
             f"Kept home: {done.no_licence} without a licence, {done.reserved} all rights "
@@ -80,10 +91,12 @@ def import_(state: AppState, bundle: str, trust: str | None, draft: bool) -> Non
 
     Adds the episodes this archive lacks (by GUID and by the original's content hash),
     ready and public (--draft: drafts), with their licence and the source station's name.
+    Episodes it brought before and changed since are updated (its station's version wins,
+    unless redacted or taken down here); those it withdrew are taken down.
 
     Example: radio import /media/usb/radio-maendeleo.radio --trust "1a2b 3c4d ..."
     """
-    from radio.jobs.exchange import import_bundle
+    from radio.jobs.exchange_import import import_bundle
 
     _report(import_bundle(state.db, state.app.config, bundle, trust=trust, draft=draft))
 
@@ -123,8 +136,16 @@ def _report(done: ImportResult) -> None:
         f"Imported {len(done.added)}, already here {len(done.skipped)}, "
         f"refused {len(done.refused)}."
     )
+    if done.updated or done.withdrawn:
+        click.echo(
+            f"Updated {len(done.updated)} changed by their station since; "
+            f"took down {len(done.withdrawn)} their station withdrew."
+        )
     for guid, why in done.refused.items():
         click.echo(f"  refused {guid}: {why}")
+    for guid, why in done.skipped.items():
+        if why not in ("guid", "content"):  # changed there, but kept as it is here
+            click.echo(f"  not updated {guid}: {why}")
 
 
 COMMANDS = (export, import_, sync)

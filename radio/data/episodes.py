@@ -262,6 +262,19 @@ def update_episode(db: sqlite_utils.Database, episode_id: int, **fields: Any) ->
     db["episodes"].update(episode_id, fields)
 
 
+def insert_row(conn: Any, fields: dict[str, Any]) -> int:
+    """In the caller's transaction: an imported episode's row (#17; the caller's columns)."""
+    sql = f"insert into episodes ({', '.join(fields)}) values ({', '.join('?' * len(fields))})"
+    return conn.execute(sql, list(fields.values())).lastrowid
+
+
+def overwrite(conn: Any, episode_id: int, fields: dict[str, Any], now: str) -> None:
+    """In the caller's transaction: its station's update of an imported episode (#17)."""
+    sets = "".join(f"{column} = ?, " for column in fields)
+    sql = f"update episodes set {sets}updated_at = ? where id = ?"
+    conn.execute(sql, [*fields.values(), now, episode_id])
+
+
 # What an editor changes on the edit page (radio.data.edits.edit_episode).
 EDITABLE = (
     "show_id",

@@ -11,16 +11,17 @@ stated, keeps it home. The import checks the same rule again (defence in depth).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
-from radio.data import audit, consent, renditions, tags, transcripts
+from radio.data import audit, episodes, processing, renditions, tags, transcripts
 from radio.data.episodes import Episode, EpisodeStatus, by_ids, public_sql
 from radio.data.processing import StepName
 from radio.db import transaction, utcnow
-from transcription.segments import Chapter
+from transcription.segments import Chapter, Segment, Word
 
 SHAREABLE_LICENCES = ("cc-by", "cc-by-sa", "cc-by-nc", "cc0")
 
@@ -30,11 +31,12 @@ class Origin:
     """Where an imported episode came from."""
 
     station: str
-    fingerprint: str
+    fingerprint: str  # the key that signed the bundle it came in
     guid: str
     licence: str | None
     signed_by: str | None
     imported_at: str
+    origin_fingerprint: str | None = None  # the key of the station that made it (relays)
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,9 @@ def select_exportable(
     *,
     show: str | None = None,
     since: str | None = None,
-    new_for_target: str | None = None,
 ) -> Selection:
     """What listeners may have (filtered by show slug and publication date), split by
-    whether its licence lets it travel; ``new_for_target``: only what no earlier export
-    to that target carried."""
+    whether its licence lets it travel."""
     where, params = [public_sql("e")], []
     if show:
         where.append("e.show_id = (select id from shows where slug = ?)")
@@ -65,12 +65,6 @@ def select_exportable(
     if since:
         where.append("coalesce(e.published_at, e.created_at) >= ?")
         params.append(since)
-    if new_for_target:
-        where.append(
-            "not exists (select 1 from exchange_exported x join exchange_exports ex "
-            "on ex.id = x.export_id where ex.target = ? and x.guid = e.guid)"
-        )
-        params.append(new_for_target)
     rows = db.execute(
         f"select e.id, e.licence from episodes e where {' and '.join(where)} "
         "order by coalesce(e.published_at, e.created_at), e.id",
@@ -85,42 +79,10 @@ def select_exportable(
     )
 
 
-def episode_content(db: sqlite_utils.Database, episode_id: int) -> dict[str, Any]:
-    """What travels with an episode besides its files: transcript, chapters, topics, the
-    renditions' facts and a consent summary without anyone's name."""
-    listed = consent.participants(db, episode_id)
-    return {
-        "segments": [
-            {
-                "start": s.start,
-                "end": s.end,
-                "text": s.text,
-                "speaker": s.speaker,
-                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
-            }
-            for s in transcripts.load_segments(db, episode_id)
-        ],
-        "chapters": [
-            {"start": c.start, "end": c.end, "title": c.title}
-            for c in tags.chapters(db, episode_id)
-        ],
-        "topics": [
-            {"slug": t.slug, "label": t.label, "kind": t.kind, "source": t.source, "score": t.score}
-            for t in tags.episode_tags(db, episode_id)
-        ],
-        "renditions": renditions.renditions(db, episode_id),
-        "consent": {
-            "state": "given" if listed else "not tracked",
-            "participants": len(listed),
-            "held": len(consent.holds(listed)),
-        },
-    }
-
-
 def origin(db: sqlite_utils.Database, episode_id: int) -> Origin | None:
     row = db.execute(
         "select source_station, source_fingerprint, source_guid, source_licence, signed_by, "
-        "imported_at from exchange_imports where episode_id = ?",
+        "imported_at, origin_fingerprint from exchange_imports where episode_id = ?",
         [episode_id],
     ).fetchone()
     return Origin(*row) if row else None
@@ -138,20 +100,49 @@ def record_export(
     since: str | None,
     show: str | None,
     with_originals: bool,
-    guids: list[str],
+    carried: dict[str, str],
+    withdrawn: list[str],
     manifest_sha256: str,
 ) -> int:
+    """``carried``: GUID -> its episode.json's sha256 (an edit since changes it);
+    ``withdrawn``: GUIDs this bundle tells the target to take down."""
     with transaction(db) as conn:
         export_id = conn.execute(
             "insert into exchange_exports (target, made_at, since, show, with_originals, "
             "episodes, manifest_sha256) values (?, ?, ?, ?, ?, ?, ?)",
-            [target, utcnow(), since, show, int(with_originals), len(guids), manifest_sha256],
+            [target, utcnow(), since, show, int(with_originals), len(carried), manifest_sha256],
         ).lastrowid
         conn.executemany(
-            "insert into exchange_exported (export_id, guid) values (?, ?)",
-            [(export_id, guid) for guid in guids],
+            "insert into exchange_exported (export_id, guid, content_sha256, withdrawn) "
+            "values (?, ?, ?, ?)",
+            [(export_id, guid, sha, 0) for guid, sha in carried.items()]
+            + [(export_id, guid, None, 1) for guid in withdrawn],
         )
     return export_id
+
+
+def sent_to(db: sqlite_utils.Database, target: str) -> dict[str, str | None]:
+    """What the target was last sent of each episode: GUID -> that episode.json's sha256
+    (None: sent before 0028 recorded it), leaving out those last sent as withdrawn."""
+    rows = db.execute(
+        "select x.guid, x.content_sha256, x.withdrawn from exchange_exported x join "
+        "exchange_exports ex on ex.id = x.export_id where ex.target = ? order by x.export_id",
+        [target],
+    ).fetchall()
+    last = {guid: (sha, withdrawn) for guid, sha, withdrawn in rows}
+    return {guid: sha for guid, (sha, withdrawn) in last.items() if not withdrawn}
+
+
+def no_longer_exportable(db: sqlite_utils.Database, guids: list[str]) -> list[str]:
+    """Those of ``guids`` that may not leave any more: taken down, consent withdrawn,
+    made private, deleted, purged, or a licence that keeps them home."""
+    rows = db.execute(
+        f"select e.guid, e.licence from episodes e where {public_sql('e')} "
+        "and e.guid in (select value from json_each(?))",
+        [json.dumps(guids)],
+    ).fetchall()
+    still = {guid for guid, licence in rows if licence_shareable(licence)}
+    return [guid for guid in guids if guid not in still]
 
 
 def already_here(db: sqlite_utils.Database, guid: str, source_sha256: str) -> str | None:
@@ -187,6 +178,7 @@ _EPISODE_COLUMNS = (
     "true_peak_after",
     "peaks_path",
     "transcript_model",
+    "artwork",
 )
 
 
@@ -196,47 +188,27 @@ def add_imported(
     content: dict[str, Any],
     made: list[dict[str, Any]],
     came_from: Origin,
-    manifest_sha256: str,
+    arrived: Arrival,
     actor: audit.Actor,
 ) -> int:
     """One transaction: the episode (ready, every step done, so nothing processes it again),
     its renditions (``made``: rows with paths in the media folder), transcript, chapters
-    (kept as the source station set them: a retag here leaves them), topics and origin."""
+    (kept as the source station set them: a retag here leaves them), topics and origin; each
+    through the module that owns its table."""
     now = utcnow()
-    values = [row.get(c) for c in _EPISODE_COLUMNS]
+    fields = {c: row.get(c) for c in _EPISODE_COLUMNS}
+    fields.update(status=EpisodeStatus.READY, progress=1.0, created_at=now, updated_at=now)
     with transaction(db) as conn:
-        episode_id = conn.execute(
-            f"insert into episodes ({', '.join(_EPISODE_COLUMNS)}, status, progress, "
-            f"created_at, updated_at) values ({', '.join('?' * len(values))}, ?, 1.0, ?, ?)",
-            [*values, EpisodeStatus.READY, now, now],
-        ).lastrowid
-        _add_renditions(conn, episode_id, made, now)
-        conn.executemany(
-            "insert into segments (episode_id, idx, start, end, text, speaker, words) "
-            "values (?, ?, ?, ?, ?, ?, ?)",
-            [_segment(episode_id, idx, s) for idx, s in enumerate(content["segments"])],
-        )
-        tags.set_chapters_by_hand(conn, episode_id, _chapters(content["chapters"]), now)
-        _add_topics(conn, episode_id, content["topics"], now)
-        conn.executemany(
-            "insert into episode_steps (episode_id, step, status, finished_at, attempts) "
-            "values (?, ?, 'done', ?, 0)",
-            [(episode_id, str(step), now) for step in StepName],
-        )
+        episode_id = episodes.insert_row(conn, fields)
+        _set_content(conn, episode_id, content, made, now)
+        processing.mark_all_done(conn, episode_id, list(StepName), now)
         conn.execute(
             "insert into exchange_imports (episode_id, source_station, source_fingerprint, "
-            "source_guid, source_licence, signed_by, manifest_sha256, imported_at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                episode_id,
-                came_from.station,
-                came_from.fingerprint,
-                came_from.guid,
-                came_from.licence,
-                came_from.signed_by,
-                manifest_sha256,
-                now,
-            ],
+            "origin_fingerprint, source_guid, source_licence, signed_by, manifest_sha256, "
+            "content_sha256, imported_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [episode_id, came_from.station, came_from.fingerprint, came_from.origin_fingerprint]
+            + [came_from.guid, came_from.licence, came_from.signed_by]
+            + [arrived.manifest_sha256, arrived.content_sha256, now],
         )
         audit.record(
             conn,
@@ -249,54 +221,124 @@ def add_imported(
     return episode_id
 
 
-def _add_renditions(conn: Any, episode_id: int, made: list[dict[str, Any]], now: str) -> None:
-    conn.executemany(
-        "insert into renditions (episode_id, kind, path, bytes, mime, bitrate, sample_rate, "
-        "duration, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                episode_id,
-                r["kind"],
-                r["path"],
-                r["bytes"],
-                r["mime"],
-                r.get("bitrate"),
-                r.get("sample_rate"),
-                r.get("duration"),
-                now,
-            )
-            for r in made
-        ],
+@dataclass(frozen=True)
+class Arrival:
+    """The bundle an episode came in: its manifest's and its episode.json's sha256."""
+
+    manifest_sha256: str
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class Previous:
+    """An episode already here under an incoming GUID, and how it came (None: made here)."""
+
+    episode_id: int
+    signer: str | None  # the key that signed the bundle it first came in
+    content_sha256: str | None  # its episode.json when it last came
+    taken_down: bool
+    withdrawn: bool  # taken down (kept) because its station withdrew it, and still so
+
+
+def previous(db: sqlite_utils.Database, guid: str) -> Previous | None:
+    row = db.execute(
+        "select e.id, i.source_fingerprint, i.content_sha256, e.taken_down_at is not null, "
+        "i.withdrawn_at is not null and e.taken_down_at is not null and not "
+        "e.takedown_destroyed from episodes e left join exchange_imports i "
+        "on i.episode_id = e.id where e.guid = ?",
+        [guid],
+    ).fetchone()
+    return Previous(row[0], row[1], row[2], bool(row[3]), bool(row[4])) if row else None
+
+
+_UPDATED_COLUMNS = tuple(c for c in _EPISODE_COLUMNS if c not in ("guid", "show_id", "visibility"))
+
+
+def update_imported(
+    db: sqlite_utils.Database,
+    episode_id: int,
+    update: Update,
+    actor: audit.Actor,
+    swap_in: Callable[[], None],
+) -> None:
+    """One transaction: an episode imported earlier becomes what its station sent again
+    (fields, renditions, transcript, chapters, topics: the source wins; this archive's
+    show and visibility stay), audited; ``swap_in`` puts the new files in place, last."""
+    now = utcnow()
+    with transaction(db) as conn:
+        fields = {c: update.row.get(c) for c in _UPDATED_COLUMNS}
+        episodes.overwrite(conn, episode_id, fields, now)
+        _set_content(conn, episode_id, update.content, update.made, now)
+        conn.execute(
+            "update exchange_imports set source_station = ?, source_licence = ?, "
+            "manifest_sha256 = ?, content_sha256 = ?, updated_at = ? where episode_id = ?",
+            [update.station, update.row.get("licence"), update.arrived.manifest_sha256]
+            + [update.arrived.content_sha256, now, episode_id],
+        )
+        audit.record(
+            conn,
+            actor,
+            "episode.import_update",
+            audit.subject("episode", episode_id),
+            before=update.before,
+            after={k: update.row.get(k) for k in update.before},
+            why=f"bundle signed by {update.signer}",
+        )
+        swap_in()
+
+
+@dataclass(frozen=True)
+class Update:
+    row: dict[str, Any]
+    content: dict[str, Any]
+    made: list[dict[str, Any]]
+    station: str
+    signer: str
+    arrived: Arrival
+    before: dict[str, Any]  # what the audit shows changed (title, licence, source_sha256)
+
+
+def _set_content(
+    conn: Any, episode_id: int, content: dict[str, Any], made: list[dict[str, Any]], now: str
+) -> None:
+    renditions.replace_all(conn, episode_id, made, now)
+    transcripts.replace_all(conn, episode_id, [_segment(s) for s in content["segments"]])
+    tags.set_chapters_by_hand(conn, episode_id, _chapters(content["chapters"]), now)
+    tags.replace_topics(conn, episode_id, content["topics"], now)
+
+
+def mark_withdrawn(db: sqlite_utils.Database, episode_id: int, withdrawn: bool = True) -> None:
+    """Its station withdrew it (taken down here by that), or offers it again."""
+    db.execute(
+        "update exchange_imports set withdrawn_at = ? where episode_id = ?",
+        [utcnow() if withdrawn else None, episode_id],
     )
 
 
-def _segment(episode_id: int, idx: int, s: dict[str, Any]) -> list[object]:
-    return [
-        episode_id,
-        idx,
-        float(s["start"]),
-        float(s["end"]),
-        str(s["text"]),
-        s.get("speaker"),
-        json.dumps(s.get("words") or [], ensure_ascii=False),
-    ]
+def original_in_use(db: sqlite_utils.Database, relpath: str) -> bool:
+    """Whether an episode (in the trash too) still names this original."""
+    row = db.execute("select 1 from episodes where source_path = ? limit 1", [relpath])
+    return row.fetchone() is not None
+
+
+def imported_from(db: sqlite_utils.Database, signer: str) -> list[str]:
+    """GUIDs of the episodes here, not taken down, that came signed by this key."""
+    rows = db.execute(
+        "select e.guid from exchange_imports i join episodes e on e.id = i.episode_id "
+        "where i.source_fingerprint = ? and e.taken_down_at is null order by e.id",
+        [signer],
+    )
+    return [row[0] for row in rows.fetchall()]
+
+
+def _segment(s: dict[str, Any]) -> Segment:
+    words = tuple(Word(float(w[0]), float(w[1]), str(w[2]), float(w[3])) for w in s["words"])
+    start, end = float(s["start"]), float(s["end"])
+    return Segment(start, end, str(s["text"]), words, s.get("speaker"))
 
 
 def _chapters(items: list[dict[str, Any]]) -> list[Chapter]:
     return [Chapter(start=c["start"], end=c.get("end"), title=c["title"]) for c in items]
-
-
-def _add_topics(conn: Any, episode_id: int, topics: list[dict[str, Any]], now: str) -> None:
-    for t in topics:
-        conn.execute(
-            "insert or ignore into tags (slug, label, kind, created_at) values (?, ?, ?, ?)",
-            [t["slug"], t["label"], t.get("kind"), now],
-        )
-        conn.execute(
-            "insert or ignore into episode_tags (episode_id, tag_id, source, score, removed, "
-            "created_at) select ?, id, ?, ?, 0, ? from tags where slug = ?",
-            [episode_id, t.get("source"), t.get("score"), now, t["slug"]],
-        )
 
 
 def key_seen(db: sqlite_utils.Database, fingerprint: str) -> bool:
@@ -315,3 +357,32 @@ def exportable_episode(db: sqlite_utils.Database, guid: str) -> Episode | None:
     if row is None or not licence_shareable(row[1]):
         return None
     return by_ids(db, [row[0]])[row[0]]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An imported episode as the admins' exchange page lists it."""
+
+    guid: str
+    title: str
+    station: str  # the station that made it
+    origin_fingerprint: str | None
+    signed_by: str | None  # the station whose key signed the bundle (a relay, or the source)
+    signer: str  # that key's fingerprint
+    imported_at: str
+    updated_at: str | None
+    withdrawn_at: str | None
+    taken_down: bool
+
+
+def imports(db: sqlite_utils.Database, limit: int = 200) -> list[Imported]:
+    """The latest imported episodes (deleted ones left out), newest first."""
+    rows = db.execute(
+        "select e.guid, e.title, i.source_station, i.origin_fingerprint, i.signed_by, "
+        "i.source_fingerprint, i.imported_at, i.updated_at, i.withdrawn_at, "
+        "e.taken_down_at is not null from exchange_imports i join episodes e "
+        "on e.id = i.episode_id where e.deleted_at is null "
+        "order by coalesce(i.updated_at, i.imported_at) desc, e.id desc limit ?",
+        [limit],
+    ).fetchall()
+    return [Imported(*row[:9], taken_down=bool(row[9])) for row in rows]

@@ -5,8 +5,10 @@ are each a scan of every episode (the people, until migration 0025, of every seg
 tens of milliseconds at 10,000 hours, the people seconds, on every page that shows them.
 They change only when an episode, a show, a tag, a participant or who speaks in an episode
 does, and migration 0025's triggers count each such write in ``counters``, whichever
-process made it. A list is computed again when that count has moved, or when an episode
-scheduled for later (``publish_at``) has come out since it was made.
+process made it; migration 0026's count leaves out what only the latest episodes show (a
+title, a description) and a job's progress. A list is computed again when its count has
+moved, or when an episode scheduled for later (``publish_at``) has come out since it was
+made.
 
 ``segment_speakers`` (who speaks in which episode, kept by triggers on ``segments``) is
 this module's table.
@@ -37,13 +39,24 @@ class _Entry:
 
 
 MAX_ENTRIES = 64  # a search filter's entry holds a row per episode: a few MB at 10,000 hours
+# small values kept for many keys (a number per feed): their own room, never crowding out
+# the lists every page shows
+SMALL = {"feed total": 2_000}
 _cache: dict[tuple[str, str, Any], _Entry] = {}
 _lock = threading.Lock()
 
 
-def changes(db: sqlite_utils.Database) -> int:
+# Listings that show episodes' titles and descriptions: computed again after any change
+# to an episode (counters.listing_changes, migration 0025). The others (counts, shows,
+# topics, languages, people, a search's filtered episodes) only after a change that can
+# alter them (counters.listing_shape_changes, migration 0026): an editor's new title no
+# longer costs the next listener every list of the archive.
+WITH_TITLES = {"latest"}
+
+
+def changes(db: sqlite_utils.Database, counter: str = "listing_changes") -> int:
     """How many writes that can change a listing the archive has seen (any process)."""
-    row = db.execute("select n from counters where name = 'listing_changes'").fetchone()
+    row = db.execute("select n from counters where name = ?", [counter]).fetchone()
     return row[0] if row else -1
 
 
@@ -66,7 +79,8 @@ def _next_publication(db: sqlite_utils.Database) -> str | None:
 def cached(db: sqlite_utils.Database, name: str, key: Any, compute: Callable[[], T]) -> T:
     """``compute()``'s value, computed again only after a change that could alter it."""
     where = (db.execute("pragma database_list").fetchone()[2], name, key)
-    now_changes = changes(db)
+    counter = "listing_changes" if name in WITH_TITLES else "listing_shape_changes"
+    now_changes = changes(db, counter)
     with _lock:
         entry = _cache.get(where)
     if (
@@ -78,8 +92,9 @@ def cached(db: sqlite_utils.Database, name: str, key: Any, compute: Callable[[],
     value = compute()
     # the count was read before computing: a write meanwhile makes the next call compute again
     with _lock:
-        if len(_cache) > MAX_ENTRIES:  # keys that differ (a search's filters): start afresh
-            _cache.clear()
+        if sum(k[1] == name for k in _cache) > SMALL.get(name, MAX_ENTRIES):
+            for k in [k for k in _cache if k[1] == name]:  # keys that differ: start afresh
+                del _cache[k]
         _cache[where] = _Entry(now_changes, _next_publication(db), value)
     return value
 

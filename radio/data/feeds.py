@@ -26,7 +26,9 @@ from radio.data import soundbites as bites
 from radio.data import tags
 from radio.data.episodes import names_from_json, public_sql
 from radio.data.errors import NotFound
+from radio.data.facets import cached
 from radio.data.search import matching_episodes_sql
+from radio.data.search_feed import search_feed_sql
 from radio.data.shows import get_show, shows
 from radio.i18n import _, ngettext
 from transcription.segments import Chapter
@@ -156,10 +158,10 @@ def _selection(db: sqlite_utils.Database, spec: FeedSpec) -> tuple[str, list[Any
             raise _missing(spec) from None
         return tags.topic_filter_sql("e"), [topic.slug], Subject(topic.label), 0
     if spec.kind == FeedKind.SEARCH:
-        found = matching_episodes_sql(spec.key)  # BadQuery says what to fix
-        if found is None:
+        if matching_episodes_sql(spec.key) is None:  # BadQuery says what to fix
             raise FeedNotFound(str(_("Say what to follow: /feeds/search.xml?q=water")))
-        return found[0], found[1], Subject(spec.key), 0
+        where, params = search_feed_sql(db, spec.key)
+        return where, params, Subject(spec.key), 0
     return "1", [], Subject(), 0
 
 
@@ -180,7 +182,7 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
     """The subject and one page of episodes for ``spec``, newest first."""
     where, params, subject, show_id = _selection(db, spec)
     sql = _EPISODES.format(cols="{cols}", public=public_sql("e"), where=where)
-    total = db.execute(sql.format(cols="count(*)"), params).fetchone()[0]
+    total = _total(db, sql.format(cols="count(*)"), params)
     if not total and spec.kind in (FeedKind.SHOW, FeedKind.TOPIC):
         raise _missing(spec)
     pages = max(1, -(-total // limit))
@@ -211,6 +213,15 @@ def feed_page(db: sqlite_utils.Database, spec: FeedSpec, limit: int) -> FeedPage
     if show_id:
         subject = replace(subject, hosts=hosts[show_id])
     return FeedPage(spec, subject, _episodes(db, rows, hosts), pages)
+
+
+def _total(db: sqlite_utils.Database, sql: str, params: list[Any]) -> int:
+    """How many episodes a feed lists: counting reads every episode (tens of ms at 10,000
+    hours), so it is kept until a change that can alter it (``radio.data.facets``: not a
+    title's edit) or until the feed's renditions change (a new or removed MP3)."""
+    renditions = db.execute("select max(id), count(*) from renditions").fetchone()
+    key = (sql, tuple(params), tuple(renditions))
+    return cached(db, "feed total", key, lambda: db.execute(sql, params).fetchone()[0])
 
 
 def feed_subject(db: sqlite_utils.Database, spec: FeedSpec) -> FeedSubject:

@@ -303,6 +303,9 @@ def _action_words(action: str, why: str | None) -> str:
         "episode.takedown": _("Taken down."),  # with its reason: "Why: ..."
         "episode.takedown_undo": _("The takedown was undone."),
         "episode.redact": _("A passage was removed (its words are not kept)."),  # + "Why: ..."
+        "worker.commit": _("A worker on another machine sent its results."),
+        "episode.import": _("Taken in from another station."),
+        "episode.import_update": _("Updated from the station it came from."),
     }.get(action)
     text = str(words) if words else f"{action}."
     if not why:

@@ -3,7 +3,9 @@ are done (``episode_steps``), and progress. ``radio.jobs.pipeline`` decides; thi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 import sqlite_utils
 
@@ -105,6 +107,17 @@ def mark_step(
         "values (?, ?, ?, ?, ?) on conflict(episode_id, step) do update set "
         "status = excluded.status, finished_at = excluded.finished_at, error = excluded.error",
         [episode_id, step, str(status), now, error],
+    )
+
+
+def mark_all_done(conn: Any, episode_id: int, steps: Iterable[str], now: str) -> None:
+    """Inside the caller's transaction: every step done (an imported episode, #17: nothing
+    processes it again)."""
+    conn.executemany(
+        "insert into episode_steps (episode_id, step, status, finished_at, attempts) "
+        "values (?, ?, 'done', ?, 0) on conflict(episode_id, step) do update set "
+        "status = 'done', finished_at = excluded.finished_at, error = null",
+        [(episode_id, str(step), now) for step in steps],
     )
 
 

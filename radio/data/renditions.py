@@ -60,6 +60,21 @@ def save_renditions(
         )
 
 
+def replace_all(conn: Any, episode_id: int, rows: Sequence[dict[str, Any]], now: str) -> None:
+    """Inside the caller's transaction: the episode's renditions become exactly these rows
+    (``path`` relative to the media folder; an imported episode's, #17)."""
+    conn.execute("delete from renditions where episode_id = ?", [episode_id])
+    conn.executemany(
+        "insert into renditions (episode_id, kind, path, bytes, mime, bitrate, sample_rate, "
+        "duration, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [episode_id, r["kind"], r["path"], r["bytes"], r["mime"], r.get("bitrate")]
+            + [r.get("sample_rate"), r.get("duration"), now]
+            for r in rows
+        ],
+    )
+
+
 def record_sizes(db: sqlite_utils.Database, episode_id: int, sizes: dict[str, int]) -> None:
     """The new byte size of renditions whose files were written again (tags, #14): what the
     feed's enclosure ``length`` says."""

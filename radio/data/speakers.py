@@ -185,6 +185,12 @@ def save_voices(db: sqlite_utils.Database, episode_id: int, speakers: Sequence[S
         _replace_rows(conn, episode_id, speakers)
 
 
+def write_rows(conn: sqlite3.Connection, episode_id: int, speakers: Sequence[Speaker]) -> None:
+    """Replace the episode's speakers rows inside the caller's transaction (a remote
+    worker's commit, #17, saves them with the transcript)."""
+    _replace_rows(conn, episode_id, speakers)
+
+
 def save_turns(
     db: sqlite_utils.Database,
     episode_id: int,

@@ -174,6 +174,20 @@ def set_chapters_by_hand(
     )
 
 
+def replace_topics(conn: Any, episode_id: int, topics: Sequence[dict], now: str) -> None:
+    """In the caller's transaction: an imported episode's topics, as its station set them."""
+    conn.execute("delete from episode_tags where episode_id = ?", [episode_id])
+    conn.executemany(
+        "insert or ignore into tags (slug, label, kind, created_at) values (?, ?, ?, ?)",
+        [(t["slug"], t["label"], t.get("kind"), now) for t in topics],
+    )
+    conn.executemany(
+        "insert or ignore into episode_tags (episode_id, tag_id, source, score, removed, "
+        "created_at) select ?, id, ?, ?, 0, ? from tags where slug = ?",
+        [(episode_id, t.get("source"), t.get("score"), now, t["slug"]) for t in topics],
+    )
+
+
 def _ensure_tag(conn: Any, slug: str, label: str, kind: str, now: str) -> int:
     conn.execute(
         "insert or ignore into tags (slug, label, kind, created_at) values (?, ?, ?, ?)",

@@ -102,6 +102,18 @@ def _insert_each(
     return saved
 
 
+def replace_all(conn: Any, episode_id: int, segments: Iterable[Segment]) -> None:
+    """Inside the caller's transaction: the episode's transcript becomes these segments (an
+    imported episode's, #17); corrections made here to the old one go with it."""
+    conn.execute("delete from transcript_edits where episode_id = ?", [episode_id])
+    conn.execute("delete from segments where episode_id = ?", [episode_id])
+    conn.executemany(
+        "insert into segments (episode_id, idx, start, end, text, speaker, words) "
+        "values (?, ?, ?, ?, ?, ?, ?)",
+        [segment_values(episode_id, idx, s) for idx, s in enumerate(segments)],
+    )
+
+
 def segment_values(episode_id: int, idx: int, segment: Segment) -> list[object]:
     """A segment as stored, in the column order of ``segments`` and ``segments_staging``."""
     return [

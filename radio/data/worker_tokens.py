@@ -8,7 +8,9 @@ opens nothing; a lookup hashes what was sent, finds the row by that hash and com
 two with ``hmac.compare_digest``. A revoked token stays listed (who had it, until when) and
 opens nothing. ``worker_commits`` remembers each result a worker committed, by the SHA-256
 of its manifest, with the answer given, so the same commit sent twice (its answer was lost
-on the way) is answered the same and applied once.
+on the way) is answered the same and applied once. ``worker_diarizations`` keeps a worker's
+diarization of an episode's original (JSON, ``radio.jobs.remote_retranscribe``) for the
+speakers of its next transcript.
 """
 
 from __future__ import annotations
@@ -115,3 +117,26 @@ def commits(db: sqlite_utils.Database, episode_id: int) -> list[tuple[str, str]]
         "order by committed_at, rowid",
         [episode_id],
     ).fetchall()
+
+
+def save_diarization(
+    db: sqlite_utils.Database, episode_id: int, source_sha256: str, speakers: int, body: str,
+    now: str,
+) -> None:  # fmt: skip
+    db.execute(
+        "insert or replace into worker_diarizations (episode_id, source_sha256, speakers, "
+        "body, made_at) values (?, ?, ?, ?, ?)",
+        [episode_id, source_sha256, speakers, body, now],
+    )
+
+
+def diarization(
+    db: sqlite_utils.Database, episode_id: int, source_sha256: str, speakers: int
+) -> str | None:
+    """The diarization a worker made of this very original for this many names, if any."""
+    row = db.execute(
+        "select body from worker_diarizations where episode_id = ? and source_sha256 = ? "
+        "and speakers = ?",
+        [episode_id, source_sha256, speakers],
+    ).fetchone()
+    return row[0] if row else None

@@ -1,49 +1,40 @@
-"""Programmes between stations (#17): export a signed bundle, import one, and the catalogue
-the HTTP exchange serves. The bundle's format and its checks are ``exchange_bundle``; the
-SQL, and the rule of what may leave, ``radio.data.exchange``.
+"""Programmes between stations (#17): export a signed bundle, and the catalogue the HTTP
+exchange serves. The bundle's format and its checks are ``exchange_bundle``; importing one
+``exchange_import``; the SQL, and the rule of what may leave, ``radio.data.exchange``.
 
 Export carries only what listeners may already have and what its licence lets travel; it
-remembers each bundle per target, so the next one to the same target carries only new work.
-Import checks the signature and every file first (``open_bundle``), then adds each episode it
-lacks (by GUID and by the original's sha256) as it was at the source: ready, with the source's
-renditions, transcript, chapters and topics, its licence and the source station's name.
+remembers each bundle per target and what each episode was when sent, so the next one to the
+same target carries only new work and what changed since (an edit, a correction, a
+redaction), and tells it, signed, which episodes it had may not be passed on any more.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from radio.data import audit, exchange
+from radio.data import audit, consent, exchange, renditions, tags, transcripts
 from radio.data.episodes import Episode
-from radio.data.renditions import rendition_file
-from radio.data.shows import get_or_create_show
 from radio.data.station_key import station_key
 from radio.db import utcnow
 from radio.i18n import _
+from radio.jobs.exchange_artwork import episode_extras
 from radio.jobs.exchange_bundle import (
     BundleError,
     Contents,
-    Verified,
     document_bytes,
-    open_bundle,
     signed_manifest,
     write_bundle,
 )
-from radio.jobs.exchange_place import place_episode_files, place_original
 from radio.media import store
 
 logger = logging.getLogger(__name__)
 
-_GUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{3,120}$")
 SINCE_LAST = "last"
 
 
@@ -55,19 +46,8 @@ class ExportResult:
     guids: list[str]
     no_licence: int
     reserved: int
-
-
-@dataclass
-class ImportResult:
-    station: str
-    fingerprint: str
-    key_known: bool
-    added: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # guid -> "guid" | "content"
-    refused: dict[str, str] = field(default_factory=dict)  # guid -> why
-
-
-# --- export -------------------------------------------------------------------------------
+    updated: list[str] = field(default_factory=list)  # carried again: changed since
+    withdrawn: list[str] = field(default_factory=list)  # the target is told to take down
 
 
 def export_bundle(
@@ -81,28 +61,37 @@ def export_bundle(
     target: str | None = None,
     everything: bool = False,
 ) -> ExportResult:
-    """Write a bundle of what may leave the archive; ``since``: a date, "last" (what no earlier
-    export to ``target`` carried; the default when there was one, unless ``everything``)."""
+    """Write a bundle of what may leave the archive; ``since``: a date, "last" (what the
+    target lacks or has as it was before an edit here: the default when there was an earlier
+    export to it, unless ``everything``). What the target was sent and may not leave any
+    more travels as a signed withdrawal."""
     out = Path(out)
     target = target or out.name
-    if since is None and not everything and exchange.has_exported(db, target):
+    sent = exchange.sent_to(db, target)
+    if since is None and not everything and sent:
         since = SINCE_LAST
     date = audit.since_moment(since) if since and since != SINCE_LAST else None
-    chosen = exchange.select_exportable(
-        db, show=show, since=date, new_for_target=target if since == SINCE_LAST else None
-    )
+    chosen = exchange.select_exportable(db, show=show, since=date)
     result = ExportResult(None, target, since, [], chosen.no_licence, chosen.reserved)
-    if not chosen.episodes:
-        return result
+    result.withdrawn = exchange.no_longer_exportable(db, list(sent))
     home, station = config["HOME"], config["STATION_NAME"]
-    contents = Contents({}, {})
+    contents, carried = Contents({}, {}), {}
     for episode in chosen.episodes:
-        _add_episode(db, home, station, episode, contents, with_originals)
-        result.guids.append(episode.guid)
+        unless = sent.get(episode.guid) if since == SINCE_LAST else None
+        sha256 = _add_episode(db, home, station, episode, contents, with_originals, unless)
+        if sha256 == unless:
+            continue  # the target has it as it is
+        carried[episode.guid] = sha256
+        if episode.guid in sent:
+            result.updated.append(episode.guid)
+    result.guids = list(carried)
+    if not carried and not result.withdrawn:
+        return result
     header = {
         "created_at": utcnow(),
         "request": {"show": show, "since": since, "originals": with_originals},
         "episodes": result.guids,
+        "withdrawn": result.withdrawn,
     }
     manifest, signature = signed_manifest(station_key(home), station, header, contents.listing())
     write_bundle(out, manifest, signature, contents)
@@ -112,7 +101,8 @@ def export_bundle(
         since=since,
         show=show,
         with_originals=with_originals,
-        guids=result.guids,
+        carried=carried,
+        withdrawn=result.withdrawn,
         manifest_sha256=hashlib.sha256(manifest).hexdigest(),
     )
     result.path = out
@@ -127,10 +117,18 @@ def _add_episode(
     episode: Episode,
     contents: Contents,
     with_originals: bool,
-) -> None:
+    unless: str | None = None,
+) -> str:
+    """Its episode.json and files into ``contents`` unless that episode.json's sha256 is
+    ``unless`` (the target has it as it is); that sha256, which changes when anything that
+    travels with the episode changes."""
     document, files = episode_document(db, home, station, episode, with_originals)
-    contents.documents[f"episodes/{episode.guid}/episode.json"] = document_bytes(document)
-    contents.files.update(files)
+    data = document_bytes(document)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if sha256 != unless:
+        contents.documents[f"episodes/{episode.guid}/episode.json"] = data
+        contents.files.update(files)
+    return sha256
 
 
 def episode_document(
@@ -140,7 +138,7 @@ def episode_document(
     name (it may name someone) nor anything listeners can't already read, but the consent
     summary's counts and the original's hash (which makes a second import a no-op)."""
     folder = f"episodes/{episode.guid}"
-    content = exchange.episode_content(db, episode.id)
+    content = _content(db, episode.id)
     files: dict[str, Path] = {}
     for r in content["renditions"]:
         name = f"{folder}/{Path(r.pop('path')).name}"
@@ -158,20 +156,20 @@ def episode_document(
             files[name] = source
             original = {"file": name, "format": episode.source_format}
     came_from = exchange.origin(db, episode.id)
+    extras, pictures = episode_extras(db, home, episode)
+    files.update(pictures)
     document = {
         "guid": episode.guid,
         "title": episode.title,
         "description": episode.description,
-        "show": {"slug": episode.show_slug, "title": episode.show_title}
-        if episode.show_title
-        else None,
+        **extras,
         "recorded_at": episode.recorded_at,
         "published_at": episode.published_at,
         "language": episode.language,
         "transcript_language": episode.transcript_language,
         "duration": episode.duration,
         "licence": episode.licence,
-        "source": {"station": came_from.station if came_from else station},
+        "source": _source(came_from, station, home),
         "exported_by": station,
         "source_sha256": episode.source_sha256,
         "original": original,
@@ -183,8 +181,50 @@ def episode_document(
     return document, files
 
 
+def _content(db: sqlite_utils.Database, episode_id: int) -> dict[str, Any]:
+    """What travels with an episode besides its files: transcript, chapters, topics, the
+    renditions' facts and a consent summary without anyone's name."""
+    listed = consent.participants(db, episode_id)
+    return {
+        "segments": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "speaker": s.speaker,
+                "words": [[w.start, w.end, w.word, w.probability] for w in s.words],
+            }
+            for s in transcripts.load_segments(db, episode_id)
+        ],
+        "chapters": [
+            {"start": c.start, "end": c.end, "title": c.title}
+            for c in tags.chapters(db, episode_id)
+        ],
+        "topics": [
+            {"slug": t.slug, "label": t.label, "kind": t.kind, "source": t.source, "score": t.score}
+            for t in tags.episode_tags(db, episode_id)
+        ],
+        "renditions": renditions.renditions(db, episode_id),
+        "consent": {
+            "state": "given" if listed else "not tracked",
+            "participants": len(listed),
+            "held": len(consent.holds(listed)),
+        },
+    }
+
+
+def _source(came_from: exchange.Origin | None, station: str, home: str) -> dict[str, Any]:
+    """The station that made it and its key's fingerprint: a relay keeps the origin's."""
+    if came_from is None:
+        return {"station": station, "fingerprint": station_key(home).fingerprint}
+    return {
+        "station": came_from.station,
+        "fingerprint": came_from.origin_fingerprint or came_from.fingerprint,
+    }
+
+
 def _rendition_path(db: sqlite_utils.Database, episode_id: int, kind: str) -> str:
-    found = rendition_file(db, episode_id, kind)
+    found = renditions.rendition_file(db, episode_id, kind)
     if found is None:  # listed a moment ago: only a concurrent re-render can get here
         raise BundleError(_("A listening file of episode {id} went missing.").format(id=episode_id))
     return found[0]
@@ -222,128 +262,3 @@ def served_file(
     if name == "episode.json":
         return document_bytes(document)
     return files.get(f"episodes/{guid}/{name}")
-
-
-# --- import -------------------------------------------------------------------------------
-
-
-def import_bundle(
-    db: sqlite_utils.Database,
-    config: dict[str, Any],
-    path: str | Path,
-    *,
-    trust: str | None = None,
-    draft: bool = False,
-    actor: audit.Actor | None = None,
-) -> ImportResult:
-    """Check the bundle whole, then add what the archive lacks; BundleError refuses it all."""
-    with open_bundle(path, config["HOME"], trust) as bundle:
-        return import_verified(db, config, bundle, draft=draft, actor=actor)
-
-
-def import_verified(
-    db: sqlite_utils.Database,
-    config: dict[str, Any],
-    bundle: Verified,
-    *,
-    draft: bool = False,
-    actor: audit.Actor | None = None,
-) -> ImportResult:
-    result = ImportResult(
-        bundle.station, bundle.fingerprint, exchange.key_seen(db, bundle.fingerprint)
-    )
-    actor = actor or audit.command_line()
-    for name in bundle.episode_documents:
-        document = json.loads(bundle.path(name).read_bytes())
-        guid = str(document.get("guid") or "")
-        why = _refusal(document, bundle)
-        if why:
-            result.refused[guid or name] = why
-            continue
-        here = exchange.already_here(db, guid, str(document["source_sha256"]))
-        if here:
-            result.skipped[guid] = here
-            continue
-        _add_one(db, config["HOME"], bundle, document, draft, actor)
-        result.added.append(guid)
-    return result
-
-
-def _refusal(document: dict[str, Any], bundle: Verified) -> str | None:
-    """Why an episode of a (validly signed) bundle may not come in, if it may not: the same
-    rule as export, checked again here."""
-    if not _GUID.match(str(document.get("guid") or "")) or not document.get("source_sha256"):
-        return _("its GUID or content hash is missing or malformed")
-    original = (document.get("original") or {}).get("file")
-    listed = bundle.manifest["files"].get(original) if original else None
-    if original and (listed is None or listed.get("sha256") != document["source_sha256"]):
-        return _("its original is not the recording its content hash names")
-    if not exchange.licence_shareable(document.get("licence")):
-        return _("its licence ({licence}) does not allow passing it on").format(
-            licence=document.get("licence") or _("none stated")
-        )
-    held = (document.get("consent") or {}).get("held", 1)
-    state = (document.get("consent") or {}).get("state")
-    if held or state not in ("given", "not tracked"):
-        return _("not everyone heard in it agreed to its publication")
-    return None
-
-
-def _add_one(
-    db: sqlite_utils.Database,
-    home: str,
-    bundle: Verified,
-    document: dict[str, Any],
-    draft: bool,
-    actor: audit.Actor,
-) -> int:
-    guid = document["guid"]
-    show = document.get("show") or {}
-    title = show.get("title")
-    show_id = get_or_create_show(db, title) if title else None  # joins a show of that name
-    placed: list[Path] = []
-    try:
-        made, peaks = place_episode_files(home, bundle, document, placed)
-        original = place_original(home, bundle, document, placed)
-        row = {
-            **{k: document.get(k) for k in _COPIED},
-            "guid": guid,
-            "show_id": show_id,
-            "visibility": "draft" if draft else "public",
-            "peaks_path": peaks,
-            "transcript_model": f"from {document['source']['station']}",
-            **original,
-        }
-        came_from = exchange.Origin(
-            station=str(document["source"]["station"]),
-            fingerprint=bundle.fingerprint,
-            guid=guid,
-            licence=document.get("licence"),
-            signed_by=bundle.station,
-            imported_at=utcnow(),
-        )
-        return exchange.add_imported(
-            db, row, document, made, came_from, bundle.manifest_sha256, actor
-        )
-    except BaseException:
-        for path in placed:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        raise
-
-
-_COPIED = (
-    "title",
-    "description",
-    "recorded_at",
-    "published_at",
-    "language",
-    "transcript_language",
-    "duration",
-    "licence",
-    "source_sha256",
-    "loudness_after",
-    "true_peak_after",
-)

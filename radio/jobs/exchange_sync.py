@@ -29,8 +29,9 @@ import sqlite_utils
 from radio.data import audit, exchange
 from radio.data.station_key import fingerprint
 from radio.i18n import _
+from radio.jobs import exchange_update
 from radio.jobs.errors import JobError
-from radio.jobs.exchange import ImportResult, import_verified
+from radio.jobs.exchange_artwork import picture_files
 from radio.jobs.exchange_bundle import (
     BundleError,
     Verified,
@@ -38,6 +39,7 @@ from radio.jobs.exchange_bundle import (
     check_manifest,
     file_sha256,
 )
+from radio.jobs.exchange_import import ImportResult, import_verified
 from radio.media import store
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ def sync_from(
         data or None, str(catalogue.get("signature") or "").encode() or None, trust
     )
     transfer = Transfer()
+    signer = fingerprint(manifest["station"]["key"])
     documents = []
     for guid in manifest.get("episodes") or []:
         name = f"episodes/{guid}/episode.json"
@@ -92,7 +95,7 @@ def sync_from(
             )
         _fetch(base, folder, name, manifest["files"][name], transfer, timeout)
         documents.append(name)
-        for needed in _files_needed(db, folder / name):
+        for needed in _files_needed(db, folder / name, signer, manifest["files"][name]):
             _fetch(base, folder, needed, manifest["files"].get(needed), transfer, timeout)
     verified = Verified(
         root=folder,
@@ -100,10 +103,16 @@ def sync_from(
         manifest_sha256=hashlib.sha256(data).hexdigest(),
         station=str(manifest["station"].get("name") or "?"),
         public_key=manifest["station"]["key"],
-        fingerprint=fingerprint(manifest["station"]["key"]),
+        fingerprint=signer,
         only=frozenset(documents),
     )
     imported = import_verified(db, config, verified, draft=draft, actor=actor)
+    if show is None:  # the whole catalogue: what came from it before and isn't in it is gone
+        listed = set(manifest.get("episodes") or [])
+        gone = [g for g in exchange.imported_from(db, signer) if g not in listed]
+        imported.withdrawn += exchange_update.withdraw(
+            db, config, verified, gone, actor or audit.command_line()
+        )
     shutil.rmtree(folder, ignore_errors=True)
     return SyncResult(imported, transfer)
 
@@ -123,12 +132,21 @@ def _slug(base: str) -> str:
     return _NOT_SLUG.sub("-", urllib.parse.urlsplit(base).netloc).strip("-")[:80] or "other"
 
 
-def _files_needed(db: sqlite_utils.Database, document_path: Path) -> list[str]:
-    """An episode's files, unless this archive already has the episode (then none)."""
+def _files_needed(
+    db: sqlite_utils.Database, document_path: Path, signer: str, listed: dict[str, Any]
+) -> list[str]:
+    """An episode's files, unless this archive already has the episode as it is now, or
+    won't take this version of it (then none)."""
     document = json.loads(document_path.read_bytes())
-    if exchange.already_here(db, str(document.get("guid")), str(document.get("source_sha256"))):
+    guid = str(document.get("guid"))
+    before = exchange.previous(db, guid)
+    if before is not None:
+        decision = exchange_update.changed_here(db, before, signer, str(listed.get("sha256")))
+        if decision != (None, None):
+            return []
+    elif exchange.already_here(db, guid, str(document.get("source_sha256"))):
         return []
-    names = [r["file"] for r in document.get("renditions") or []]
+    names = [r["file"] for r in document.get("renditions") or []] + picture_files(document)
     return names + ([document["peaks"]] if document.get("peaks") else [])
 
 

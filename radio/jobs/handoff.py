@@ -4,12 +4,14 @@ results back.
 A remote worker (``radio.jobs.remote``) holds the episode's lease like any worker, under an
 owner name of its own (``remote/NAME/host:pid:id``: never taken for a dead process of this
 machine, so only its expiry frees it). It runs the heavy steps (``REMOTE_STEPS``: the
-listening copies and the transcript) with the archive's settings and uploads the files into
-a folder of its own under ``media/incoming/remote``. ``commit`` applies the result: every
+listening copies, the transcript, the speakers' voice prints and turns) with the archive's
+settings and uploads the files into a folder of its own under ``media/incoming/remote``
+(``radio.jobs.remote_uploads``). ``commit`` applies the result: every
 file checked against the manifest's size and SHA-256 and renamed into the episode's
 folder, then every row in one transaction, with the manifest's hash, so the same commit
-sent again is answered the same and changes nothing. The light steps (speakers, topics,
-file tags) run on the archive, which has the show's voices and taxonomy.
+sent again is answered the same and changes nothing, and the audit history names the
+worker's token. The light steps run on the archive, which has the show's voices and
+taxonomy: name suggestions for the voices the worker found, topics, file tags.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data import processing, swaps, worker_tokens
+from radio.data import audit, processing, worker_tokens
 from radio.data.episodes import (
     Episode,
     EpisodeStatus,
@@ -40,12 +41,24 @@ from radio.data.renditions import save_renditions
 from radio.data.shows import show_language
 from radio.db import transaction, utcnow
 from radio.jobs import leases
+from radio.jobs.remote_transcript import (
+    TRANSCRIPT_FILE,
+    Transcript,
+    apply_transcript,
+    read_transcript,
+)
+from radio.jobs.remote_uploads import HandoffError, LeaseLost, checked_name, upload_dir
 from radio.media import store
 
-REMOTE_STEPS = (StepName.AUDIO, StepName.TRANSCRIBE)
+# The steps a worker may run: the speakers step only with the transcript it diarizes (a
+# transcript the archive already has is diarized here, with its editors' names).
+REMOTE_STEPS = (StepName.AUDIO, StepName.TRANSCRIBE, StepName.SPEAKERS)
 # Queue entries a remote worker leaves to the archive (radio.jobs.tasks names them): each
 # works on the archive's files in place (a new transcript swapped in, steps made again).
-PASSED_BACK = ("retranscribe_episode", "rerun_episode", "tag_files")
+PASSED_BACK = ("rerun_episode", "tag_files")
+# What a worker may ask the archive to run: also a retranscription, which a worker does
+# itself (radio.jobs.remote_retranscribe) unless it is staged already.
+RUN_HERE = ("retranscribe_episode", *PASSED_BACK)
 RENDITION_KINDS = ("mp3", "opus", "aac")  # radio.media.renditions.KINDS, without loading PyAV
 # What makes a worker's results the same as this archive's own (radio.jobs.steps).
 SETTINGS = (
@@ -74,27 +87,6 @@ EPISODE_FIELDS = (
     "transcript_model",
     "transcribe_seconds",
 )
-_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-class HandoffError(Exception):
-    """Something a worker sent or asked that the archive refuses; ``status`` is HTTP's."""
-
-    status = 400
-
-
-class LeaseLost(HandoffError):
-    status = 409
-
-
-class ChunkRefused(HandoffError):
-    """A chunk at the wrong offset or with a wrong checksum; ``have`` is what is kept."""
-
-    status = 409
-
-    def __init__(self, message: str, have: int) -> None:
-        super().__init__(message)
-        self.have = have
 
 
 def settings(config: dict[str, Any]) -> dict[str, Any]:
@@ -129,17 +121,30 @@ def take(
         "speakers": episode.speaker_names,
         "show_language": show_language(db, episode.show_id),
         "done": sorted(done),
-        "remote_steps": list(REMOTE_STEPS),
+        "remote_steps": lent_steps(done),
         "lease_seconds": lease_seconds(config),
     }
 
 
+def lent_steps(done: set[str]) -> list[str]:
+    if StepName.TRANSCRIBE in done:
+        return [s for s in REMOTE_STEPS if s != StepName.SPEAKERS]
+    return list(REMOTE_STEPS)
+
+
 def renew(
-    db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, owner: str, progress: float
+    db: sqlite_utils.Database,
+    config: dict[str, Any],
+    episode_id: int,
+    owner: str,
+    progress: float | None,
 ) -> None:
+    """Renew the worker's lease, with its progress (None: the episode's stays as it is)."""
     if processing.lease_owner(db, episode_id) != owner:
         raise LeaseLost(f"episode {episode_id} is no longer lent to this worker")
     until = time.time() + lease_seconds(config)
+    if progress is None:
+        progress = get_episode(db, episode_id).progress or 0.0
     processing.report_progress(db, episode_id, owner, min(max(progress, 0.0), 1.0), until)
 
 
@@ -174,59 +179,6 @@ def fail(db: sqlite_utils.Database, episode_id: int, owner: str, step: str, mess
     processing.release_lease(db, episode_id, owner)
 
 
-# -- uploads ---------------------------------------------------------------------------
-
-
-def upload_dir(home: str, episode_id: int, owner: str) -> Path:
-    """Where one worker's files for one episode gather (a new lease holder starts afresh)."""
-    tag = hashlib.sha256(owner.encode()).hexdigest()[:16]
-    return store.incoming_dir(home) / "remote" / f"{episode_id}-{tag}"
-
-
-def checked_name(name: str) -> str:
-    if not _FILE_NAME.match(name) or name.endswith(".part"):
-        raise HandoffError(f"{name!r} is not a file name a worker may send")
-    return name
-
-
-def uploaded(home: str, episode_id: int, owner: str) -> dict[str, int]:
-    """The files (and bytes of each) this worker has sent for the episode so far."""
-    folder = upload_dir(home, episode_id, owner)
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def receive_chunk(
-    db: sqlite_utils.Database,
-    home: str,
-    episode_id: int,
-    owner: str,
-    name: str,
-    offset: int,
-    data: bytes,
-    sha256: str | None,
-) -> int:
-    """Append one chunk to an uploaded file; returns the file's size after it. A chunk must
-    start where the file ends (else the worker asks what is there and goes on from it) and
-    match its checksum (a corrupted chunk is refused, the file stays as it was)."""
-    if processing.lease_owner(db, episode_id) != owner:
-        raise LeaseLost(f"episode {episode_id} is no longer lent to this worker")
-    path = upload_dir(home, episode_id, owner) / checked_name(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    have = path.stat().st_size if path.exists() else 0
-    if offset != have:
-        raise ChunkRefused(f"{name} has {have} bytes here, not {offset}", have)
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256.lower():
-        raise ChunkRefused(f"a chunk of {name} arrived damaged (checksum differs)", have)
-    store.ensure_free(home, len(data))
-    with path.open("ab") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return have + len(data)
-
-
 # -- commit ----------------------------------------------------------------------------
 
 
@@ -255,21 +207,54 @@ def commit(
     episode = get_episode(db, episode_id)
     _refuse_gone(episode)  # taken down while the worker had it: nothing comes back (#16)
     target = store.episode_dir(home, episode.guid)
-    _place_files(home, episode_id, owner, manifest.get("files") or [], target)
+    sent = _transcript(home, episode_id, owner, manifest)
+    media = [f for f in manifest.get("files") or [] if f["name"] != TRANSCRIPT_FILE]
+    _place_files(home, episode_id, owner, media, target)
     answer = {
         "episode": episode_id,
         "committed": digest,
         "files": len(manifest.get("files") or []),
-        "segments": len(manifest.get("segments") or []),
+        "segments": len(sent.segments) if sent else 0,
     }
     with transaction(db) as conn:
-        _apply_rows(db, home, episode_id, target, manifest)
+        _apply_rows(db, home, episode_id, target, manifest, sent)
         worker_tokens.record_commit(
             conn, episode_id, digest, owner, json.dumps(answer, sort_keys=True), utcnow()
         )
+        _audit_commit(conn, episode_id, owner, manifest, answer)
     for folder in upload_dir(home, episode_id, owner).parent.glob(f"{episode_id}-*"):
         shutil.rmtree(folder, ignore_errors=True)  # this worker's, and any a dead one left
     return answer
+
+
+def _transcript(
+    home: str, episode_id: int, owner: str, manifest: dict[str, Any]
+) -> Transcript | None:
+    """The uploaded transcript file, whole and in shape (read before anything changes)."""
+    steps = manifest.get("steps") or ()
+    if StepName.TRANSCRIBE not in steps:
+        return None
+    (entry,) = [f for f in manifest["files"] if f["name"] == TRANSCRIPT_FILE]
+    path = upload_dir(home, episode_id, owner) / TRANSCRIPT_FILE
+    if not _matches(path, entry):
+        raise HandoffError(
+            f"{TRANSCRIPT_FILE} did not arrive whole (size or SHA-256 differs); send it again"
+        )
+    try:
+        return read_transcript(path, steps)
+    except (KeyError, TypeError, ValueError) as e:
+        raise HandoffError(f"the transcript is not in the expected shape ({e})") from e
+
+
+def _audit_commit(
+    conn: audit.Executes, episode_id: int, owner: str, manifest: dict[str, Any], answer: dict
+) -> None:
+    """The history says which worker (by its token's name) sent which results."""
+    _, token_name, worker = owner.split("/", 2)
+    after = {"worker": worker, "steps": manifest.get("steps") or [],
+             "files": answer["files"], "segments": answer["segments"]}  # fmt: skip
+    actor = audit.Actor(f"worker:{token_name}")
+    audit.record(conn, actor, "worker.commit", audit.subject("episode", episode_id), after=after)
 
 
 def check_manifest(manifest: dict[str, Any]) -> None:
@@ -284,11 +269,14 @@ def check_manifest(manifest: dict[str, Any]) -> None:
                 raise HandoffError(f"{r['kind']!r} is not a kind of listening copy")
             checked_name(str(r["file"]))
             int(r["bytes"]), float(r["duration"] or 0)
-        for row in manifest.get("segments") or []:
-            idx, start, end, text, _speaker, words = row
-            int(idx), float(start), float(end), str(text), json.loads(words or "[]")
-        if not set(manifest.get("steps") or ()) <= set(REMOTE_STEPS):
+        steps = set(manifest.get("steps") or ())
+        if not steps <= set(REMOTE_STEPS):
             raise HandoffError(f"a worker runs only the steps {', '.join(REMOTE_STEPS)}")
+        if StepName.SPEAKERS in steps and StepName.TRANSCRIBE not in steps:
+            raise HandoffError("a worker finds the speakers only of the transcript it made")
+        named = {str(entry["name"]) for entry in manifest.get("files") or []}
+        if StepName.TRANSCRIBE in steps and TRANSCRIPT_FILE not in named:
+            raise HandoffError(f"a transcript comes as the file {TRANSCRIPT_FILE}")
     except (KeyError, TypeError, ValueError) as e:
         raise HandoffError(f"the manifest is not in the expected shape ({e})") from e
 
@@ -326,7 +314,12 @@ def _matches(path: Path, entry: dict[str, Any]) -> bool:
 
 
 def _apply_rows(
-    db: sqlite_utils.Database, home: str, episode_id: int, target: Path, manifest: dict[str, Any]
+    db: sqlite_utils.Database,
+    home: str,
+    episode_id: int,
+    target: Path,
+    manifest: dict[str, Any],
+    sent: Transcript | None,
 ) -> None:
     """Every row of the result (inside the caller's transaction)."""
     made = [SimpleNamespace(**{k: r[k] for k in _RENDITION_KEYS}) for r in manifest["renditions"]]
@@ -337,9 +330,8 @@ def _apply_rows(
         fields["peaks_path"] = store.relative(home, target / checked_name(manifest["peaks_file"]))
     if fields:
         update_episode(db, episode_id, **fields)
-    if StepName.TRANSCRIBE in manifest.get("steps", ()):
-        rows = [tuple(row) for row in manifest.get("segments") or []]
-        swaps.replace_segments(db.conn, episode_id, rows, [row[3] for row in rows], {})
+    if sent is not None:
+        apply_transcript(db, db.conn, episode_id, sent)
         if manifest.get("review_note"):
             hold_for_review(db, episode_id, manifest["review_note"])
         else:

@@ -2,13 +2,16 @@
 
 It takes work from the archive's own queue (Redis, ``QUEUE_URL``), borrows the episode's
 lease over HTTP, fetches the original, runs the heavy steps (``handoff.REMOTE_STEPS``:
-listening copies, transcript) with the very pipeline the archive runs (``pipeline.process``
-over a part of ``STEPS``) in a scratch archive of its own (its ``--home``: a database and
-media folder that start empty), with the archive's settings; then uploads the files,
-commits the rows, and asks the archive to run the light steps (speakers, topics, file tags),
-which need the archive's other episodes. While it works, a thread renews the lease; if the
-worker vanishes the lease runs out and the episode goes to the next worker. Work that only
-the archive can do (a retranscription, a re-run, new file tags) is passed back to it.
+listening copies, transcript, and the voice prints and clustering of the speakers step)
+with the very pipeline the archive runs (``pipeline.process`` over a part of ``STEPS``) in a
+scratch archive of its own (its ``--home``: a database and media folder that start empty),
+with the archive's settings; then uploads the files (the transcript, speakers and voices
+as one file, ``radio.jobs.remote_transcript``), commits, and asks the archive to run the
+light steps (name suggestions from the show's voices, topics, file tags), which need the
+archive's other episodes. A retranscription is staged here too and swapped in by the
+archive (``radio.jobs.remote_retranscribe``). While it works, a thread renews the lease; if
+the worker vanishes the lease runs out and the episode goes to the next worker. Work that
+only the archive can do (a re-run, new file tags) is passed back to it.
 """
 
 from __future__ import annotations
@@ -18,14 +21,16 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from huey import Huey
 
+from radio.data import processing
 from radio.data.episodes import EpisodeNotFound, get_episode
+from radio.data.processing import StepName
 from radio.db import connect, database_path
 from radio.jobs import handoff, tasks
 from radio.jobs.remote_http import ArchiveClient, RemoteError
@@ -62,16 +67,22 @@ class RemoteWorker:
         return config
 
     def process(self, episode_id: int) -> str:
-        """Take the episode, do the heavy steps here, send them back; the outcome.
+        """Take the episode, do the heavy steps here, send them back; the outcome."""
+        return self._one_at_a_time(episode_id, self._process)
 
-        The lease is this process's: a second thread of it must not take the same episode
+    def retranscribe(self, episode_id: int) -> str:
+        """Transcribe the episode again here as asked, send the new transcript back."""
+        return self._one_at_a_time(episode_id, self._retranscribe)
+
+    def _one_at_a_time(self, episode_id: int, work: Callable[[int], str]) -> str:
+        """The lease is this process's: a second thread of it must not take the same episode
         up as well (the queue may hold it twice), as in ``tasks.run_episode``."""
         with self._lock:
             if episode_id in self._in_hand:
                 return "busy"
             self._in_hand.add(episode_id)
         try:
-            return self._process(episode_id)
+            return work(episode_id)
         finally:
             with self._lock:
                 self._in_hand.discard(episode_id)
@@ -124,29 +135,91 @@ class RemoteWorker:
         from radio.jobs.steps import STEPS
 
         episode_id = int(lent["id"])
+        local_id = self._fetch(db, config, lent)
+        pipeline.retry(db, local_id)  # a step that failed here before runs again
+        steps = tuple(_here(step) for step in STEPS if step[0] in heavy)
+        outcome = pipeline.process(db, config, local_id, steps)
+        if outcome == "busy":
+            return "busy"
+        local = db["episodes"].get(local_id)
+        if outcome == "failed":
+            # What finished before the failure is kept, as in-process: a retry goes on from
+            # there (a failed speakers step then runs on the archive, on the sent transcript).
+            kept = [s for s in heavy if s in processing.finished_steps(db, local_id)]
+            if kept:
+                self.send_results(episode_id, *build_manifest(db, config["HOME"], local_id, kept))
+            step, _, message = (local["error"] or "").partition(": ")
+            self.client.json("POST", f"episodes/{episode_id}/fail",
+                             {"step": local["step"] or step, "message": message})  # fmt: skip
+            return "failed"
+        manifest, files = build_manifest(db, config["HOME"], local_id, heavy)
+        self.send_results(episode_id, manifest, files)
+        forget_local(db, config["HOME"], local_id)  # scratch: the archive has it all now
+        return "committed"
+
+    def _retranscribe(self, episode_id: int) -> str:
+        with episode_context(episode_id):
+            url = f"episodes/{episode_id}/retranscription"
+            try:
+                status, lent = self.client.json("POST", f"{url}/lease")
+            except RemoteError as e:
+                logger.error("episode %s not taken: %s", episode_id, e)
+                return "unreachable"
+            if status != 200:
+                return "busy" if status == 409 else "refused"
+            if not lent.get("stage"):  # staged already: what is left is the archive's
+                return self.pass_back("retranscribe_episode", episode_id)
+            try:
+                with self._renewing(episode_id, float(lent["lease_seconds"]), progress=False):
+                    outcome = self._stage(lent, url)
+            except RemoteError as e:
+                logger.error("episode %s given back: %s", episode_id, e)
+                self._give_back(episode_id)
+                return "given back"
+            except BaseException:
+                self._give_back(episode_id)
+                raise
+            if outcome == "staged":
+                status, answer = self.client.json("POST", f"{url}/finish")
+                if status != 202:
+                    raise RemoteError(f"episode {episode_id}: not finished: {answer}")
+            return outcome
+
+    def _stage(self, lent: dict[str, Any], url: str) -> str:
+        from radio.jobs.remote_retranscribe import stage_here, stopped
+
+        episode_id, config = int(lent["id"]), self.settings()
+        db = connect(database_path(self.app))
+        try:
+            local_id = self._fetch(db, config, lent)
+            try:
+                manifest, files = stage_here(db, config, local_id, lent, lambda *_: None)
+            except stopped() as e:  # said plainly to the editors; the old transcript stays
+                self.client.json("POST", f"{url}/fail", {"message": str(e)})
+                forget_local(db, config["HOME"], local_id)
+                return "failed"
+            self._upload(episode_id, manifest, files)
+            status, answer = self.client.json("POST", f"{url}/commit", manifest)
+            if status != 200:
+                raise RemoteError(f"episode {episode_id}: the archive refused it: {answer}")
+            forget_local(db, config["HOME"], local_id)
+        finally:
+            db.conn.close()
+        logger.info("episode %s: new transcript sent (%s segments)", episode_id, answer["staged"])
+        return "staged"
+
+    def _fetch(self, db: Any, config: dict[str, Any], lent: dict[str, Any]) -> int:
+        """The scratch copy of the lent episode, with its original; its local id."""
+        episode_id = int(lent["id"])
         local_id = prepare_local(db, config["HOME"], lent)
         source = store.resolve(config["HOME"], lent["source_path"])
         if not source.exists():
             logger.info("episode %s: fetching the original (%s bytes)", episode_id,
                         lent.get("source_bytes"))  # fmt: skip
             self.client.download(f"episodes/{episode_id}/original", source, lent["source_sha256"])
-        pipeline.retry(db, local_id)  # a step that failed here before runs again
-        steps = tuple(step for step in STEPS if step[0] in heavy)
-        outcome = pipeline.process(db, config, local_id, steps)
-        if outcome == "busy":
-            return "busy"
-        local = db["episodes"].get(local_id)
-        if outcome == "failed":
-            step, _, message = (local["error"] or "").partition(": ")
-            self.client.json("POST", f"episodes/{episode_id}/fail",
-                             {"step": local["step"] or step, "message": message})  # fmt: skip
-            return "failed"
-        manifest, files = build_manifest(db, config["HOME"], local_id, heavy)
-        self._send(episode_id, manifest, files)
-        forget_local(db, config["HOME"], local_id)  # scratch: the archive has it all now
-        return "committed"
+        return local_id
 
-    def _send(self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]) -> None:
+    def _upload(self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]) -> None:
         status, have = self.client.json("GET", f"episodes/{episode_id}/uploads")
         sent = have.get("files", {}) if status == 200 else {}
         for entry in manifest["files"]:
@@ -155,6 +228,11 @@ class RemoteWorker:
             if already > entry["bytes"]:
                 already = 0  # not this file: the archive refuses it at commit; send again
             self.client.upload(episode_id, name, files[name], already)
+
+    def send_results(
+        self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]
+    ) -> None:
+        self._upload(episode_id, manifest, files)
         status, answer = self.client.json("POST", f"episodes/{episode_id}/commit", manifest)
         if status == 400:  # sending it again would not help: record it for the editors
             message = f"the archive refused this worker's results: {answer.get('error')}"
@@ -172,17 +250,16 @@ class RemoteWorker:
             logger.warning("episode %s: could not give the lease back: %s", episode_id, e)
 
     @contextmanager
-    def _renewing(self, episode_id: int, seconds: float) -> Iterator[None]:
-        """Renew the archive's lease every third of its length while the work goes on."""
+    def _renewing(self, episode_id: int, seconds: float, progress: bool = True) -> Iterator[None]:
+        """Renew the archive's lease every third of its length while the work goes on (with
+        the progress of processing; a published episode's retranscription shows none)."""
         done = threading.Event()
 
         def renew() -> None:
             while not done.wait(max(1.0, seconds / 3)):
-                progress = {"progress": self._local_progress(episode_id)}
+                said = {"progress": self._local_progress(episode_id) if progress else None}
                 try:
-                    status, _ = self.client.json(
-                        "POST", f"episodes/{episode_id}/lease/renew", progress
-                    )
+                    status, _ = self.client.json("POST", f"episodes/{episode_id}/lease/renew", said)
                 except RemoteError as e:
                     logger.warning("episode %s: lease not renewed: %s", episode_id, e)
                     continue
@@ -221,6 +298,15 @@ class RemoteWorker:
         return "passed to the archive" if status == 202 else f"refused: {answer}"
 
 
+def _here(step: tuple[str, Any, float]) -> tuple[str, Any, float]:
+    """A step as this worker runs it: the speakers step also keeps the voices it found,
+    for the archive to match against the show's named voices."""
+    from radio.jobs.remote_transcript import speakers_keeping_voices
+
+    name, run_step, share = step
+    return (name, speakers_keeping_voices if name == StepName.SPEAKERS else run_step, share)
+
+
 def _as_task(func: Any, name: str) -> Any:
     # Huey names a task by its function's module and the name given: these must read
     # exactly as the archive's (radio.jobs.tasks) for the queue entries to reach them.
@@ -234,6 +320,9 @@ def make_queue(app: Flask, worker: RemoteWorker) -> Huey:
     huey = tasks.make_huey(app)
     huey.task(name="process_episode")(_as_task(lambda episode_id: worker.process(episode_id),
                                                "process_episode"))  # fmt: skip
+    retranscribe = _as_task(lambda episode_id: worker.retranscribe(episode_id),
+                            "retranscribe_episode")  # fmt: skip
+    huey.task(name="retranscribe_episode")(retranscribe)
     for kind in handoff.PASSED_BACK:
         entry = _as_task(lambda episode_id, kind=kind: worker.pass_back(kind, episode_id), kind)
         huey.task(name=kind)(entry)

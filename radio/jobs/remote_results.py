@@ -15,13 +15,14 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data import transcripts, trash
+from radio.data import trash
 from radio.data.episodes import EpisodeNotFound, add_episode, find_episode, get_episode
 from radio.data.processing import StepName
 from radio.data.renditions import renditions
 from radio.data.shows import get_or_create_show
 from radio.jobs.handoff import EPISODE_FIELDS
 from radio.jobs.remote_http import file_sha256
+from radio.jobs.remote_transcript import TRANSCRIPT_FILE, write_transcript
 from radio.media import store
 
 
@@ -85,6 +86,8 @@ def build_manifest(
     if StepName.AUDIO in steps and episode.get("peaks_path"):
         path = store.resolve(home, episode["peaks_path"])
         files[path.name], peaks = path, path.name
+    if StepName.TRANSCRIBE in steps:  # as a file: a long episode's transcript is large
+        files[TRANSCRIPT_FILE] = write_transcript(db, home, local_id, episode["guid"], steps)
     manifest: dict[str, Any] = {
         "guid": episode["guid"],
         "steps": list(steps),
@@ -97,10 +100,6 @@ def build_manifest(
         "episode": {key: episode.get(key) for key in _fields(steps)},
     }
     if StepName.TRANSCRIBE in steps:
-        manifest["segments"] = [
-            transcripts.segment_values(local_id, idx, segment)[1:]
-            for idx, segment in enumerate(transcripts.load_segments(db, local_id))
-        ]
         manifest["review_note"] = episode.get("review_note")
     return manifest, files
 

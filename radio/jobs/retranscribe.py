@@ -39,6 +39,7 @@ from radio.jobs import leases
 from radio.jobs.alignment import align
 from radio.jobs.errors import JobError
 from radio.jobs.language import Heard, review_language, review_speech
+from radio.jobs.remote_transcript import sent_diarization
 from radio.jobs.speakers import find_speakers
 from radio.jobs.topics import retag
 from radio.media import store
@@ -205,7 +206,8 @@ def _phases(
             review(db, config, asked)
         # The new segments carry no voices yet (safe to repeat after a crash here).
         episode = get_episode(db, episode_id)
-        find_speakers(db, episode, _original(config, episode))
+        sent = sent_diarization(db, episode)  # a worker on another machine's, if any (#17)
+        find_speakers(db, episode, _original(config, episode), diarized=sent)
         retag(db, config, [episode_id])
         from radio.jobs.filetags import refresh  # PyAV: not in the web process, which imports us
 

@@ -42,9 +42,12 @@ if TYPE_CHECKING:  # loaded only where the step runs: diarization brings audio c
 logger = logging.getLogger(__name__)
 
 Similarity = Callable[[np.ndarray, np.ndarray], float]
+# Told every voice found and its label (a remote worker sends them on, #17: the archive
+# matches them against the show's named voices itself).
+VoiceSink = Callable[["Sequence[Voice]", "Sequence[str]"], None]
 
 
-def speakers_step(ctx: Context) -> None:
+def speakers_step(ctx: Context, keep: VoiceSink | None = None) -> None:
     """Speaker turns, labels and voices for the episode's transcript."""
     if not ctx.config.get("TRANSCRIBE", True):
         return
@@ -56,7 +59,7 @@ def speakers_step(ctx: Context) -> None:
             f"the original {ctx.episode.source_path} is missing from the media folder; "
             "restore it from a backup and run `radio retry`."
         )
-    find_speakers(ctx.db, ctx.episode, source, ctx.report)
+    find_speakers(ctx.db, ctx.episode, source, ctx.report, keep)
 
 
 def find_speakers(
@@ -64,28 +67,34 @@ def find_speakers(
     episode: Episode,
     source: Path,
     report: Callable[[float], None] = lambda _: None,
+    keep: VoiceSink | None = None,
+    diarized: Diarization | None = None,
 ) -> Relabelled:
     """Give the transcript of ``episode`` (recorded in ``source``) its speakers and save them;
-    also what a new transcript needs once it is swapped in."""
+    also what a new transcript needs once it is swapped in. ``diarized``: the original's
+    turns and voices as a worker on another machine found them (a two-party call: none)."""
     from transcription.channels import detect_two_party
     from transcription.diarize import diarize
 
+    names = [n for n in episode.speaker_names if is_name(n)]
     try:
-        if detect_two_party(source):
+        if diarized is not None:
+            found = diarized
+        elif detect_two_party(source):
             logger.info("episode %s: a two-party call; the channels name the speakers", episode.id)
             return speaker_data.save_turns(db, episode.id, _as_they_are)
-        names = [n for n in episode.speaker_names if is_name(n)]
-        found = diarize(
-            source,
-            speakers=len(names) or None,
-            progress=lambda done, total: report(done / total if total else 0.0),
-        )
+        else:
+            found = diarize(
+                source,
+                speakers=len(names) or None,
+                progress=lambda done, total: report(done / total if total else 0.0),
+            )
     except TranscriptionError as e:
         raise StepError(str(e)) from e
     if not found.voices:
         logger.info("episode %s: no voices found; the transcript stays as it is", episode.id)
         return speaker_data.save_turns(db, episode.id, _as_they_are)
-    labelling = _labelling(db, episode, found, names)
+    labelling = _labelling(db, episode, found, names, keep)
     done = speaker_data.save_turns(db, episode.id, labelling)
     logger.info(
         "episode %s: %d voice(s), %s",
@@ -97,7 +106,11 @@ def find_speakers(
 
 
 def _labelling(
-    db: sqlite_utils.Database, episode: Episode, found: Diarization, names: Sequence[str]
+    db: sqlite_utils.Database,
+    episode: Episode,
+    found: Diarization,
+    names: Sequence[str],
+    keep: VoiceSink | None = None,
 ) -> Callable[[list[Segment]], Relabelled]:
     """What ``save_turns`` runs on the transcript as it stands: labels, then the split."""
     from transcription.diarize import MATCH_THRESHOLD, similarity
@@ -108,6 +121,8 @@ def _labelling(
         if s.named and s.voice is not None
     }
     labels = choose_labels(found.voices, own, names, similarity, MATCH_THRESHOLD)
+    if keep is not None:
+        keep(found.voices, labels)
     show = speaker_data.named_voices_of_show(db, episode.show_id, exclude_episode=episode.id)
     suggested = suggest(found.voices, labels, show, similarity, MATCH_THRESHOLD)
 

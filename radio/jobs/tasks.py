@@ -18,7 +18,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from radio.db import connect, database_path
-from radio.jobs import leases, rerun, retranscribe
+from radio.jobs import leases, remote_uploads, rerun, retranscribe
 from radio.media import reserve, store
 from radio.upkeep.health import beat
 
@@ -172,6 +172,8 @@ def recover(app: Flask, include_queued: bool = True) -> int:
         ids = leases.unfinished(db, include_queued=include_queued)
         again = retranscribe.unfinished(db, include_queued=include_queued)
         remade = rerun.unfinished(db, include_queued=include_queued)
+        lease = float(app.config.get("LEASE_SECONDS") or 120)
+        remote_uploads.sweep_stale_uploads(db, app.config["HOME"], lease)  # workers' leftovers
     finally:
         db.conn.close()
     for episode_id in ids:

@@ -14,12 +14,12 @@ from typing import Any
 import sqlite_utils
 
 from radio.config import load_station_taxonomy
-from radio.data import tags
+from radio.data import tags, topic_moments
 from radio.data.episodes import Episode, get_episode
 from radio.data.transcripts import load_segments
 from radio.jobs.context import Context, StepError
 from transcription.chapters import CHAPTER_PENALTY, split_chapters
-from transcription.segments import Chapter
+from transcription.segments import Chapter, Segment
 from transcription.taxonomy import Taxonomy, TaxonomyError
 from transcription.topics import (
     DEFAULT_THRESHOLD,
@@ -153,25 +153,68 @@ def moments_for_topic(
 ) -> list[Moment]:
     """Where in the topic's episodes (newest first) the topic is talked about.
 
-    Computed from the transcripts (a page of episodes at a time), so an editor's manual
-    tag gets its moments too: a taxonomy topic's keywords, or a free tag's words.
+    Stored when an episode is tagged (``radio.data.topic_moments``); an episode without
+    them (an editor's manual tag, a corrected transcript) has them computed from its
+    transcript here and stored, so an editor's tag gets its moments too: a taxonomy
+    topic's keywords, or a free tag's words.
     """
-    topic = taxonomy.get(slug)
     tag = tags.get_topic(db, slug)
-    moments: list[Moment] = []
     page = tags.episodes_for_topic(db, slug, public_only=public_only, limit=limit, offset=offset)
+    wanted = {ep.id: _basis(taxonomy, tag.slug, tag.label, ep.spoken_language) for ep in page}
+    found = topic_moments.stored(db, slug, wanted)
+    moments: list[Moment] = []
     for ep in page:
-        segments = load_segments(db, ep.id)
-        language = ep.spoken_language or "en"
-        if topic is not None:
-            found = score_topics(segments, Taxonomy((topic,)), language, include_below=True)
-            times = list(found[0].moments) if found else []
-        else:
-            times = phrase_moments(segments, tag.label, language, gap=MOMENT_GAP)
-        for at in times:
-            text = next((s.text for s in segments if s.start <= at < s.end + 0.01), "")
-            moments.append(Moment(ep.id, ep.guid, ep.title, at, text.strip()))
+        if ep.id not in found:
+            segments = load_segments(db, ep.id)
+            found[ep.id] = _find(segments, ep.spoken_language, taxonomy, slug, tag.label)
+            topic_moments.store_quietly(db, ep.id, [(slug, wanted[ep.id], found[ep.id])])
+        moments += [Moment(ep.id, ep.guid, ep.title, at, text) for at, text in found[ep.id]]
     return moments
+
+
+def _basis(taxonomy: Taxonomy, slug: str, label: str, language: str | None) -> str:
+    """What an episode's moments of a topic are computed from: the taxonomy topic (its
+    words in every language), else the tag's label; and the episode's language."""
+    topic = taxonomy.get(slug)
+    return topic_moments.basis(repr(topic) if topic else ("phrase", label), language or "en")
+
+
+def _find(
+    segments: list[Segment], language: str | None, taxonomy: Taxonomy, slug: str, label: str
+) -> topic_moments.Found:
+    """(start, text) of each moment an episode talks about a topic."""
+    topic = taxonomy.get(slug)
+    language = language or "en"
+    if topic is not None:
+        found = score_topics(segments, Taxonomy((topic,)), language, include_below=True)
+        times = list(found[0].moments) if found else []
+    else:
+        times = phrase_moments(segments, label, language, gap=MOMENT_GAP)
+    return [(at, _said_at(segments, at)) for at in times]
+
+
+def _said_at(segments: list[Segment], at: float) -> str:
+    return next((s.text for s in segments if s.start <= at < s.end + 0.01), "").strip()
+
+
+def store_moments(
+    db: sqlite_utils.Database, episode_id: int, taxonomy: Taxonomy, language: str | None
+) -> None:
+    """Find and keep where an episode talks about each of its topics (after tagging): the
+    station's topics scored together, in one reading of the transcript."""
+    segments = load_segments(db, episode_id)
+    listed = tags.episode_tags(db, episode_id)
+    station = Taxonomy(tuple(t for e in listed if (t := taxonomy.get(e.slug)) is not None))
+    scored = score_topics(segments, station, language or "en", include_below=True)
+    times = {found.slug: found.moments for found in scored}
+    found = []
+    for tag in listed:
+        if taxonomy.get(tag.slug) is not None:
+            moments = [(at, _said_at(segments, at)) for at in times.get(tag.slug, ())]
+        else:
+            moments = _find(segments, language, taxonomy, tag.slug, tag.label)
+        found.append((tag.slug, _basis(taxonomy, tag.slug, tag.label, language), moments))
+    topic_moments.store(db, episode_id, found)
 
 
 def save_analysis(
@@ -191,3 +234,4 @@ def save_analysis(
         chapters=analysis.chapters,
         taxonomy_slugs={t.slug for t in taxonomy.topics},
     )
+    store_moments(db, episode_id, taxonomy, get_episode(db, episode_id).spoken_language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from radio.migrations import migration
+from radio.migrations.listener_speed import listener_speed
 
 
 @migration("0021_requests")
@@ -266,3 +267,34 @@ def _count_changes(db: sqlite_utils.Database, table: str, update_of: str | None)
             f"create trigger {table}_listing_{verb} after {event.strip()} on {table} "
             f"begin {bump} end"
         )
+
+
+@migration("0026_listener_speed")
+def _listener_speed(db: sqlite_utils.Database) -> None:
+    # topic moments stored when tagged, finer change counts, feed and home order indexes
+    listener_speed(db)
+
+
+@migration("0027_remote_speakers")
+def _remote_speakers(db: sqlite_utils.Database) -> None:
+    # A remote worker's diarization of an original (radio.data.worker_tokens), for the
+    # speakers of a transcript made again: valid while the original and the number of
+    # names given stay the same.
+    db.execute(
+        "create table worker_diarizations (episode_id integer primary key references "
+        "episodes(id), source_sha256 text not null, speakers integer not null, "
+        "body text not null, made_at text not null)"
+    )
+
+
+@migration("0028_exchange_updates")
+def _exchange_updates(db: sqlite_utils.Database) -> None:
+    # An edited episode travels again, a withdrawn one travels as a withdrawal (#17): what
+    # each export carried (episode.json's sha256), and, here, what came in and from whom.
+    db["exchange_exported"].add_column("content_sha256", str)
+    db["exchange_exported"].add_column("withdrawn", int, not_null_default=0)
+    imports = db["exchange_imports"]
+    imports.add_column("content_sha256", str)
+    imports.add_column("origin_fingerprint", str)  # the station that made it (relays)
+    imports.add_column("updated_at", str)
+    imports.add_column("withdrawn_at", str)

@@ -36,6 +36,7 @@ AREAS = (
     "receipts",
     "about",
     "exchange",
+    "exchange_admin",
     "requests",
     "workers",
     "takedown",

@@ -4,8 +4,8 @@ pulls. Only what listeners may already have, and only what its licence lets trav
 
 - ``/exchange/catalogue.json[?show=S]``: ``{"manifest": "<manifest.json>", "signature": ...}``,
   the signed list of every such episode's files with their sha256 (no originals);
-- ``/exchange/files/episodes/<guid>/<name>``: an episode's ``episode.json``, renditions and
-  peaks, with byte ranges (206), so a broken download continues where it stopped.
+- ``/exchange/files/episodes/<guid>/<name>``: an episode's ``episode.json``, renditions,
+  peaks and pictures, with byte ranges (206), so a broken download continues where it stopped.
 
 It also gives every page ``imported_from(episode)``: the station an imported episode came
 from, which its page names ("From Radio X").
@@ -31,6 +31,8 @@ _MIME = {
     ".opus": "audio/ogg",
     ".m4a": "audio/mp4",
     ".json": "application/json",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
 }
 
 

@@ -23,13 +23,13 @@ import time
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import gettext
 
-from feeds.build import build_rss
 from feeds.chapters import CHAPTERS_MIME, ChapterMark
 from feeds.chapters import to_json as chapters_json
 from radio.data import fields
 from radio.data.feeds import FeedKind, FeedSpec, public_chapters
 from radio.db import database_path, get_db
 from radio.web.feed_items import load_feed
+from radio.web.feedparts import assemble_rss, kept_urls
 from radio.web.http.feedcache import Built, FeedCache
 from radio.web.urls import Urls, for_request
 
@@ -50,8 +50,10 @@ def _page() -> int:
 
 
 def _build(spec: FeedSpec, urls: Urls, token: str) -> Built:
+    kept = current_app.extensions.setdefault("radio.feed_urls", {})
+    urls = kept_urls(kept, urls, current_app.url_map)  # each URL built once (#17)
     data = load_feed(get_db(), current_app.config, urls, spec)
-    body = build_rss(data.info, data.items)
+    body = assemble_rss(data.info, data.items)  # the same bytes as build_rss
     etag = hashlib.sha256(body).hexdigest()[:32]
     gzipped = gzip.compress(body, compresslevel=6, mtime=0)
     logger.info("built feed %s (%d items, %d bytes)", spec, len(data.items), len(body))

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from radio.config import load_station_taxonomy
 from radio.data.episodes import Page
-from radio.data.facets import cached, segments_version
+from radio.data.facets import cached
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic, list_topics
 from radio.db import get_db
@@ -95,12 +95,9 @@ def topic(slug: str) -> str:
 
 
 def _moments(db: Database, slug: str, window: dict[str, Any]) -> list[Moment]:
-    """Where the page's episodes talk about the topic: scored from whole transcripts (about
-    40 ms an episode), so kept (radio.data.facets) until the archive, a transcript or the
-    topic's words change (#17)."""
-    taxonomy = station_taxonomy()
-    key = (slug, tuple(sorted(window.items())), repr(taxonomy.get(slug)), segments_version(db))
-    return cached(db, "topic moments", key, lambda: moments_for_topic(db, slug, taxonomy, **window))
+    """Where the page's episodes talk about the topic: stored when they were tagged
+    (``radio.data.topic_moments``), computed here only for those without (#17)."""
+    return moments_for_topic(db, slug, station_taxonomy(), **window)
 
 
 def group_moments(moments: list[Moment]) -> dict[int, list[Moment]]:

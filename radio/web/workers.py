@@ -14,6 +14,8 @@ out; what is decided is in ``radio.jobs.handoff``.
   with ``X-Chunk-SHA256``: one chunk;
 - ``POST episodes/ID/commit``: apply the manifest (atomic, idempotent);
   ``POST episodes/ID/finish``: the archive runs the light steps; ``POST episodes/ID/fail``;
+- ``POST episodes/ID/retranscription/lease``, ``.../commit``, ``.../fail``, ``.../finish``:
+  the same for transcribing a published episode again (``radio.jobs.remote_retranscribe``);
 - ``POST recover``: queue again what a vanished worker held (its lease ran out).
 """
 
@@ -28,7 +30,7 @@ from flask_babel import gettext
 from radio.data.episodes import EpisodeNotFound, get_episode
 from radio.data.worker_tokens import token_worker
 from radio.db import get_db, utcnow
-from radio.jobs import handoff, tasks
+from radio.jobs import handoff, remote_retranscribe, remote_uploads, tasks
 from radio.media import store
 from radio.web.http import fileserve
 
@@ -53,10 +55,10 @@ def require_worker_token() -> Response | None:
     return None
 
 
-@bp.errorhandler(handoff.HandoffError)
-def refused(error: handoff.HandoffError) -> tuple[Response, int]:
+@bp.errorhandler(remote_uploads.HandoffError)
+def refused(error: remote_uploads.HandoffError) -> tuple[Response, int]:
     body = {"error": str(error)}
-    if isinstance(error, handoff.ChunkRefused):
+    if isinstance(error, remote_uploads.ChunkRefused):
         body["bytes"] = error.have
     return jsonify(body), error.status
 
@@ -81,7 +83,8 @@ def take_lease(episode_id: int) -> tuple[Response, int]:
 
 @bp.post("/episodes/<int:episode_id>/lease/renew")
 def renew_lease(episode_id: int) -> Response:
-    progress = float((request.get_json(silent=True) or {}).get("progress") or 0.0)
+    said = (request.get_json(silent=True) or {}).get("progress")
+    progress = None if said is None else float(said)
     handoff.renew(get_db(), current_app.config, episode_id, g.worker_owner, progress)
     return jsonify(ok=True)
 
@@ -106,7 +109,7 @@ def original(episode_id: int) -> Response:
 
 @bp.get("/episodes/<int:episode_id>/uploads")
 def uploads(episode_id: int) -> Response:
-    have = handoff.uploaded(current_app.config["HOME"], episode_id, g.worker_owner)
+    have = remote_uploads.uploaded(current_app.config["HOME"], episode_id, g.worker_owner)
     return jsonify(files=have)
 
 
@@ -115,7 +118,7 @@ def upload_chunk(episode_id: int, name: str) -> Response:
     offset = request.args.get("offset", type=int)
     if offset is None or offset < 0:
         abort(400, gettext("Say where the chunk goes: ?offset=N."))
-    size = handoff.receive_chunk(
+    size = remote_uploads.receive_chunk(
         get_db(),
         current_app.config["HOME"],
         episode_id,
@@ -154,11 +157,44 @@ def fail(episode_id: int) -> Response:
     return jsonify(ok=True)
 
 
+@bp.post("/episodes/<int:episode_id>/retranscription/lease")
+def take_retranscription(episode_id: int) -> tuple[Response, int]:
+    lent = remote_retranscribe.take(get_db(), current_app.config, episode_id, g.worker_owner)
+    if lent is None:
+        return jsonify(error=gettext("Another worker is processing this episode.")), 409
+    return jsonify(lent), 200
+
+
+@bp.post("/episodes/<int:episode_id>/retranscription/commit")
+def commit_retranscription(episode_id: int) -> Response:
+    manifest = request.get_json(silent=True)
+    if not isinstance(manifest, dict):
+        abort(400, gettext("The commit needs a manifest (JSON)."))
+    home = current_app.config["HOME"]
+    return jsonify(remote_retranscribe.commit(get_db(), home, episode_id, g.worker_owner, manifest))
+
+
+@bp.post("/episodes/<int:episode_id>/retranscription/fail")
+def fail_retranscription(episode_id: int) -> Response:
+    message = str((request.get_json(silent=True) or {}).get("message") or "")[:2000]
+    remote_retranscribe.fail(get_db(), episode_id, g.worker_owner, message)
+    return jsonify(ok=True)
+
+
+@bp.post("/episodes/<int:episode_id>/retranscription/finish")
+def finish_retranscription(episode_id: int) -> tuple[Response, int]:
+    """Take the lease over; swap the new transcript in here, with what follows (202)."""
+    handoff.hand_to_archive(get_db(), current_app.config, episode_id, g.worker_owner)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=tasks.run_retranscription, args=(app, episode_id), daemon=True).start()
+    return jsonify(ok=True), 202
+
+
 @bp.post("/episodes/<int:episode_id>/run/<kind>")
 def run_here(episode_id: int, kind: str) -> tuple[Response, int]:
     """Work a worker took from the shared queue but leaves to the archive (a
     retranscription, a re-run, new file tags): done here, beside the request."""
-    if kind not in handoff.PASSED_BACK:
+    if kind not in handoff.RUN_HERE:
         abort(404)
     task = current_app.extensions[f"radio.{kind}"]  # the queue's own task, run here
     threading.Thread(target=task.call_local, args=(episode_id,), daemon=True).start()

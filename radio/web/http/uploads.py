@@ -24,17 +24,19 @@ from radio.media import store
 
 IN_MEMORY_BYTES = 500 * 1024  # werkzeug's own threshold: a small part stays in memory
 MAX_FORM_BYTES = 8 * 1024 * 1024  # any body but an upload's: the edit form of a 6 h transcript
-UPLOAD_ENDPOINT = "upload.upload"
+# where a body may be as large as the upload limit: recordings, and stations' bundles (#17)
+UPLOAD_ENDPOINTS = ("upload.upload", "exchange_admin.take_in")
 
 
 class SpoolingRequest(Request):
     """A Flask request whose uploaded files spool to ``media/incoming``, and whose body may
-    be as large as the upload limit only when it is sent to the upload form."""
+    be as large as the upload limit only when it is sent to the upload form (or a bundle to
+    the exchange page)."""
 
     @property
     def max_content_length(self) -> int | None:
         limit = super().max_content_length
-        if self.endpoint == UPLOAD_ENDPOINT or limit is None:
+        if self.endpoint in UPLOAD_ENDPOINTS or limit is None:
             return limit
         return min(limit, MAX_FORM_BYTES)
 
