@@ -8,6 +8,18 @@ from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "browser"
+# Switches for a quiet headless run (no first-run screens, no network of its own), and a
+# phone's window.
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
 def launched_browser(args: Iterable[str]) -> Iterator[Any]:

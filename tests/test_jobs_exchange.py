@@ -217,7 +217,7 @@ def test_a_second_export_carries_only_new_work(alpha, beta, tmp_path):
     app = create_app(settings(alpha.home, STATION_NAME=SOURCE))
     add_episode(app, clip("LJ001-0005.wav"), licence="cc-by-nc", title="New work")
     made = alpha("export", "-o", str(second))
-    assert "Exported 1 episodes" in made.output, made.output
+    assert "Exported 1 episode " in made.output, made.output
     assert "Nothing new" in alpha("export", "-o", str(third)).output
     assert not third.exists()
     assert beta("import", str(first)).exit_code == 0
@@ -267,5 +267,5 @@ def test_a_taken_down_episode_no_longer_travels(alpha, tmp_path):
     finally:
         db.conn.close()
     folder = tmp_path / "bundle"
-    assert "Exported 1 episodes" in alpha("export", "-o", str(folder)).output
+    assert "Exported 1 episode " in alpha("export", "-o", str(folder)).output
     assert not (folder / "episodes" / guid).exists()

@@ -79,7 +79,7 @@ def test_an_edit_travels_again_and_the_source_wins_over_a_local_edit(alpha, beta
     edit_title(alpha.home, guid, "Water committee, corrected", "Minutes of the meeting.")
 
     again = ok(alpha("export", "-o", str(bundle)))
-    assert "Exported 1 episodes, 1 of them changed since sent" in again.output
+    assert "Exported 1 episode (1 changed since sent)" in again.output
     manifest = json.loads(_member(bundle, "manifest.json"))
     assert manifest["episodes"] == [guid] and manifest["withdrawn"] == []
 
@@ -126,7 +126,7 @@ def test_a_redaction_travels_and_replaces_audio_transcript_and_original(alpha, b
     ok(alpha("redact", str(episode_id), "--from", "0:01", "--to", "0:04", "--reason", "x", "--yes"))
 
     again = ok(alpha("export", "-o", str(bundle), "--with-originals"))
-    assert "1 of them changed since sent" in again.output
+    assert "(1 changed since sent)" in again.output
     ok(beta("import", str(bundle)))
 
     new_files = chapters_and_files(beta.home, guid)[1]
@@ -353,7 +353,7 @@ def test_a_withdrawn_episode_offered_again_comes_back(alpha, beta, tmp_path):
 
     ok(alpha("takedown", str(episode_id), "--undo", "--yes"))
     again = ok(alpha("export", "-o", str(bundle)))
-    assert "Exported 1 episodes" in again.output
+    assert "Exported 1 episode " in again.output
     back = ok(beta("import", str(bundle)))
     assert "Updated 1" in back.output
     assert not episodes_by_guid(beta.home)[guid]["taken_down_at"]
@@ -374,7 +374,7 @@ def test_a_new_licence_travels_and_all_rights_reserved_withdraws(alpha, beta, tm
     finally:
         db.conn.close()
     again = ok(alpha("export", "-o", str(bundle)))
-    assert "Exported 1 episodes, 1 of them changed" in again.output
+    assert "Exported 1 episode (1 changed" in again.output
     assert "Withdrawn: 1" in again.output
     ok(beta("import", str(bundle)))
     there = episodes_by_guid(beta.home)

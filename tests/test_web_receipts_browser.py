@@ -7,28 +7,15 @@ test-output/browser/receipt-*.png."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from radio import create_app
 from radio.jobs import tasks
-from tests.browser import launched_browser
+from tests.browser import ARGS, CHROMIUM, PHONE, SHOTS, launched_browser
 from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "browser"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 PROCESSING_TIMEOUT_S = 180
 
 pytestmark = pytest.mark.slow

@@ -25,20 +25,10 @@ from radio.data import consent, receipts
 from radio.db import connect, database_path, transaction, utcnow
 from radio.jobs import tasks
 from tests.archive import Seeder
-from tests.browser import CHROMIUM, SHOTS, launched_browser
+from tests.browser import ARGS, CHROMIUM, PHONE, SHOTS, launched_browser
 from tests.conftest import clip, require, settings
 from tests.webserver import add_account, live_server
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 PROCESSING_TIMEOUT_S = 180
 
 pytestmark = pytest.mark.slow

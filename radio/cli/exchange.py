@@ -64,10 +64,10 @@ def export(
     if done.path is None:
         click.echo(f"Nothing new or changed to export for {done.target}; no bundle written.")
     else:
-        changed = f", {len(done.updated)} of them changed since sent" if done.updated else ""
-        click.echo(
-            f"Exported {len(done.guids)} episodes{changed} to {done.path} (for {done.target})."
-        )
+        changed = f" ({len(done.updated)} changed since sent)" if done.updated else ""
+        count = len(done.guids)
+        what = f"{count} episode" if count == 1 else f"{count} episodes"
+        click.echo(f"Exported {what}{changed} to {done.path} (for {done.target}).")
     if done.withdrawn:
         click.echo(
             f"Withdrawn: {len(done.withdrawn)} sent before that may not be passed on any more "
