@@ -6,6 +6,7 @@ import sqlite_utils
 
 from radio.migrations import migration
 from radio.migrations.listener_speed import listener_speed
+from radio.migrations.listing_touches import listing_touches
 
 
 @migration("0021_requests")
@@ -298,3 +299,9 @@ def _exchange_updates(db: sqlite_utils.Database) -> None:
     imports.add_column("origin_fingerprint", str)  # the station that made it (relays)
     imports.add_column("updated_at", str)
     imports.add_column("withdrawn_at", str)
+
+
+@migration("0029_listing_touches")
+def _listing_touches(db: sqlite_utils.Database) -> None:
+    # which episodes each change touched: lists kept by episode read only theirs again
+    listing_touches(db)

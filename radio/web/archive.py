@@ -31,14 +31,13 @@ from radio.data import edits as editing
 from radio.data import shows as shows_data
 from radio.data import tags as tagging
 from radio.data.episodes import VISIBILITIES, Episode, EpisodeStatus
-from radio.data.facets import cached
+from radio.data.facets import cached, shows_listed, station_topics_listed
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.licences import LICENCES
 from radio.data.processing import StepName
 from radio.data.renditions import renditions
 from radio.data.soundbites import of_episode as soundbite_rows
 from radio.data.speakers import of_episode as speaker_rows
-from radio.data.tags import TagKind
 from radio.data.transcripts import (
     Phase,
     TranscriptLine,
@@ -97,14 +96,9 @@ def index() -> str:
         "index.html",
         latest=_latest(db, hidden, page_number()),
         # kept until the archive changes (radio.data.facets): each is a scan of every episode
-        shows=cached(db, "shows", hidden, lambda: shows_data.shows(db, include_hidden=hidden)),
+        shows=shows_listed(db, hidden),
         # the station's own topics: keyphrases are too many for the home page (see /topics)
-        topics=cached(
-            db,
-            "station topics",
-            hidden,
-            lambda: tagging.list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
-        ),
+        topics=station_topics_listed(db, hidden),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import Any
 
@@ -69,10 +70,29 @@ class KeptUrls(Urls):
     takes 20 us each, half of a feed's build); a route map never changes while serving."""
 
     KEPT = 50_000
+    ITEMS_KEPT = ITEMS_KEPT
 
     def __init__(self, base: str, url_map: Map) -> None:
         super().__init__(base, url_map)
         self._built: dict[tuple, str] = {}
+        # feed items by what they are made of (``radio.web.feed_items``): their URLs are
+        # this root's, so they are kept with it
+        self._items: OrderedDict[Hashable, FeedItem] = OrderedDict()
+        self._items_lock = threading.Lock()
+
+    def item(self, facts: Hashable, make: Callable[[], FeedItem]) -> FeedItem:
+        """The item made of ``facts``: the one ``make()`` gave for them before, if kept."""
+        with self._items_lock:
+            found = self._items.get(facts)
+            if found is not None:
+                self._items.move_to_end(facts)
+                return found
+        made = make()
+        with self._items_lock:
+            self._items[facts] = made
+            while len(self._items) > self.ITEMS_KEPT:
+                self._items.popitem(last=False)
+        return made
 
     def build(self, endpoint: str, **values: Any) -> str:
         key = (endpoint, *sorted(values.items()))

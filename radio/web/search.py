@@ -9,17 +9,19 @@ from flask_babel import gettext
 from sqlite_utils import Database
 
 from radio.data import episodes, fields
-from radio.data import shows as shows_data
-from radio.data.facets import archive_speakers, cached
+from radio.data.facets import (
+    languages_listed,
+    shows_listed,
+    speakers_listed,
+    station_topics_listed,
+)
 from radio.data.feeds import FeedKind, FeedSpec
 from radio.data.search import BadQuery, Results, search
 from radio.data.tags import (
-    TagKind,
     TopicCount,
     TopicNotFound,
     episodes_for_topic,
     get_topic,
-    list_topics,
 )
 from radio.data.turns import is_placeholder
 from radio.db import get_db
@@ -72,10 +74,8 @@ def search_page() -> tuple[str, int]:
         results=results,
         listed=listed,  # the results' episodes in full: description, dates, artwork
         error=error,
-        shows=cached(db, "shows", hidden, lambda: shows_data.shows(db, include_hidden=hidden)),
-        languages=cached(
-            db, "languages", hidden, lambda: episodes.languages(db, include_hidden=hidden)
-        ),
+        shows=shows_listed(db, hidden),  # kept by episode (radio.data.facets)
+        languages=languages_listed(db, hidden),
         topics=topic_choices(db, args["topic"], hidden),
         speakers=speaker_choices(db, args["speaker"], hidden),
         **search_feeds(args["q"] if results is not None else ""),
@@ -109,7 +109,7 @@ def speaker_choices(db: Database, chosen: str, hidden: bool) -> list[str]:
     """The people heard in the archive, for the filter: named speakers, not the "Speaker 2"
     labels of voices nobody named yet (those differ from one recording to the next); and
     the chosen speaker as typed if it is another (a link, a label, another spelling)."""
-    heard = cached(db, "speakers", hidden, lambda: archive_speakers(db, include_hidden=hidden))
+    heard = speakers_listed(db, hidden)
     names = [n for n in heard if not is_placeholder(n)]
     if chosen and all(n.casefold() != chosen.casefold() for n in names):
         names.append(chosen)
@@ -118,12 +118,7 @@ def speaker_choices(db: Database, chosen: str, hidden: bool) -> list[str]:
 
 def station_topics(db: Database, hidden: bool) -> list[TopicCount]:
     """The station's own topics with their episode counts (search and home pages)."""
-    return cached(
-        db,
-        "station topics",
-        hidden,
-        lambda: list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
-    )
+    return station_topics_listed(db, hidden)
 
 
 def _date_arg(name: str) -> str | None:
