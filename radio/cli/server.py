@@ -3,6 +3,7 @@ and the waitress server ``serve`` runs (tests and the web bench run the same one
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import Any
 
@@ -140,6 +141,11 @@ def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
         *server.adj.socket_options,
         (socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER),
     ]
+    # Everything made while starting (modules, routes, templates: ~85,000 objects) is never
+    # garbage; frozen, a full collection no longer walks it: 2-3 ms instead of 20-30 ms,
+    # which landed on whichever request allocated the object that triggered it.
+    gc.collect()
+    gc.freeze()
     return server
 
 

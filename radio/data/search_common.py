@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data.facets import cached, segments_version
+from radio.data.facets import Rows, by_episode, only, segments_version
 
 WINDOW = 10_000  # matches counted before the walk may stop: 15 hours of speech for "the"
 _K1, _B = 1.2, 0.75
@@ -50,15 +50,26 @@ class Counted:
 
 def filtered_episodes(db: sqlite_utils.Database, where: str, named: dict[str, Any]) -> list[Ranges]:
     """The episodes the filters let through, those without a transcript first, then the
-    newest transcripts first: kept (``radio.data.facets``) until an episode, its listing
-    or its segments change, as reading every episode's row takes tens of milliseconds."""
+    newest transcripts first: kept by episode (``radio.data.facets.by_episode``), so that
+    a change to one episode (published, hidden) reads only its row again; reading every
+    episode's row takes 25 ms at 10,000 hours."""
     filters = tuple(sorted((k, str(v)) for k, v in named.items() if k != "q"))
-    return cached(
-        db,
-        "search filter",
-        (where, filters, segments_version(db)),
-        lambda: _read_filtered(db, where, named),
-    )
+
+    def read(touched: str | None) -> list[tuple]:
+        rows = db.execute(
+            "select e.id, es.lo, es.hi, coalesce(es.n, 0), e.recorded_at from episodes e "
+            "left join episode_segments es on es.episode_id = e.id "
+            f"left join shows sh on sh.id = e.show_id where ({where}) and {only(touched)}",
+            {**named, "touched": touched},
+        ).fetchall()
+        return [(r[0], Ranges(*r)) for r in rows]
+
+    def make(rows: Rows) -> list[Ranges]:
+        found = [ranges for episode in rows.values() for (ranges,) in episode]
+        found.sort(key=lambda r: (r.hi is not None, -(r.hi or 0)))  # as _read_filtered orders
+        return found
+
+    return by_episode(db, "search filter", (where, filters, segments_version(db)), read, make)
 
 
 def _read_filtered(db: sqlite_utils.Database, where: str, named: dict[str, Any]) -> list[Ranges]:
