@@ -98,6 +98,42 @@ def test_both_sides_of_the_switch_give_the_same_episodes(db, seed, monkeypatch, 
     ]
 
 
+def test_matches_are_counted_in_their_episodes_when_ids_interleave(db, seed, common_path):
+    """Segments saved as they come: two episodes transcribed at once interleave their ids,
+    so an episode's range of ids may hold another's."""
+    from radio.data import transcripts
+    from tests.archive import as_segment
+
+    first = radio_talk(seed, 1, said=2)
+    radio_talk(seed, 2, said=2)
+    transcripts.add_segments(db, first, [as_segment((9.0, 10.0, "radio again"))], 2)
+    third = radio_talk(seed, 3, said=1)
+    found = {e.title: e.hit_count for e in search.search(db, "radio").episodes}
+    assert found == {"Ep 1": 3, "Ep 2": 2, "Ep 3": 1}
+    db.execute("delete from segments where episode_id = ? and idx = 0", [third])
+    found = {e.title: e.hit_count for e in search.search(db, "radio").episodes}
+    assert found == {"Ep 1": 3, "Ep 2": 2}
+
+
+@pytest.mark.parametrize("with_titles", [False, True])
+def test_a_word_in_thousands_of_titles_takes_the_common_path(db, seed, monkeypatch, with_titles):
+    """A show named after a word puts it in every title: ranking those titles by bm25
+    costs as much as thousands of segments. Titles count toward the switch."""
+    for n in range(4):
+        seed.episode(
+            f"Farm Hour {n}", [(0.0, 2.0, "crops and rain")], recorded_at=f"2026-02-0{n + 1}"
+        )
+    seed.episode("Market Day", [(0.0, 2.0, "the farm gate")], recorded_at="2026-01-01")
+    monkeypatch.setattr(search, "BM25_MAX_MATCHES", 4 if with_titles else 100)
+    results = search.search(db, "farm", per_page=10)
+    assert results.total == 5 and not results.estimated
+    farm_hours = ["Farm Hour 3", "Farm Hour 2", "Farm Hour 1", "Farm Hour 0"]
+    if with_titles:  # by match counts: a title is one band, as one match; ties newest first
+        assert titles(results) == [*farm_hours, "Market Day"]
+    else:  # by bm25: the short transcript match beats the titles
+        assert titles(results) == ["Market Day", *farm_hours]
+
+
 def summaries(db, table):
     return db.execute(f"select * from {table} order by 1, 2").fetchall()
 

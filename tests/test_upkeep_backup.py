@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from radio import create_app
-from radio.db import connect, integrity_problems
+from radio.db import connect, integrity_problems, open_copy
 from radio.jobs import tasks
 from radio.upkeep import state
 from radio.upkeep.backup import run_backup
@@ -111,6 +111,36 @@ def test_a_second_backup_copies_no_media_again(archive: Path, seed, tmp_path: Pa
     seed.recording(clip("LJ001-0008.wav"))
     third = run_backup(archive, dest)
     assert third.copied_files == 5 and len(objects(dest)) == len(stored) + 5
+
+
+def test_an_unchanged_database_is_the_last_snapshots_copy_a_changed_one_copied_again(
+    archive: Path, seed, tmp_path: Path
+):
+    """Copying and checking a large archive's database takes most of a minute (#17): a
+    backup with nothing written since links the last copy; any commit makes a new one."""
+    dest = tmp_path / "backup"
+    first = run_backup(archive, dest)
+    second = run_backup(archive, dest)
+    old, new = (dest / "snapshots" / s.snapshot / "archive.db" for s in (first, second))
+    assert old.stat().st_ino == new.stat().st_ino  # the same file, not a copy
+    first_manifest = Manifest.read(old.parent / MANIFEST)
+    assert Manifest.read(new.parent / MANIFEST).databases == first_manifest.databases
+    assert verify_backup(dest).ok
+    seed.episode("Late news", [(0, 2, "the late news")])
+    third = run_backup(archive, dest)
+    copy = dest / "snapshots" / third.snapshot / "archive.db"
+    assert copy.stat().st_ino != old.stat().st_ino
+    snapshot_db = open_copy(copy)
+    try:
+        assert "Late news" in [r["title"] for r in snapshot_db.query("select title from episodes")]
+    finally:
+        snapshot_db.conn.close()
+    assert Manifest.read(copy.parent / MANIFEST).databases["archive.db"].sha256 != (
+        first_manifest.databases["archive.db"].sha256
+    )
+    restored = tmp_path / "restored"
+    restore(dest, restored)
+    assert "Late news" in [r["title"] for r in rows(restored, "select title from episodes")]
 
 
 def test_a_restore_gives_the_same_archive(archive: Path, tmp_path: Path):

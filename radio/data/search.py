@@ -191,12 +191,7 @@ def search(
     if not fts:
         return Results(text, fts, 0, page, per_page, [])
     # counted only up to the limit: a word said everywhere has millions of matches
-    matches = db.execute(
-        f"select count(*) from (select 1 from {index.segments} "
-        f"where {index.segments} match ? limit ?)",
-        [fts, BM25_MAX_MATCHES + 1],
-    ).fetchone()[0]
-    common = matches > BM25_MAX_MATCHES
+    common = _matches_beyond(db, index, fts, BM25_MAX_MATCHES)
     rank = _rank_common if common else _rank_bm25
     rows, total, estimated = rank(db, index, {"q": fts, **params}, where, page, per_page)
     # a prefix said everywhere: each episode's hits are found through its words
@@ -218,6 +213,22 @@ def search(
         for r in rows
     ]
     return Results(text, fts, total, page, per_page, episodes, estimated)
+
+
+def _matches_beyond(db: sqlite_utils.Database, index: Index, fts: str, limit: int) -> bool:
+    """Whether segments and titles match more than ``limit`` times (counted only that far:
+    a word said everywhere has millions of matches). Titles count too: a show named after
+    a word ("Farm Hour") puts it in every episode's title, and ranking thousands of titles
+    by bm25 costs as much as ranking thousands of segments."""
+    matches = 0
+    for table in (index.segments, index.episodes):
+        matches += db.execute(
+            f"select count(*) from (select 1 from {table} where {table} match ? limit ?)",
+            [fts, limit + 1 - matches],
+        ).fetchone()[0]
+        if matches > limit:
+            return True
+    return False
 
 
 def matching_episodes_sql(text: str) -> tuple[str, list[str]] | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,25 +154,104 @@ def _count_streaming(
     allowed = {r.episode_id: r for r in episodes}
     counts: dict[int, int] = {}
     counted, lowest = 0, None
-    cursor = db.execute(
-        f"select s.id, s.episode_id from {seg} join segments s on s.id = {seg}.rowid "
-        f"where {seg} match :q and {said} order by {seg}.rowid desc",
-        named,
-    )
-    while block := cursor.fetchmany(BLOCK):
-        for _segment_id, episode_id in block:
+    blocks = _MatchBlocks(db, seg, said, named)
+    for block in blocks:
+        for episode_id in block:
             if episode_id in allowed:
                 counts[episode_id] = counts.get(episode_id, 0) + 1
                 counted += 1
-        lowest = block[-1][0]
+        lowest = blocks.lowest
         if counted >= WINDOW and len(counts) >= wanted:
             break
     else:
         return Counted(counts, episodes, complete=True)
-    cursor.close()
+    blocks.close()
     # read: the episodes whose segments all lie above where the walk stopped
     read = [r for r in episodes if r.lo is None or r.lo >= lowest or r.episode_id in counts]
     return Counted(counts, read, complete=False)
+
+
+class _MatchBlocks:
+    """The episode of each match, newest first, a block at a time. Without a speaker's
+    condition the matches are read from the index alone and placed in their episodes by
+    id range (``_SegmentRanges``): joining each match to its segment row costs as much
+    again as finding it."""
+
+    def __init__(self, db: sqlite_utils.Database, seg: str, said: str, named: dict[str, Any]):
+        self.db = db
+        self.ranges = _segment_ranges(db) if said == "1" else None
+        if self.ranges is None:
+            sql = (
+                f"select s.id, s.episode_id from {seg} join segments s on s.id = {seg}.rowid "
+                f"where {seg} match :q and {said} order by {seg}.rowid desc"
+            )
+        else:
+            sql = f"select rowid from {seg} where {seg} match :q order by rowid desc"
+        self.cursor = db.execute(sql, named)
+        self.lowest: int | None = None
+
+    def __iter__(self) -> Iterator[list[int]]:
+        while block := self.cursor.fetchmany(BLOCK):
+            self.lowest = block[-1][0]
+            if self.ranges is None:
+                yield [episode_id for _, episode_id in block]
+            else:
+                yield self.ranges.episodes_of([r[0] for r in block], self.db)
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+@dataclass(frozen=True)
+class _SegmentRanges:
+    """The episodes whose segment ids have no gaps, by their lowest id: an id between an
+    episode's ``lo`` and ``hi`` is then surely its. Ids outside them (an episode whose
+    transcript was partly made again) are looked up."""
+
+    los: list[int]  # ascending
+    his: list[int]
+    episode_ids: list[int]
+
+    def episodes_of(self, segment_ids: list[int], db: sqlite_utils.Database) -> list[int]:
+        found: list[int] = []
+        unplaced: list[int] = []
+        lo, hi, episode_id = 1, 0, 0  # the range the last id fell in: the next often does
+        for segment_id in segment_ids:
+            if not lo <= segment_id <= hi:
+                at = bisect_right(self.los, segment_id) - 1
+                if at < 0 or segment_id > self.his[at]:
+                    unplaced.append(segment_id)
+                    continue
+                lo, hi, episode_id = self.los[at], self.his[at], self.episode_ids[at]
+            found.append(episode_id)
+        if unplaced:
+            found.extend(
+                r[0]
+                for r in db.execute(
+                    "select episode_id from segments where id in (select value from json_each(?))",
+                    [json.dumps(unplaced)],
+                ).fetchall()
+            )
+        return found
+
+
+_ranges_kept: dict[str, tuple[Any, _SegmentRanges]] = {}
+
+
+def _segment_ranges(db: sqlite_utils.Database) -> _SegmentRanges:
+    """Kept until segments are added or removed (``segments_version``)."""
+    path = db.execute("pragma database_list").fetchone()[2]
+    version = segments_version(db)
+    kept = _ranges_kept.get(path)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    rows = db.execute(
+        "select lo, hi, episode_id from episode_segments where n > 0 and n = hi - lo + 1 "
+        "order by lo"
+    ).fetchall()
+    ranges = _SegmentRanges([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    _ranges_kept[path] = (version, ranges)
+    return ranges
 
 
 _PREFIX = re.compile(r'"(\w+)"\*')
@@ -238,15 +319,13 @@ def scores(db: sqlite_utils.Database, counted: Counted, titled: set[int]) -> dic
     average = _average_length(db)
     out: dict[int, float] = {}
     for ranges in counted.read:
-        count = counted.counts.get(ranges.episode_id, 0)
-        score = 0.0
+        episode_id = ranges.episode_id
+        count = counted.counts.get(episode_id, 0)
         if count:
             norm = _K1 * (1 - _B + _B * ranges.n / average)
-            score = count * (_K1 + 1) / (count + norm)
-        if ranges.episode_id in titled:
-            score += _TITLE_BONUS
-        if count or ranges.episode_id in titled:
-            out[ranges.episode_id] = score
+            out[episode_id] = count * (_K1 + 1) / (count + norm)
+        if episode_id in titled:
+            out[episode_id] = out.get(episode_id, 0.0) + _TITLE_BONUS
     return out
 
 
@@ -265,7 +344,7 @@ def rank_common(
     counted = count_matches(db, seg, said, named, episodes, page * per_page)
     titled = {r[0] for r in db.execute(titled_sql, named).fetchall()}
     scored = scores(db, counted, titled)
-    recorded = {r.episode_id: r.recorded_at or "" for r in counted.read}
+    recorded = {r.episode_id: r.recorded_at or "" for r in counted.read if r.episode_id in scored}
     order = sorted(sorted(scored), key=lambda e: recorded[e], reverse=True)  # ties: newest
     order.sort(key=lambda e: scored[e], reverse=True)
     start = (page - 1) * per_page

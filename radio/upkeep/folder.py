@@ -64,6 +64,11 @@ class Manifest:
     databases: dict[str, FileEntry] = field(default_factory=dict)
     files: dict[str, FileEntry] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # referenced, gone before it was copied
+    # each database as it was just before it was copied (``source_signature``), and what
+    # the copy left out (taken-down episodes' files): a backup of an unchanged database
+    # reuses this snapshot's copy
+    sources: dict[str, str] = field(default_factory=dict)
+    withheld: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {"format": FORMAT, **asdict(self)}
@@ -77,6 +82,8 @@ class Manifest:
             databases={k: FileEntry(**v) for k, v in data.get("databases", {}).items()},
             files={k: FileEntry(**v) for k, v in data.get("files", {}).items()},
             missing=list(data.get("missing", [])),
+            sources=dict(data.get("sources", {})),
+            withheld=list(data.get("withheld", [])),
         )
 
     @classmethod
@@ -170,3 +177,20 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def source_signature(database: Path) -> str:
+    """What every commit to a live database changes: the size, modification time and
+    header of the file and of its write-ahead log. A commit appends to the log (it grows);
+    a log begun again after a checkpoint has new salts in its header; a database without
+    a log counts each change in its own header. Read before the copy starts: a commit
+    meanwhile makes the next backup copy again."""
+    digest = hashlib.sha256()
+    for path, header in ((database, 100), (database.with_name(database.name + "-wal"), 32)):
+        try:
+            with path.open("rb") as f:
+                st = os.fstat(f.fileno())
+                digest.update(f"{st.st_size}:{st.st_mtime_ns}:".encode() + f.read(header))
+        except FileNotFoundError:
+            digest.update(b"none:")
+    return digest.hexdigest()
