@@ -185,9 +185,22 @@ def check_cover_image(config: dict[str, Any]) -> None:
         )
 
 
+_taxonomies: dict[tuple[str, bytes] | None, Taxonomy] = {}
+
+
 def load_station_taxonomy(home: str | Path) -> Taxonomy:
-    """The data folder's ``taxonomy.toml`` if there is one, else the shipped default."""
+    """The data folder's ``taxonomy.toml`` if there is one, else the shipped default:
+    parsed once for each content of the file (every topic page shows it; reading a few
+    kilobytes takes microseconds, parsing them milliseconds), so an edit is seen at once."""
     path = Path(home) / TAXONOMY_FILE
-    if path.exists():
-        return load_taxonomy(path)
-    return load_default_taxonomy()
+    try:
+        key: tuple[str, bytes] | None = (str(path), path.read_bytes())
+    except FileNotFoundError:
+        key = None
+    found = _taxonomies.get(key)
+    if found is None:
+        found = load_taxonomy(path) if key is not None else load_default_taxonomy()
+        if len(_taxonomies) > 16:  # one data folder per process, but tests make many
+            _taxonomies.clear()
+        _taxonomies[key] = found
+    return found

@@ -22,6 +22,7 @@ def expected(db: sqlite_utils.Database, hidden: bool) -> dict[str, list]:
         "shows": shows(db, include_hidden=hidden),
         "languages": languages(db, include_hidden=hidden),
         "topics": list_topics(db, public_only=not hidden, kind=TagKind.TAXONOMY),
+        "all topics": list_topics(db, public_only=not hidden),
         "speakers": facets.archive_speakers(db, include_hidden=hidden),
     }
 
@@ -31,6 +32,7 @@ def kept(db: sqlite_utils.Database, hidden: bool) -> dict[str, list]:
         "shows": facets.shows_listed(db, hidden),
         "languages": facets.languages_listed(db, hidden),
         "topics": facets.station_topics_listed(db, hidden),
+        "all topics": facets.topics_listed(db, hidden),
         "speakers": facets.speakers_listed(db, hidden),
     }
 
@@ -76,6 +78,8 @@ def changes(db: sqlite_utils.Database, seed: Seeder, ids: list[int]) -> list[Cal
         ),  # fmt: skip
         lambda: db.execute("update episode_tags set removed = 1 where episode_id = ?", [ids[2]]),
         lambda: tag(db, ids[2], "farming"),
+        lambda: tag(db, ids[0], "solar pumps", kind="keyphrase"),
+        lambda: tag(db, ids[1], "solar pumps", kind="keyphrase"),
         lambda: db["episodes"].update(ids[2], {"language": "sw", "recorded_at": "2026-01-02"}),
         lambda: db["episodes"].update(
             ids[0], {"show_id": ids and db["episodes"].get(ids[1])["show_id"]}

@@ -276,8 +276,9 @@ def languages_listed(db: sqlite_utils.Database, hidden: bool) -> list[str]:
     return by_episode(db, "languages", hidden, read, make)
 
 
-def station_topics_listed(db: sqlite_utils.Database, hidden: bool) -> list[TopicCount]:
-    """The station's own topics in use, with their episode counts, the most used first."""
+def topics_listed(db: sqlite_utils.Database, hidden: bool) -> list[TopicCount]:
+    """``tags.list_topics``, kept by episode: every tag in use with its episode count, the
+    station's topics first, then the most used. The topics page and each topic's count."""
 
     def read(touched: str | None) -> list[tuple]:
         return db.execute(
@@ -289,13 +290,19 @@ def station_topics_listed(db: sqlite_utils.Database, hidden: bool) -> list[Topic
 
     def make(rows: Rows) -> list[TopicCount]:
         count = Counter(tag_id for episode in rows.values() for (tag_id,) in episode)
-        tags = db.execute(
-            "select id, slug, label, kind from tags where kind = ?", [TagKind.TAXONOMY]
-        ).fetchall()
-        found = sorted((r for r in tags if count[r[0]]), key=lambda r: (-count[r[0]], r[2], r[0]))
+        tags = db.execute("select id, slug, label, kind from tags").fetchall()
+        found = sorted(
+            (r for r in tags if count[r[0]]),
+            key=lambda r: (r[3] != TagKind.TAXONOMY, -count[r[0]], r[2], r[0]),
+        )
         return [TopicCount(slug, label, kind, count[i]) for i, slug, label, kind in found]
 
-    return by_episode(db, "station topics", hidden, read, make)
+    return by_episode(db, "topics", hidden, read, make)
+
+
+def station_topics_listed(db: sqlite_utils.Database, hidden: bool) -> list[TopicCount]:
+    """The station's own topics in use, with their episode counts, the most used first."""
+    return [t for t in topics_listed(db, hidden) if t.kind == TagKind.TAXONOMY]
 
 
 def speakers_listed(db: sqlite_utils.Database, hidden: bool) -> list[str]:

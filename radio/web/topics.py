@@ -18,9 +18,9 @@ from sqlite_utils import Database
 
 from radio.config import load_station_taxonomy
 from radio.data.episodes import Page
-from radio.data.facets import cached
+from radio.data.facets import topics_listed
 from radio.data.feeds import FeedKind, FeedSpec
-from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic, list_topics
+from radio.data.tags import TagKind, TopicNotFound, episodes_for_topic, get_topic
 from radio.db import get_db
 from radio.jobs.topics import Moment, moments_for_topic
 from radio.web.archive import page_number
@@ -48,7 +48,7 @@ def station_taxonomy() -> Taxonomy:
 
 @bp.get("/topics")
 def index() -> str:
-    rows = list_topics(get_db(), public_only=not sees_hidden())
+    rows = topics_listed(get_db(), sees_hidden())
     return render_template(
         "topics.html",
         station=[t for t in rows if t.kind == TagKind.TAXONOMY],
@@ -71,7 +71,7 @@ def topic(slug: str) -> str:
         found = get_topic(db, slug)
     except TopicNotFound:
         abort(404, _no_topic(slug))
-    listed = cached(db, "topics", public_only, lambda: list_topics(db, public_only=public_only))
+    listed = topics_listed(db, not public_only)
     counts = {t.slug: t.episodes for t in listed}
     total = counts.get(slug, 0)
     if total == 0 and public_only:  # the same 404 as a missing topic: hidden stays hidden
