@@ -53,12 +53,13 @@ from radio.media import store
 # The steps a worker may run: the speakers step only with the transcript it diarizes (a
 # transcript the archive already has is diarized here, with its editors' names).
 REMOTE_STEPS = (StepName.AUDIO, StepName.TRANSCRIBE, StepName.SPEAKERS)
-# Queue entries a remote worker leaves to the archive (radio.jobs.tasks names them): each
-# works on the archive's files in place (a new transcript swapped in, steps made again).
-PASSED_BACK = ("rerun_episode", "tag_files")
-# What a worker may ask the archive to run: also a retranscription, which a worker does
-# itself (radio.jobs.remote_retranscribe) unless it is staged already.
-RUN_HERE = ("retranscribe_episode", *PASSED_BACK)
+# Queue entries a remote worker leaves to the archive (radio.jobs.tasks names them): new
+# file tags work on the archive's files in place.
+PASSED_BACK = ("tag_files",)
+# What a worker may ask the archive to run: also a retranscription and a re-run, whose
+# heavy part a worker does itself (radio.jobs.remote_retranscribe, remote_rerun) unless it
+# is done already (staged) or there is none (topics; the swap, the tags).
+RUN_HERE = ("retranscribe_episode", "rerun_episode", *PASSED_BACK)
 RENDITION_KINDS = ("mp3", "opus", "aac")  # radio.media.renditions.KINDS, without loading PyAV
 # What makes a worker's results the same as this archive's own (radio.jobs.steps).
 SETTINGS = (
@@ -103,7 +104,7 @@ def take(
     """Lend the episode to ``owner``: what it needs to process it, or None while another
     worker holds it."""
     episode = get_episode(db, episode_id)
-    _refuse_gone(episode)
+    refuse_gone(episode)
     now = time.time()
     if not processing.claim_lease(db, episode_id, owner, now + lease_seconds(config), now):
         return None
@@ -186,7 +187,7 @@ def manifest_hash(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
 
 
-def _refuse_gone(episode: Episode) -> None:
+def refuse_gone(episode: Episode) -> None:
     if episode.deleted_at is not None:
         raise HandoffError(f"episode {episode.id} is in the trash")
     if episode.taken_down_at is not None:
@@ -205,11 +206,11 @@ def commit(
     if processing.lease_owner(db, episode_id) != owner:
         raise LeaseLost(f"episode {episode_id} is no longer lent to this worker")
     episode = get_episode(db, episode_id)
-    _refuse_gone(episode)  # taken down while the worker had it: nothing comes back (#16)
+    refuse_gone(episode)  # taken down while the worker had it: nothing comes back (#16)
     target = store.episode_dir(home, episode.guid)
     sent = _transcript(home, episode_id, owner, manifest)
     media = [f for f in manifest.get("files") or [] if f["name"] != TRANSCRIPT_FILE]
-    _place_files(home, episode_id, owner, media, target)
+    place_files(home, episode_id, owner, media, target)
     answer = {
         "episode": episode_id,
         "committed": digest,
@@ -281,7 +282,7 @@ def check_manifest(manifest: dict[str, Any]) -> None:
         raise HandoffError(f"the manifest is not in the expected shape ({e})") from e
 
 
-def _place_files(
+def place_files(
     home: str, episode_id: int, owner: str, files: list[dict[str, Any]], target: Path
 ) -> None:
     """Check every file, then rename each into the episode's folder. A file already there

@@ -9,9 +9,11 @@ with the archive's settings; then uploads the files (the transcript, speakers an
 as one file, ``radio.jobs.remote_transcript``), commits, and asks the archive to run the
 light steps (name suggestions from the show's voices, topics, file tags), which need the
 archive's other episodes. A retranscription is staged here too and swapped in by the
-archive (``radio.jobs.remote_retranscribe``). While it works, a thread renews the lease; if
-the worker vanishes the lease runs out and the episode goes to the next worker. Work that
-only the archive can do (a re-run, new file tags) is passed back to it.
+archive (``radio.jobs.remote_retranscribe``), and so are the new listening copies of a
+re-run (``radio.jobs.remote_rerun``), which the archive tags and swaps in. While it works, a
+thread renews the lease; if the worker vanishes the lease runs out and the episode goes to
+the next worker. Work that only the archive can do (new file tags, a re-run's light phases)
+is passed back to it.
 """
 
 from __future__ import annotations
@@ -72,9 +74,20 @@ class RemoteWorker:
 
     def retranscribe(self, episode_id: int) -> str:
         """Transcribe the episode again here as asked, send the new transcript back."""
-        return self._one_at_a_time(episode_id, self._retranscribe)
+        kind = "retranscribe_episode"
+        return self._one_at_a_time(episode_id, self._borrow, "retranscription", kind, self._stage)
 
-    def _one_at_a_time(self, episode_id: int, work: Callable[[int], str]) -> str:
+    def rerun(self, episode_id: int) -> str:
+        """Render a published episode's listening copies again here for its re-run, send
+        them back; the archive tags and swaps them (``radio.jobs.remote_rerun``)."""
+        from radio.jobs.remote_rerun import render_here
+
+        def stage(lent: dict[str, Any], url: str) -> str:
+            return render_here(self, lent, url)
+
+        return self._one_at_a_time(episode_id, self._borrow, "rerun", "rerun_episode", stage)
+
+    def _one_at_a_time(self, episode_id: int, work: Callable[..., str], *args: Any) -> str:
         """The lease is this process's: a second thread of it must not take the same episode
         up as well (the queue may hold it twice), as in ``tasks.run_episode``."""
         with self._lock:
@@ -82,7 +95,7 @@ class RemoteWorker:
                 return "busy"
             self._in_hand.add(episode_id)
         try:
-            return work(episode_id)
+            return work(episode_id, *args)
         finally:
             with self._lock:
                 self._in_hand.discard(episode_id)
@@ -101,14 +114,14 @@ class RemoteWorker:
                 logger.warning("episode %s: the archive refused it (%s)", episode_id, lent)
                 return "refused"
             try:
-                with self._renewing(episode_id, float(lent["lease_seconds"])):
+                with self.renewing(episode_id, float(lent["lease_seconds"])):
                     return self._work(lent)
             except RemoteError as e:  # said plainly; the episode is taken up again later
                 logger.error("episode %s given back: %s", episode_id, e)
-                self._give_back(episode_id)
+                self.give_back(episode_id)
                 return "given back"
             except BaseException:
-                self._give_back(episode_id)
+                self.give_back(episode_id)
                 raise
 
     def _work(self, lent: dict[str, Any]) -> str:
@@ -135,7 +148,7 @@ class RemoteWorker:
         from radio.jobs.steps import STEPS
 
         episode_id = int(lent["id"])
-        local_id = self._fetch(db, config, lent)
+        local_id = self.fetch(db, config, lent)
         pipeline.retry(db, local_id)  # a step that failed here before runs again
         steps = tuple(_here(step) for step in STEPS if step[0] in heavy)
         outcome = pipeline.process(db, config, local_id, steps)
@@ -157,9 +170,14 @@ class RemoteWorker:
         forget_local(db, config["HOME"], local_id)  # scratch: the archive has it all now
         return "committed"
 
-    def _retranscribe(self, episode_id: int) -> str:
+    def _borrow(
+        self, episode_id: int, what: str, kind: str, stage: Callable[[dict[str, Any], str], str]
+    ) -> str:
+        """Borrow a published episode for one piece of work (``what``: its retranscription,
+        a re-run's audio), ``stage`` it here and send it; the archive does the rest. What
+        is not a worker's to do any more is passed back to the archive as ``kind``."""
         with episode_context(episode_id):
-            url = f"episodes/{episode_id}/retranscription"
+            url = f"episodes/{episode_id}/{what}"
             try:
                 status, lent = self.client.json("POST", f"{url}/lease")
             except RemoteError as e:
@@ -168,16 +186,16 @@ class RemoteWorker:
             if status != 200:
                 return "busy" if status == 409 else "refused"
             if not lent.get("stage"):  # staged already: what is left is the archive's
-                return self.pass_back("retranscribe_episode", episode_id)
+                return self.pass_back(kind, episode_id)
             try:
-                with self._renewing(episode_id, float(lent["lease_seconds"]), progress=False):
-                    outcome = self._stage(lent, url)
+                with self.renewing(episode_id, float(lent["lease_seconds"]), progress=False):
+                    outcome = stage(lent, url)
             except RemoteError as e:
                 logger.error("episode %s given back: %s", episode_id, e)
-                self._give_back(episode_id)
+                self.give_back(episode_id)
                 return "given back"
             except BaseException:
-                self._give_back(episode_id)
+                self.give_back(episode_id)
                 raise
             if outcome == "staged":
                 status, answer = self.client.json("POST", f"{url}/finish")
@@ -191,14 +209,14 @@ class RemoteWorker:
         episode_id, config = int(lent["id"]), self.settings()
         db = connect(database_path(self.app))
         try:
-            local_id = self._fetch(db, config, lent)
+            local_id = self.fetch(db, config, lent)
             try:
                 manifest, files = stage_here(db, config, local_id, lent, lambda *_: None)
             except stopped() as e:  # said plainly to the editors; the old transcript stays
                 self.client.json("POST", f"{url}/fail", {"message": str(e)})
                 forget_local(db, config["HOME"], local_id)
                 return "failed"
-            self._upload(episode_id, manifest, files)
+            self.upload(episode_id, manifest, files)
             status, answer = self.client.json("POST", f"{url}/commit", manifest)
             if status != 200:
                 raise RemoteError(f"episode {episode_id}: the archive refused it: {answer}")
@@ -208,7 +226,7 @@ class RemoteWorker:
         logger.info("episode %s: new transcript sent (%s segments)", episode_id, answer["staged"])
         return "staged"
 
-    def _fetch(self, db: Any, config: dict[str, Any], lent: dict[str, Any]) -> int:
+    def fetch(self, db: Any, config: dict[str, Any], lent: dict[str, Any]) -> int:
         """The scratch copy of the lent episode, with its original; its local id."""
         episode_id = int(lent["id"])
         local_id = prepare_local(db, config["HOME"], lent)
@@ -219,7 +237,7 @@ class RemoteWorker:
             self.client.download(f"episodes/{episode_id}/original", source, lent["source_sha256"])
         return local_id
 
-    def _upload(self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]) -> None:
+    def upload(self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]) -> None:
         status, have = self.client.json("GET", f"episodes/{episode_id}/uploads")
         sent = have.get("files", {}) if status == 200 else {}
         for entry in manifest["files"]:
@@ -232,7 +250,7 @@ class RemoteWorker:
     def send_results(
         self, episode_id: int, manifest: dict[str, Any], files: dict[str, Any]
     ) -> None:
-        self._upload(episode_id, manifest, files)
+        self.upload(episode_id, manifest, files)
         status, answer = self.client.json("POST", f"episodes/{episode_id}/commit", manifest)
         if status == 400:  # sending it again would not help: record it for the editors
             message = f"the archive refused this worker's results: {answer.get('error')}"
@@ -243,14 +261,14 @@ class RemoteWorker:
         logger.info("episode %s: committed %s files and %s segments", episode_id,
                     answer["files"], answer["segments"])  # fmt: skip
 
-    def _give_back(self, episode_id: int) -> None:
+    def give_back(self, episode_id: int) -> None:
         try:
             self.client.call("DELETE", f"episodes/{episode_id}/lease", attempts=2)
         except RemoteError as e:  # the lease runs out by itself
             logger.warning("episode %s: could not give the lease back: %s", episode_id, e)
 
     @contextmanager
-    def _renewing(self, episode_id: int, seconds: float, progress: bool = True) -> Iterator[None]:
+    def renewing(self, episode_id: int, seconds: float, progress: bool = True) -> Iterator[None]:
         """Renew the archive's lease every third of its length while the work goes on (with
         the progress of processing; a published episode's retranscription shows none)."""
         done = threading.Event()
@@ -323,6 +341,14 @@ def make_queue(app: Flask, worker: RemoteWorker) -> Huey:
     retranscribe = _as_task(lambda episode_id: worker.retranscribe(episode_id),
                             "retranscribe_episode")  # fmt: skip
     huey.task(name="retranscribe_episode")(retranscribe)
+
+    def rerun_episode(episode_id: int) -> str:
+        outcome = worker.rerun(episode_id)
+        if outcome == "busy":  # as the archive's own worker: again once the other work is done
+            entry.schedule((episode_id,), delay=tasks.BUSY_RETRY_SECONDS)
+        return outcome
+
+    entry = huey.task(name="rerun_episode")(_as_task(rerun_episode, "rerun_episode"))
     for kind in handoff.PASSED_BACK:
         entry = _as_task(lambda episode_id, kind=kind: worker.pass_back(kind, episode_id), kind)
         huey.task(name=kind)(entry)

@@ -10,7 +10,8 @@ transcript:
   in one database transaction, each file is renamed over its old self and the renditions
   rows and the episode's levels are updated. That commit is what the feed cache and the
   media layer watch, so a feed's ``length`` never describes bytes that aren't there. A
-  failure before the swap leaves the old files and rows as they were.
+  failure before the swap leaves the old files and rows as they were. A worker on another
+  machine may do the rendering (``radio.jobs.remote_rerun``); the archive tags and swaps.
 - topics: topics and chapters found again (editors' decisions stay), then the chapters
   written into the files, each file renamed into place.
 - transcript: ``radio.jobs.retranscribe``, unchanged.
@@ -46,6 +47,7 @@ from radio.db import transaction
 from radio.i18n import _
 from radio.jobs import leases
 from radio.jobs.errors import JobError
+from radio.jobs.rerun_render import render_staging
 from radio.media import store
 from radio.upkeep.logs import episode_context
 
@@ -157,10 +159,13 @@ def unfinished(db: sqlite_utils.Database, include_queued: bool = True) -> list[i
 # --- doing ----------------------------------------------------------------------------
 
 
-def run(db: sqlite_utils.Database, config: dict[str, Any], episode_id: int) -> Result:
-    """Carry the episode's re-run through its remaining phases, under its lease."""
+def run(
+    db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, *, handed: bool = False
+) -> Result:
+    """Carry the episode's re-run through its remaining phases, under its lease (``handed``:
+    a worker on another machine passed it to this process for this run, remote_rerun)."""
     lease = float(config.get("LEASE_SECONDS", 120))
-    if processing.lease_owner(db, episode_id) == leases.WORKER_ID:
+    if not handed and processing.lease_owner(db, episode_id) == leases.WORKER_ID:
         return Result(Outcome.BUSY)  # another thread of this process is at work on it
     if not leases.take_lease(db, episode_id, lease):
         logger.info("episode %s is held by another worker", episode_id)
@@ -230,59 +235,56 @@ def stage_audio(
     db: sqlite_utils.Database, config: dict[str, Any], episode_id: int, report: _Renewer
 ) -> None:
     """Render and tag the new listening copies in the staging folder; listeners keep the
-    old ones. What was made is recorded in the reruns row for the swap."""
-    from radio.jobs.filetags import gather
-    from radio.media import audio, renditions
+    old ones. What was made is recorded in the reruns row for the swap. Copies a worker on
+    another machine rendered and sent (``radio.jobs.remote_rerun``) are only tagged."""
+    from radio.media import audio
     from radio.media.errors import MediaError
-    from radio.media.filetags import write_tags
 
-    update_rerun(db, episode_id, status=RerunPhase.RUNNING, progress=0.0, error=None)
     episode = get_episode(db, episode_id)
-    source = store.resolve(config["HOME"], episode.source_path)
-    if not source.exists():
-        raise RerunError(
-            f"The original {episode.source_path} is missing from the media folder; restore "
-            f"it from a backup, then `radio retry {episode_id} --step audio`. Listeners keep "
-            "the old copies meanwhile."
-        )
     staging = staging_dir(config, episode)
-    shutil.rmtree(staging, ignore_errors=True)  # a killed run's leftovers: start afresh
+    facts = received(staging, get_rerun(db, episode_id).staged)  # type: ignore[union-attr]
+    update_rerun(db, episode_id, status=RerunPhase.RUNNING, error=None,
+                 progress=RENDER_SHARE if facts else 0.0)  # fmt: skip
     try:
-        made = renditions.render(
-            source,
-            staging,
-            target_lufs=float(config["TARGET_LUFS"]),
-            max_true_peak=float(config["MAX_TRUE_PEAK_DBTP"]),
-            mp3_bitrate=int(config["MP3_BITRATE"]),
-            opus_bitrate=int(config["OPUS_BITRATE"]),
-            aac_bitrate=int(config["AAC_BITRATE"]),
-            progress=lambda done, total: report(RENDER_SHARE * done / total if total else 0.0),
-            max_seconds=float(config["MAX_DURATION_HOURS"]) * 3600.0,
-        )
-        tags = gather(db, config, episode)
-        for r in made.renditions:  # tagged before the swap: the recorded sizes are final
-            write_tags(r.path, tags)
+        if facts is None:
+            source = store.resolve(config["HOME"], episode.source_path)
+            if not source.exists():
+                raise RerunError(
+                    f"The original {episode.source_path} is missing from the media folder; "
+                    f"restore it from a backup, then `radio retry {episode_id} --step audio`. "
+                    "Listeners keep the old copies meanwhile."
+                )
+            facts = render_staging(config, source, staging, lambda f: report(RENDER_SHARE * f))
+        tag_staging(db, config, episode, staging, facts)
     except (audio.AudioError, MediaError) as e:
         raise RerunError(f"{e} Listeners keep the old copies.") from e
-    facts = {
-        "duration": made.duration,
-        "loudness_before": _finite(made.before.integrated_lufs),
-        "true_peak_before": _finite(made.before.true_peak_dbtp),
-        "loudness_after": _finite(made.after.integrated_lufs),
-        "true_peak_after": _finite(made.after.true_peak_dbtp),
-        "renditions": [
-            {
-                "kind": r.kind,
-                "file": r.path.name,
-                "mime": r.mime,
-                "bitrate": r.bitrate,
-                "sample_rate": r.sample_rate,
-                "duration": r.duration,
-            }
-            for r in made.renditions
-        ],
-    }
     update_rerun(db, episode_id, status=RerunPhase.STAGED, progress=0.95, staged=json.dumps(facts))
+
+
+def tag_staging(
+    db: sqlite_utils.Database,
+    config: dict[str, Any],
+    episode: Episode,
+    staging: Path,
+    facts: dict[str, Any],
+) -> None:
+    """Tagged before the swap: the sizes the swap records are final."""
+    from radio.jobs.filetags import gather
+    from radio.media.filetags import write_tags
+
+    tags = gather(db, config, episode)
+    for r in facts["renditions"]:
+        write_tags(staging / r["file"], tags)
+
+
+def received(staging: Path, staged: str | None) -> dict[str, Any] | None:
+    """What a worker rendered and the archive placed in the staging folder while the phase
+    is still "running" (untagged; ``radio.jobs.remote_rerun``), if all of it is there."""
+    facts = json.loads(staged) if staged else None
+    if not facts:
+        return None
+    names = [r["file"] for r in facts["renditions"]] + [PEAKS]
+    return facts if all((staging / name).is_file() for name in names) else None
 
 
 @dataclass(frozen=True)
@@ -362,10 +364,6 @@ def _sync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _finite(value: float) -> float | None:
-    return value if value == value and abs(value) != float("inf") else None
 
 
 class _Renewer:

@@ -16,6 +16,8 @@ out; what is decided is in ``radio.jobs.handoff``.
   ``POST episodes/ID/finish``: the archive runs the light steps; ``POST episodes/ID/fail``;
 - ``POST episodes/ID/retranscription/lease``, ``.../commit``, ``.../fail``, ``.../finish``:
   the same for transcribing a published episode again (``radio.jobs.remote_retranscribe``);
+- ``POST episodes/ID/rerun/lease``, ``.../progress``, ``.../commit``, ``.../fail``,
+  ``.../finish``: the same for a re-run's new listening copies (``radio.jobs.remote_rerun``);
 - ``POST recover``: queue again what a vanished worker held (its lease ran out).
 """
 
@@ -30,7 +32,7 @@ from flask_babel import gettext
 from radio.data.episodes import EpisodeNotFound, get_episode
 from radio.data.worker_tokens import token_worker
 from radio.db import get_db, utcnow
-from radio.jobs import handoff, remote_retranscribe, remote_uploads, tasks
+from radio.jobs import handoff, remote_rerun, remote_retranscribe, remote_uploads, tasks
 from radio.media import store
 from radio.web.http import fileserve
 
@@ -187,6 +189,48 @@ def finish_retranscription(episode_id: int) -> tuple[Response, int]:
     handoff.hand_to_archive(get_db(), current_app.config, episode_id, g.worker_owner)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     threading.Thread(target=tasks.run_retranscription, args=(app, episode_id), daemon=True).start()
+    return jsonify(ok=True), 202
+
+
+@bp.post("/episodes/<int:episode_id>/rerun/lease")
+def take_rerun(episode_id: int) -> tuple[Response, int]:
+    lent = remote_rerun.take(get_db(), current_app.config, episode_id, g.worker_owner)
+    if lent is None:
+        return jsonify(error=gettext("Another worker is processing this episode.")), 409
+    return jsonify(lent), 200
+
+
+@bp.post("/episodes/<int:episode_id>/rerun/progress")
+def rerun_progress(episode_id: int) -> Response:
+    said = (request.get_json(silent=True) or {}).get("progress")
+    if not isinstance(said, int | float):
+        abort(400, gettext("Say how far it has come: progress, from 0 to 1."))
+    remote_rerun.report(get_db(), episode_id, g.worker_owner, float(said))
+    return jsonify(ok=True)
+
+
+@bp.post("/episodes/<int:episode_id>/rerun/commit")
+def commit_rerun(episode_id: int) -> Response:
+    manifest = request.get_json(silent=True)
+    if not isinstance(manifest, dict):
+        abort(400, gettext("The commit needs a manifest (JSON)."))
+    home = current_app.config["HOME"]
+    return jsonify(remote_rerun.commit(get_db(), home, episode_id, g.worker_owner, manifest))
+
+
+@bp.post("/episodes/<int:episode_id>/rerun/fail")
+def fail_rerun(episode_id: int) -> Response:
+    message = str((request.get_json(silent=True) or {}).get("message") or "")[:2000]
+    remote_rerun.fail(get_db(), current_app.config, episode_id, g.worker_owner, message)
+    return jsonify(ok=True)
+
+
+@bp.post("/episodes/<int:episode_id>/rerun/finish")
+def finish_rerun(episode_id: int) -> tuple[Response, int]:
+    """Take the lease over; tag and swap the new files in here, with what follows (202)."""
+    handoff.hand_to_archive(get_db(), current_app.config, episode_id, g.worker_owner)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=remote_rerun.finish_here, args=(app, episode_id), daemon=True).start()
     return jsonify(ok=True), 202
 
 
