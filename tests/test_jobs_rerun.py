@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from radio.data import reruns, transcripts
 from radio.data.episodes import get_episode, update_episode
 from radio.data.reruns import RerunPhase
@@ -201,3 +203,13 @@ def test_radio_retry_of_a_finished_episode_keeps_it_published(app, db, home, run
     assert "stayed published" in out.output
     assert files(home, db, episode.id)["mp3"][3] != before["mp3"][3]
     assert get_episode(db, episode.id).is_public
+
+
+def test_nothing_is_made_again_for_an_episode_taken_down_or_in_the_trash(app, db, seed):
+    gone = seed.episode("Gone", [(0.0, 2.0, "hello")], taken_down_at="2026-12-01T00:00:00+00:00")
+    binned = seed.episode("Binned", [(0.0, 2.0, "hello")], deleted_at="2026-12-01T00:00:00+00:00")
+    for episode_id in (gone, binned):
+        for step in ("audio", "topics", None):
+            with pytest.raises(rerun.RerunError, match="taken down or is in the trash"):
+                rerun.request(db, app.config, episode_id, step)
+        assert reruns.get_rerun(db, episode_id) is None

@@ -100,6 +100,11 @@ def request(
 ) -> Asked:
     """Ask for an episode's ``step`` (audio, transcript, topics; None: every step) again."""
     episode = get_episode(db, ref)
+    if episode.deleted_at is not None or episode.taken_down_at is not None:
+        raise RerunError(
+            _("Episode {episode} was taken down or is in the trash: nothing of it is made again.")
+            .format(episode=episode.id)
+        )  # fmt: skip
     if step is not None and step not in STEP_NAMES:
         raise RerunError(
             _("There is no step {step!r}; name one of {steps}.").format(
