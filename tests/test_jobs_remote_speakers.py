@@ -265,3 +265,48 @@ def test_what_a_worker_finished_before_a_failure_is_kept(
     attempts = adb.execute("select attempts from episode_steps where episode_id = ? and "
                            "step = 'audio'", [episode.id]).fetchone()[0]  # fmt: skip
     assert attempts == 0 and transcript(adb, episode.id)
+
+
+def test_a_transcript_the_archive_has_gets_its_speakers_from_a_worker(
+    archive: Flask, adb: sqlite_utils.Database, worker: RemoteWorker, tmp_path: Path
+) -> None:
+    """The archive made the copies and the transcript, then its speakers step stopped (the
+    machine was switched off there); after ``radio retry`` a worker diarizes the original
+    and the archive only labels its transcript: the same speakers as a whole in-process run."""
+    from radio.data.processing import StepName
+    from radio.jobs import pipeline
+    from radio.jobs.context import StepError
+    from radio.jobs.steps import STEPS
+
+    seed = Seeder(archive, adb)
+    call = tmp_path / "following.wav"
+    join_clips([clip(c) for c in FOLLOWING], call)
+    local = seed.recording(call, title="Vaccines", show="Health Hour")  # in-process, whole
+    remote = seed.recording(convert(call, tmp_path / "following.flac"), process=False,
+                            title="Vaccines again", show="Health Hour")  # fmt: skip
+
+    def switched_off(_ctx: object) -> None:
+        raise StepError("the machine was switched off")
+
+    cut = [s if s[0] != StepName.SPEAKERS else (s[0], switched_off, s[2]) for s in STEPS]
+    assert pipeline.process(adb, archive.config, remote.id, cut) == "failed"
+    pipeline.retry(adb, remote.id)  # what `radio retry` does
+    status, lent = worker.client.json("POST", f"episodes/{remote.id}/lease")
+    assert status == 200 and lent["diarize"] and lent["done"] == ["audio", "transcribe"]
+    worker.client.call("DELETE", f"episodes/{remote.id}/lease")
+
+    assert worker.process(remote.id) == "committed"
+    wait_status(adb, remote.id, "ready")
+    kept = adb.execute("select speakers from worker_diarizations where episode_id = ?",
+                       [remote.id]).fetchall()  # fmt: skip
+    assert kept == [(0,)]  # the worker's, for a call with no names given
+    assert speaker_rows(adb, remote.id) == speaker_rows(adb, local.id)
+    assert transcript(adb, remote.id) == transcript(adb, local.id)
+    assert {r[4] for r in transcript(adb, remote.id)} == {"Speaker 1", "Speaker 2"}
+    sql = "select actor, summary_after from audit where action = 'worker.commit' and subject = ?"
+    (entry,) = adb.execute(sql, [f"episode:{remote.id}"]).fetchall()
+    assert entry[0] == "worker:studio-pc" and '"diarization"' in entry[1]
+    # speakers for an episode the worker no longer holds are refused
+    status, answer = worker.client.json("POST", f"episodes/{remote.id}/diarization",
+                                        {"speakers": 0, "turns": [], "voices": []})  # fmt: skip
+    assert status == 409 and "no longer lent" in answer["error"]

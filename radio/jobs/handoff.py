@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data import audit, processing, worker_tokens
+from radio.data import audit, processing, transcripts, worker_tokens
 from radio.data.episodes import (
     Episode,
     EpisodeStatus,
@@ -50,8 +50,9 @@ from radio.jobs.remote_transcript import (
 from radio.jobs.remote_uploads import HandoffError, LeaseLost, checked_name, upload_dir
 from radio.media import store
 
-# The steps a worker may run: the speakers step only with the transcript it diarizes (a
-# transcript the archive already has is diarized here, with its editors' names).
+# The steps a worker may run: the speakers step only with the transcript it diarizes (for
+# a transcript the archive already has, the worker sends only who speaks when and the
+# archive labels its transcript with it: radio.jobs.remote_diarize).
 REMOTE_STEPS = (StepName.AUDIO, StepName.TRANSCRIBE, StepName.SPEAKERS)
 # Queue entries a remote worker leaves to the archive (radio.jobs.tasks names them): new
 # file tags work on the archive's files in place.
@@ -123,6 +124,14 @@ def take(
         "show_language": show_language(db, episode.show_id),
         "done": sorted(done),
         "remote_steps": lent_steps(done),
+        # the archive has the transcript but not its speakers: the worker diarizes the
+        # original for it (radio.jobs.remote_diarize)
+        "diarize": (
+            StepName.TRANSCRIBE in done
+            and StepName.SPEAKERS not in done
+            and bool(config.get("TRANSCRIBE", True))
+            and transcripts.has_transcript(db, episode_id)
+        ),
         "lease_seconds": lease_seconds(config),
     }
 

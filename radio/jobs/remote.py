@@ -136,6 +136,10 @@ class RemoteWorker:
                 db.conn.close()
             if outcome != "committed":
                 return outcome
+        if lent.get("diarize"):  # the archive has the transcript; who speaks when, from here
+            from radio.jobs.remote_diarize import diarize_and_send
+
+            diarize_and_send(self, lent)
         status, answer = self.client.json("POST", f"episodes/{episode_id}/finish")
         if status != 202:
             raise RemoteError(f"episode {episode_id}: the archive did not finish it: {answer}")

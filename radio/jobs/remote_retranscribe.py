@@ -17,14 +17,12 @@ to the archive.
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import sqlite_utils
 
 from radio.data import audit, processing, transcripts, worker_tokens
@@ -34,14 +32,13 @@ from radio.data.transcripts import Phase
 from radio.db import utcnow
 from radio.jobs import handoff
 from radio.jobs.remote_http import file_sha256
-from radio.jobs.remote_transcript import sent_diarization_of
 from radio.jobs.remote_uploads import HandoffError, LeaseLost, upload_dir
+from radio.jobs.voiceprints import sent_diarization_of, sent_print
 from radio.media import store
 from transcription.segments import Segment, Word
 
 STAGED_FILE = "staged.json"
 REMOTE_MODEL_PATH = "remote:"  # staged_model_path of a worker's staging: never resumed here
-_PRINT = np.dtype("<f4")
 _MADE = ("staged_model", "staged_language", "staged_language_probability", "seconds")
 
 
@@ -146,7 +143,7 @@ def _hold(db: sqlite_utils.Database, episode_id: int, owner: str) -> None:
 # -- on the worker ---------------------------------------------------------------------
 
 
-def _diarize(source: Path, lent: dict[str, Any]) -> dict[str, Any]:
+def diarize_original(source: Path, lent: dict[str, Any]) -> dict[str, Any]:
     """Who speaks when in the original (the heavy part of the speakers of the new
     transcript): turns and voices, none for a two-party call (its channels say it)."""
     from transcription.channels import detect_two_party
@@ -159,12 +156,8 @@ def _diarize(source: Path, lent: dict[str, Any]) -> dict[str, Any]:
     return {
         "speakers": names,
         "turns": [[t.start, t.end, t.speaker] for t in found.turns],
-        "voices": [[v.index, v.seconds, _b64(v.print)] for v in found.voices],
+        "voices": [[v.index, v.seconds, sent_print(v.print)] for v in found.voices],
     }
-
-
-def _b64(voice: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(voice, dtype=_PRINT).tobytes()).decode()
 
 
 def stopped() -> tuple[type[Exception], ...]:
@@ -196,7 +189,7 @@ def stage_here(
     asked = transcripts.get_retranscription(db, local_id)
     retranscribe.swap(db, local_id)  # the scratch copy has no transcript: staged -> segments
     body = {key: getattr(asked, key) for key in _MADE}
-    body["diarization"] = _diarize(store.resolve(config["HOME"], lent["source_path"]), lent)
+    body["diarization"] = diarize_original(store.resolve(config["HOME"], lent["source_path"]), lent)
     body["segments"] = [
         transcripts.segment_values(local_id, idx, segment)[1:]
         for idx, segment in enumerate(transcripts.load_segments(db, local_id))

@@ -14,32 +14,28 @@ Voice prints travel as base64 of little-endian float32, the bytes the archive st
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import sqlite_utils
 
 from radio.data import speakers as speaker_data
-from radio.data import swaps, transcripts, worker_tokens
-from radio.data.episodes import Episode, get_episode
+from radio.data import swaps, transcripts
+from radio.data.episodes import get_episode
 from radio.data.processing import StepName
-from radio.data.speakers import Speaker, is_name
+from radio.data.speakers import Speaker
 from radio.jobs.context import Context
 from radio.jobs.speakers import speakers_step, suggest
+from radio.jobs.voiceprints import sent_print, voice_print
 from radio.media import store
-
-if TYPE_CHECKING:  # loaded only where turns are labelled: diarization brings audio code
-    from transcription.diarize import Diarization
 
 TRANSCRIPT_FILE = "transcript.json"
 VOICES_FILE = "voices.json"  # in the worker's scratch folder, between its steps
-_PRINT = np.dtype("<f4")
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def speakers_keeping_voices(ctx: Context) -> None:
     path.unlink(missing_ok=True)
 
     def keep(voices: Sequence[Any], labels: Sequence[str]) -> None:
-        rows = [[v.index, labels[v.index], v.seconds, _b64(v.print)] for v in voices]
+        rows = [[v.index, labels[v.index], v.seconds, sent_print(v.print)] for v in voices]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(rows))
 
@@ -89,19 +85,13 @@ def write_transcript(
     }
     if StepName.SPEAKERS in steps:
         rows = speaker_data.of_episode(db, local_id)
-        body["speakers"] = [[r.label, r.seconds, _b64(r.voice)] for r in rows]
+        body["speakers"] = [[r.label, r.seconds, sent_print(r.voice)] for r in rows]
         kept = folder / VOICES_FILE
         body["voices"] = json.loads(kept.read_text()) if kept.exists() else []
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / TRANSCRIPT_FILE
     path.write_text(json.dumps(body, ensure_ascii=False))
     return path
-
-
-def _b64(voice: np.ndarray | None) -> str | None:
-    if voice is None:
-        return None
-    return base64.b64encode(np.asarray(voice, dtype=_PRINT).tobytes()).decode()
 
 
 # -- on the archive --------------------------------------------------------------------
@@ -119,22 +109,13 @@ def read_transcript(path: Path, steps: Sequence[str]) -> Transcript:
         segments.append(tuple(row))
     if StepName.SPEAKERS not in steps:
         return Transcript(segments, None, [])
-    rows = [Speaker(str(label), float(seconds), _print(voice))
+    rows = [Speaker(str(label), float(seconds), voice_print(voice))
             for label, seconds, voice in body["speakers"]]  # fmt: skip
-    voices = [SentVoice(int(i), str(label), float(seconds), _print(p))
+    voices = [SentVoice(int(i), str(label), float(seconds), voice_print(p))
               for i, label, seconds, p in body.get("voices") or []]  # fmt: skip
     if any(v.print is None for v in voices):
         raise ValueError("a voice came without its print")
     return Transcript(segments, rows, voices)
-
-
-def _print(text: str | None) -> np.ndarray | None:
-    if text is None:
-        return None
-    raw = base64.b64decode(text, validate=True)
-    if len(raw) % _PRINT.itemsize:
-        raise ValueError("a voice print is not a whole number of float32 values")
-    return np.frombuffer(raw, dtype=_PRINT).astype(np.float32)
 
 
 def apply_transcript(
@@ -172,27 +153,3 @@ def _suggestions(
     for v in voices:
         labels[v.index] = v.label
     return suggest(voices, labels, show, similarity, MATCH_THRESHOLD)  # type: ignore[arg-type]
-
-
-# -- a diarization sent with a transcript made again (radio.jobs.remote_retranscribe) ----
-
-
-def sent_diarization_of(sent: dict[str, Any]) -> Diarization:
-    """A diarization as a worker sends it (ValueError, KeyError, TypeError: out of shape)."""
-    from transcription.diarize import Diarization, Turn, Voice
-
-    turns = tuple(Turn(float(a), float(b), int(who)) for a, b, who in sent["turns"])
-    voices = tuple(Voice(int(i), float(s), _print(p)) for i, s, p in sent["voices"])
-    if any(v.print is None for v in voices):
-        raise ValueError("a voice came without its print")
-    if any(t.speaker not in range(len(voices)) for t in turns):
-        raise ValueError("a turn names a voice that was not sent")
-    return Diarization(turns, voices)
-
-
-def sent_diarization(db: sqlite_utils.Database, episode: Episode) -> Diarization | None:
-    """The diarization a worker sent with the new transcript, if it is of this original
-    with this many names (``radio.jobs.retranscribe`` then only labels the turns)."""
-    names = len([n for n in episode.speaker_names if is_name(n)])
-    body = worker_tokens.diarization(db, episode.id, episode.source_sha256, names)
-    return None if body is None else sent_diarization_of(json.loads(body))

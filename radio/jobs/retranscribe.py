@@ -39,9 +39,9 @@ from radio.jobs import leases
 from radio.jobs.alignment import align
 from radio.jobs.errors import JobError
 from radio.jobs.language import Heard, review_language, review_speech
-from radio.jobs.remote_transcript import sent_diarization
 from radio.jobs.speakers import find_speakers
 from radio.jobs.topics import retag
+from radio.jobs.voiceprints import sent_diarization
 from radio.media import store
 from radio.upkeep.logs import episode_context
 from transcription.errors import TranscriptionError

@@ -32,6 +32,7 @@ from radio.data import transcripts
 from radio.data.episodes import Episode
 from radio.data.speakers import Relabelled, Speaker, default_label, is_name
 from radio.jobs.context import Context, StepError
+from radio.jobs.voiceprints import sent_diarization
 from radio.media import store
 from transcription.errors import TranscriptionError
 from transcription.segments import Segment
@@ -59,7 +60,9 @@ def speakers_step(ctx: Context, keep: VoiceSink | None = None) -> None:
             f"the original {ctx.episode.source_path} is missing from the media folder; "
             "restore it from a backup and run `radio retry`."
         )
-    find_speakers(ctx.db, ctx.episode, source, ctx.report, keep)
+    # a worker on another machine may have diarized the original already (#17)
+    sent = sent_diarization(ctx.db, ctx.episode)
+    find_speakers(ctx.db, ctx.episode, source, ctx.report, keep, diarized=sent)
 
 
 def find_speakers(

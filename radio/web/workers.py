@@ -32,7 +32,14 @@ from flask_babel import gettext
 from radio.data.episodes import EpisodeNotFound, get_episode
 from radio.data.worker_tokens import token_worker
 from radio.db import get_db, utcnow
-from radio.jobs import handoff, remote_rerun, remote_retranscribe, remote_uploads, tasks
+from radio.jobs import (
+    handoff,
+    remote_diarize,
+    remote_rerun,
+    remote_retranscribe,
+    remote_uploads,
+    tasks,
+)
 from radio.media import store
 from radio.web.http import fileserve
 
@@ -140,6 +147,15 @@ def commit(episode_id: int) -> Response:
         abort(400, gettext("The commit needs a manifest (JSON)."))
     home = current_app.config["HOME"]
     return jsonify(handoff.commit(get_db(), home, episode_id, g.worker_owner, manifest))
+
+
+@bp.post("/episodes/<int:episode_id>/diarization")
+def diarization(episode_id: int) -> Response:
+    """Who speaks when in the original, for a transcript the archive already has."""
+    sent = request.get_json(silent=True)
+    if not isinstance(sent, dict):
+        abort(400, gettext("The speakers come as JSON."))
+    return jsonify(remote_diarize.keep_sent(get_db(), episode_id, g.worker_owner, sent))
 
 
 @bp.post("/episodes/<int:episode_id>/finish")
