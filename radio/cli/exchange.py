@@ -111,7 +111,8 @@ def sync(state: AppState, source: str, show: str | None, trust: str | None, draf
     """Take in what another archive on the network shares, as `radio import` does.
 
     Downloads are resumable: run the same command again after a broken link and it
-    continues where it stopped.
+    continues where it stopped. What came from that archive (any show) and may not be
+    passed on any more (taken down, consent withdrawn, relicensed) is taken down here.
 
     Example: radio sync --from http://192.168.1.20:5000 --show morning-talk
     """

@@ -1,5 +1,6 @@
-"""Programmes between stations (#17): the SQL of the exchange tables (migration 0024), which
-episodes may leave the archive, and the one transaction that adds an imported episode.
+"""Programmes between stations (#17): the SQL of what came in (``exchange_imports``,
+migration 0024), which episodes may leave the archive, and the one transaction that adds an
+imported episode. What went out is ``radio.data.exchange_sent``.
 
 An episode may be exported when listeners may have it (``public_sql``: ready, public, not
 scheduled, not deleted, not taken down, everyone heard said yes) and its licence lets
@@ -55,9 +56,11 @@ def select_exportable(
     *,
     show: str | None = None,
     since: str | None = None,
+    leave_out: set[str] | frozenset[str] = frozenset(),
 ) -> Selection:
     """What listeners may have (filtered by show slug and publication date), split by
-    whether its licence lets it travel."""
+    whether its licence lets it travel; ``leave_out``: GUIDs not to load (the target has
+    them as they are)."""
     where, params = [public_sql("e")], []
     if show:
         where.append("e.show_id = (select id from shows where slug = ?)")
@@ -66,11 +69,11 @@ def select_exportable(
         where.append("coalesce(e.published_at, e.created_at) >= ?")
         params.append(since)
     rows = db.execute(
-        f"select e.id, e.licence from episodes e where {' and '.join(where)} "
+        f"select e.id, e.licence, e.guid from episodes e where {' and '.join(where)} "
         "order by coalesce(e.published_at, e.created_at), e.id",
         params,
     ).fetchall()
-    ok = [r[0] for r in rows if licence_shareable(r[1])]
+    ok = [r[0] for r in rows if licence_shareable(r[1]) and r[2] not in leave_out]
     found = by_ids(db, ok)
     return Selection(
         [found[i] for i in ok],
@@ -86,51 +89,6 @@ def origin(db: sqlite_utils.Database, episode_id: int) -> Origin | None:
         [episode_id],
     ).fetchone()
     return Origin(*row) if row else None
-
-
-def has_exported(db: sqlite_utils.Database, target: str) -> bool:
-    row = db.execute("select 1 from exchange_exports where target = ? limit 1", [target])
-    return row.fetchone() is not None
-
-
-def record_export(
-    db: sqlite_utils.Database,
-    *,
-    target: str,
-    since: str | None,
-    show: str | None,
-    with_originals: bool,
-    carried: dict[str, str],
-    withdrawn: list[str],
-    manifest_sha256: str,
-) -> int:
-    """``carried``: GUID -> its episode.json's sha256 (an edit since changes it);
-    ``withdrawn``: GUIDs this bundle tells the target to take down."""
-    with transaction(db) as conn:
-        export_id = conn.execute(
-            "insert into exchange_exports (target, made_at, since, show, with_originals, "
-            "episodes, manifest_sha256) values (?, ?, ?, ?, ?, ?, ?)",
-            [target, utcnow(), since, show, int(with_originals), len(carried), manifest_sha256],
-        ).lastrowid
-        conn.executemany(
-            "insert into exchange_exported (export_id, guid, content_sha256, withdrawn) "
-            "values (?, ?, ?, ?)",
-            [(export_id, guid, sha, 0) for guid, sha in carried.items()]
-            + [(export_id, guid, None, 1) for guid in withdrawn],
-        )
-    return export_id
-
-
-def sent_to(db: sqlite_utils.Database, target: str) -> dict[str, str | None]:
-    """What the target was last sent of each episode: GUID -> that episode.json's sha256
-    (None: sent before 0028 recorded it), leaving out those last sent as withdrawn."""
-    rows = db.execute(
-        "select x.guid, x.content_sha256, x.withdrawn from exchange_exported x join "
-        "exchange_exports ex on ex.id = x.export_id where ex.target = ? order by x.export_id",
-        [target],
-    ).fetchall()
-    last = {guid: (sha, withdrawn) for guid, sha, withdrawn in rows}
-    return {guid: sha for guid, (sha, withdrawn) in last.items() if not withdrawn}
 
 
 def no_longer_exportable(db: sqlite_utils.Database, guids: list[str]) -> list[str]:

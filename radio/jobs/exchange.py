@@ -5,12 +5,15 @@ exchange serves. The bundle's format and its checks are ``exchange_bundle``; imp
 Export carries only what listeners may already have and what its licence lets travel; it
 remembers each bundle per target and what each episode was when sent, so the next one to the
 same target carries only new work and what changed since (an edit, a correction, a
-redaction), and tells it, signed, which episodes it had may not be passed on any more.
+redaction), and tells it, signed, which episodes it had may not be passed on any more. An
+episode nothing was written to since it was sent is not even built again (its change mark,
+``radio.data.exchange_sent``): an incremental export costs what changed, not the archive.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data import audit, consent, exchange, renditions, tags, transcripts
+from radio.data import audit, consent, exchange, exchange_sent, renditions, tags, transcripts
 from radio.data.episodes import Episode
 from radio.data.station_key import station_key
 from radio.db import utcnow
@@ -36,6 +39,9 @@ from radio.media import store
 logger = logging.getLogger(__name__)
 
 SINCE_LAST = "last"
+# episode.json's layout: a change to what episode_document writes must raise it, so that an
+# incremental export builds every episode again once (the marks only see the database)
+DOCUMENT_VERSION = 2
 
 
 @dataclass
@@ -67,38 +73,62 @@ def export_bundle(
     more travels as a signed withdrawal."""
     out = Path(out)
     target = target or out.name
-    sent = exchange.sent_to(db, target)
+    sent = exchange_sent.sent_to(db, target)
     if since is None and not everything and sent:
         since = SINCE_LAST
     date = audit.since_moment(since) if since and since != SINCE_LAST else None
-    chosen = exchange.select_exportable(db, show=show, since=date)
+    home, station = config["HOME"], config["STATION_NAME"]
+    basis = _basis(station, station_key(home).fingerprint, with_originals)
+    # "last": only what was written since it was sent is built again (its mark moved)
+    exchange_sent.draw_line(db)
+    marks = exchange_sent.marks(db)  # before the episodes are read
+    same = exchange_sent.unchanged(db, sent, basis) if since == SINCE_LAST else set()
+    chosen = exchange.select_exportable(db, show=show, since=date, leave_out=same)
     result = ExportResult(None, target, since, [], chosen.no_licence, chosen.reserved)
     result.withdrawn = exchange.no_longer_exportable(db, list(sent))
-    home, station = config["HOME"], config["STATION_NAME"]
-    contents, carried = Contents({}, {}), {}
+    contents, carried, checked = Contents({}, {}), {}, {}
     for episode in chosen.episodes:
-        unless = sent.get(episode.guid) if since == SINCE_LAST else None
+        mark = exchange_sent.mark(marks.get(episode.id), basis)
+        before = sent.get(episode.guid) if since == SINCE_LAST else None
+        unless = before.content_sha256 if before else None
         sha256 = _add_episode(db, home, station, episode, contents, with_originals, unless)
         if sha256 == unless:
-            continue  # the target has it as it is
-        carried[episode.guid] = sha256
+            checked[episode.guid] = mark  # the target has it as it is
+            continue
+        carried[episode.guid] = (sha256, mark)
         if episode.guid in sent:
             result.updated.append(episode.guid)
+    exchange_sent.confirm(db, sent, checked)
     result.guids = list(carried)
-    if not carried and not result.withdrawn:
-        return result
+    if carried or result.withdrawn:
+        _write(db, out, station, home, result, contents, carried, show, with_originals)
+    return result
+
+
+def _write(
+    db: sqlite_utils.Database,
+    out: Path,
+    station: str,
+    home: str,
+    result: ExportResult,
+    contents: Contents,
+    carried: dict[str, tuple[str, str | None]],
+    show: str | None,
+    with_originals: bool,
+) -> None:
+    """The signed bundle, and what it carried recorded for the next export to its target."""
     header = {
         "created_at": utcnow(),
-        "request": {"show": show, "since": since, "originals": with_originals},
+        "request": {"show": show, "since": result.since, "originals": with_originals},
         "episodes": result.guids,
         "withdrawn": result.withdrawn,
     }
     manifest, signature = signed_manifest(station_key(home), station, header, contents.listing())
     write_bundle(out, manifest, signature, contents)
-    exchange.record_export(
+    exchange_sent.record_export(
         db,
-        target=target,
-        since=since,
+        target=result.target,
+        since=result.since,
         show=show,
         with_originals=with_originals,
         carried=carried,
@@ -107,7 +137,13 @@ def export_bundle(
     )
     result.path = out
     logger.info("exported %d episodes to %s", len(result.guids), out)
-    return result
+
+
+def _basis(station: str, fingerprint: str, with_originals: bool) -> str:
+    """What every episode.json changes with at once (recorded with each mark): a renamed
+    station, a new key, originals asked for or not, a new episode.json layout."""
+    facts = json.dumps([DOCUMENT_VERSION, station, fingerprint, with_originals])
+    return hashlib.sha256(facts.encode()).hexdigest()[:16]
 
 
 def _add_episode(
@@ -234,18 +270,46 @@ def catalogue(
     db: sqlite_utils.Database, config: dict[str, Any], show: str | None = None
 ) -> tuple[bytes, str]:
     """What the HTTP exchange offers: the signed manifest of every episode that may leave
-    (renditions only: originals are not for listeners), as ``radio export`` would write it."""
+    (renditions only: originals are not for listeners), as ``radio export`` would write it.
+    Each episode's part is kept while its change mark stays: a request builds again only
+    the episode.json of what changed since the last one."""
     home, station = config["HOME"], config["STATION_NAME"]
+    key = station_key(home)
+    marks = exchange_sent.marks(db)  # before the episodes are read
     chosen = exchange.select_exportable(db, show=show)
-    contents = Contents({}, {})
+    basis = _basis(station, key.fingerprint, False)
+    listing: dict[str, Any] = {}
     for episode in chosen.episodes:
-        _add_episode(db, home, station, episode, contents, with_originals=False)
+        mark = exchange_sent.mark(marks.get(episode.id), basis)
+        listing.update(_listed(db, home, station, episode, mark))
     header = {
         "created_at": None,  # the same archive gives the same bytes: resumable downloads
         "request": {"show": show, "since": None, "originals": False},
         "episodes": [e.guid for e in chosen.episodes],
     }
-    return signed_manifest(station_key(home), station, header, contents.listing())
+    return signed_manifest(key, station, header, listing)
+
+
+# (data folder, episode id) -> (its mark, its files in the catalogue with sha256 and size)
+_LISTED: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
+
+
+def _listed(
+    db: sqlite_utils.Database, home: str, station: str, episode: Episode, mark: str | None
+) -> dict[str, Any]:
+    """An episode's files in the catalogue, kept while its mark stays (None: the newest
+    mark, which a write may leave as it is, so never kept)."""
+    kept = _LISTED.get((home, episode.id))
+    if mark is not None and kept is not None and kept[0] == mark:
+        return kept[1]
+    contents = Contents({}, {})
+    _add_episode(db, home, station, episode, contents, with_originals=False)
+    listed = contents.listing()
+    if mark is not None:
+        if len(_LISTED) > 200_000:
+            _LISTED.clear()
+        _LISTED[(home, episode.id)] = (mark, listed)
+    return listed
 
 
 def served_file(
@@ -262,3 +326,27 @@ def served_file(
     if name == "episode.json":
         return document_bytes(document)
     return files.get(f"episodes/{guid}/{name}")
+
+
+WITHDRAWALS = "radio-archive-withdrawals"  # never a bundle's manifest: it can't be imported
+MAX_ASKED = 200
+
+
+def withdrawals(
+    db: sqlite_utils.Database, config: dict[str, Any], guids: list[str], nonce: str
+) -> tuple[bytes, str]:
+    """The signed answer to another archive's ``radio sync --show``: which of ``guids`` (what
+    it got from this station) may not be passed on any more. A whole-catalogue sync learns
+    it from what the catalogue leaves out; one show's catalogue can't tell a withdrawn
+    episode from one of another show. ``nonce`` (the asker's) travels inside what is signed:
+    an old answer can't be played back once an episode is offered again."""
+    asked = [str(g) for g in guids[:MAX_ASKED]]
+    key = station_key(config["HOME"])
+    answer = {
+        "kind": WITHDRAWALS,
+        "station": {"name": config["STATION_NAME"], "fingerprint": key.fingerprint},
+        "request": {"guids": asked, "nonce": nonce},
+        "withdrawn": exchange.no_longer_exportable(db, asked),
+    }
+    data = document_bytes(answer)
+    return data, key.sign(data)

@@ -41,7 +41,8 @@ def episode_extras(
         path = artwork_path(home, name) if name else None
         if path is None or not path.is_file():
             return None
-        listed = f"episodes/{episode.guid}/{stem}{path.suffix}"
+        # named by its content: a new picture changes episode.json, so it travels again
+        listed = f"episodes/{episode.guid}/{stem}-{path.stem[:16]}{path.suffix}"
         files[listed] = path
         return listed
 

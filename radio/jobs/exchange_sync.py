@@ -7,6 +7,10 @@ episode's ``episode.json``, and the files of those this archive lacks, are downl
 continued with a Range request next time, so a broken link costs only what was not yet
 received), every file checked against the signed sha256, and the whole imported through
 the same code as ``radio import``. The folder is removed once the import is done.
+
+What came from the other archive and may not be passed on any more is taken down here: a
+whole-catalogue sync knows it by what the catalogue leaves out; ``--show`` asks the other
+archive about every episode it got from that key (``/exchange/withdrawn.json``, signed).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import http.client
 import json
 import logging
 import re
+import secrets
 import shutil
 import urllib.error
 import urllib.parse
@@ -26,11 +31,12 @@ from typing import Any
 
 import sqlite_utils
 
-from radio.data import audit, exchange
+from radio.data import audit, exchange, station_key
 from radio.data.station_key import fingerprint
 from radio.i18n import _
 from radio.jobs import exchange_update
 from radio.jobs.errors import JobError
+from radio.jobs.exchange import WITHDRAWALS
 from radio.jobs.exchange_artwork import picture_files
 from radio.jobs.exchange_bundle import (
     BundleError,
@@ -45,6 +51,7 @@ from radio.media import store
 logger = logging.getLogger(__name__)
 
 CHUNK = 256 * 1024
+ASK_AT_ONCE = 100  # GUIDs per question about withdrawals: a URL stays under 5 kB
 _NOT_SLUG = re.compile(r"[^A-Za-z0-9.-]+")
 
 
@@ -79,7 +86,7 @@ def sync_from(
     folder = store.incoming_dir(config["HOME"]) / "exchange" / f"sync-{_slug(base)}"
     folder.mkdir(parents=True, exist_ok=True)
     query = "?" + urllib.parse.urlencode({"show": show}) if show else ""
-    catalogue = _get_json(f"{base}/exchange/catalogue.json{query}", timeout)
+    catalogue = _get_json(f"{base}/exchange/catalogue.json{query}", timeout) or {}
     data = str(catalogue.get("manifest") or "").encode()
     manifest = check_manifest(
         data or None, str(catalogue.get("signature") or "").encode() or None, trust
@@ -110,11 +117,50 @@ def sync_from(
     if show is None:  # the whole catalogue: what came from it before and isn't in it is gone
         listed = set(manifest.get("episodes") or [])
         gone = [g for g in exchange.imported_from(db, signer) if g not in listed]
-        imported.withdrawn += exchange_update.withdraw(
-            db, config, verified, gone, actor or audit.command_line()
-        )
+    else:  # one show's can't tell withdrawn from another show's: the other archive is asked
+        gone = _withdrawn_there(db, base, verified, timeout)
+    imported.withdrawn += exchange_update.withdraw(
+        db, config, verified, gone, actor or audit.command_line()
+    )
     shutil.rmtree(folder, ignore_errors=True)
     return SyncResult(imported, transfer)
+
+
+def _withdrawn_there(
+    db: sqlite_utils.Database, base: str, verified: Verified, timeout: float
+) -> list[str]:
+    """Those of the episodes here that came signed by the other archive's key (of any show:
+    a withdrawal is never held back) that it says, signed, may not be passed on any more."""
+    have = exchange.imported_from(db, verified.fingerprint)
+    told: list[str] = []
+    for start in range(0, len(have), ASK_AT_ONCE):
+        asked, nonce = have[start : start + ASK_AT_ONCE], secrets.token_hex(16)
+        query = urllib.parse.urlencode([("nonce", nonce)] + [("guid", g) for g in asked])
+        answer = _get_json(f"{base}/exchange/withdrawn.json?{query}", timeout, missing_ok=True)
+        if answer is None:  # an archive from before it could tell: only a full sync can
+            logger.warning("%s can't tell withdrawn episodes; sync without --show", base)
+            return []
+        told += _checked_answer(answer, verified.public_key, asked, nonce)
+    return told
+
+
+def _checked_answer(answer: Any, key: str, asked: list[str], nonce: str) -> list[str]:
+    answer = answer if isinstance(answer, dict) else {}
+    data = str(answer.get("manifest") or "").encode()
+    if not station_key.verify(key, data, str(answer.get("signature") or "")):
+        raise BundleError(
+            _(
+                "The other archive's list of withdrawn episodes is not signed by the key its "
+                "catalogue was: refused."
+            )
+        )
+    told = json.loads(data)
+    request = told.get("request") or {}
+    if told.get("kind") != WITHDRAWALS or request != {"guids": asked, "nonce": nonce}:
+        raise BundleError(
+            _("The other archive's list of withdrawn episodes answers another question: refused.")
+        )
+    return [str(g) for g in told.get("withdrawn") or [] if g in asked]
 
 
 def _base(url: str) -> str:
@@ -150,11 +196,13 @@ def _files_needed(
     return names + ([document["peaks"]] if document.get("peaks") else [])
 
 
-def _get_json(url: str, timeout: float) -> dict[str, Any]:
+def _get_json(url: str, timeout: float, missing_ok: bool = False) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http(s) only
             return json.loads(response.read())
     except urllib.error.HTTPError as e:
+        if missing_ok and e.code == 404:
+            return None
         raise SyncError(
             _("{url} answered {status}: is it a radio archive with the exchange?").format(
                 url=url, status=e.code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from radio.migrations import migration
+from radio.migrations.exchange_marks import exchange_marks
 from radio.migrations.listener_speed import listener_speed
 from radio.migrations.listing_touches import listing_touches
 
@@ -305,3 +306,9 @@ def _exchange_updates(db: sqlite_utils.Database) -> None:
 def _listing_touches(db: sqlite_utils.Database) -> None:
     # which episodes each change touched: lists kept by episode read only theirs again
     listing_touches(db)
+
+
+@migration("0030_exchange_marks")
+def _exchange_marks(db: sqlite_utils.Database) -> None:
+    # a change mark per episode: an incremental export builds again only what changed
+    exchange_marks(db)

@@ -4,6 +4,8 @@ pulls. Only what listeners may already have, and only what its licence lets trav
 
 - ``/exchange/catalogue.json[?show=S]``: ``{"manifest": "<manifest.json>", "signature": ...}``,
   the signed list of every such episode's files with their sha256 (no originals);
+- ``/exchange/withdrawn.json?guid=...&nonce=...``: which of those GUIDs may not be passed on
+  any more, signed with the asker's nonce inside (``radio sync --show`` asks it);
 - ``/exchange/files/episodes/<guid>/<name>``: an episode's ``episode.json``, renditions,
   peaks and pictures, with byte ranges (206), so a broken download continues where it stopped.
 
@@ -20,7 +22,7 @@ from werkzeug import Response
 from radio.data import exchange as exchange_data
 from radio.data.episodes import Episode
 from radio.db import get_db
-from radio.jobs.exchange import catalogue, served_file
+from radio.jobs.exchange import catalogue, served_file, withdrawals
 from radio.web.http.fileserve import FileSnapshot, respond
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange")
@@ -49,6 +51,18 @@ def catalogue_json() -> Response:
     manifest, signature = catalogue(get_db(), current_app.config, show)
     response = jsonify({"manifest": manifest.decode(), "signature": signature})
     response.headers["Cache-Control"] = CACHE
+    return response
+
+
+@bp.get("/withdrawn.json")
+def withdrawn_json() -> Response:
+    """Which of ``?guid=...`` may not be passed on any more, signed, with the asker's
+    ``?nonce=`` inside (``radio sync --show`` asks for what it got from this station)."""
+    guids = [g[:200] for g in request.args.getlist("guid")]
+    nonce = (request.args.get("nonce") or "")[:100]
+    answer, signature = withdrawals(get_db(), current_app.config, guids, nonce)
+    response = jsonify({"manifest": answer.decode(), "signature": signature})
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
