@@ -17,6 +17,9 @@ from radio import create_app
 from radio.db import connect, database_path
 
 DATA = Path(__file__).parent / "data"
+# The exchange tests' archives (alpha: a copy of a source station built once per module;
+# beta: an empty receiver), shared by their modules.
+pytest_plugins = ["tests.exchange_archives"]
 
 # The tests transcribe with the bundled tiny.en even where the multilingual extra is
 # installed (as in CI): it is the small, fast default, and the model order itself is tested

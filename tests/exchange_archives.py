@@ -6,12 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import sqlite_utils
 
 from radio import create_app
 from radio.data.consent import Consent, Participant
 from radio.db import connect
-from tests.conftest import clip, settings
+from tests.conftest import Runner, clip, settings
 from tests.webserver import add_episode
 
 SOURCE = "Radio Alpha"
@@ -59,3 +60,24 @@ def episodes_by_guid(home: Path) -> dict[str, dict]:
         return {row["guid"]: row for row in db.query("select * from episodes")}
     finally:
         db.conn.close()
+
+
+# The fixtures each exchange test module imports: the source built once per module, a copy
+# of it and an empty receiver for each test.
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_source(tmp_path_factory.mktemp("alpha") / "home")
+
+
+@pytest.fixture
+def alpha(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    monkeypatch.delenv("RADIO_HOME", raising=False)
+    monkeypatch.setenv("RADIO_TRANSCRIBE", "false")
+    return Runner(copy_home(built, tmp_path / "alpha"))
+
+
+@pytest.fixture
+def beta(tmp_path: Path) -> Runner:
+    return Runner(make_home(tmp_path / "beta", RECEIVER))

@@ -13,35 +13,17 @@ import pytest
 
 from radio import create_app
 from radio.data.station_key import station_key
-from tests.conftest import Runner, clip, settings
+from tests.conftest import clip, settings
 from tests.exchange_archives import (
-    RECEIVER,
     SHARED,
     SOURCE,
-    build_source,
-    copy_home,
     database,
     episodes_by_guid,
-    make_home,
 )
 from tests.webserver import add_episode
 
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_source(tmp_path_factory.mktemp("alpha") / "home")
-
-
-@pytest.fixture
-def alpha(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
-    monkeypatch.delenv("RADIO_HOME", raising=False)
-    monkeypatch.setenv("RADIO_TRANSCRIBE", "false")
-    return Runner(copy_home(built, tmp_path / "alpha"))
-
-
-@pytest.fixture
-def beta(tmp_path: Path) -> Runner:
-    return Runner(make_home(tmp_path / "beta", RECEIVER))
+# alpha (a copy of the source, built once per module) and beta (an empty receiver): the
+# fixtures of tests/exchange_archives.py
 
 
 def sha256(path: Path) -> str:

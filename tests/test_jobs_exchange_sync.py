@@ -18,8 +18,8 @@ from radio import create_app
 from radio.data.station_key import station_key
 from radio.jobs.exchange_bundle import BundleError
 from radio.jobs.exchange_sync import _checked_answer
-from tests.conftest import Runner, settings
-from tests.exchange_archives import RECEIVER, SOURCE, build_source, copy_home, make_home
+from tests.conftest import settings
+from tests.exchange_archives import RECEIVER, SOURCE, make_home
 from tests.test_jobs_exchange import shared_guids
 from tests.test_jobs_exchange_updates import edit_title, episodes_by_guid, first_guid, ok, one
 from tests.webserver import live_server
@@ -27,21 +27,8 @@ from tests.webserver import live_server
 SHOW = "morning-talk"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_source(tmp_path_factory.mktemp("alpha") / "home")
-
-
-@pytest.fixture
-def alpha(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
-    monkeypatch.delenv("RADIO_HOME", raising=False)
-    monkeypatch.setenv("RADIO_TRANSCRIBE", "false")
-    return Runner(copy_home(built, tmp_path / "alpha"))
-
-
-@pytest.fixture
-def beta(tmp_path: Path) -> Runner:
-    return Runner(make_home(tmp_path / "beta", RECEIVER))
+# alpha (a copy of the source, built once per module) and beta (an empty receiver): the
+# fixtures of tests/exchange_archives.py
 
 
 def listener_view(home: Path, guid: str, word: str) -> tuple[int, bool, bool, bool]:

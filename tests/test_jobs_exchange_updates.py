@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from radio.data.edits import edit_episode
 from radio.data.station_key import station_key
 from tests.conftest import Runner
 from tests.exchange_archives import (
     RECEIVER,
     SOURCE,
-    build_source,
     copy_home,
     database,
     episodes_by_guid,
@@ -24,22 +21,8 @@ from tests.exchange_archives import (
 )
 from tests.test_jobs_exchange import chapters_and_files, sha256, shared_guids, transcript
 
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_source(tmp_path_factory.mktemp("alpha") / "home")
-
-
-@pytest.fixture
-def alpha(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
-    monkeypatch.delenv("RADIO_HOME", raising=False)
-    monkeypatch.setenv("RADIO_TRANSCRIBE", "false")
-    return Runner(copy_home(built, tmp_path / "alpha"))
-
-
-@pytest.fixture
-def beta(tmp_path: Path) -> Runner:
-    return Runner(make_home(tmp_path / "beta", RECEIVER))
+# alpha (a copy of the source, built once per module) and beta (an empty receiver): the
+# fixtures of tests/exchange_archives.py
 
 
 def ok(result):  # noqa: ANN001, ANN201
