@@ -91,15 +91,7 @@ def _correct(db: sqlite_utils.Database, episode_id: int) -> None:
 def _artwork(db: sqlite_utils.Database, episode_id: int, icon: Path = ICON) -> None:
     image = check_image(icon.read_bytes())
     keep_image(str(database_home(db)), image)
-    artworks.record(
-        db,
-        name=image.name,
-        sha256=image.sha256,
-        mime=image.mime,
-        size=len(image.data),
-        width=image.width,
-        height=image.height,
-    )
+    artworks.record_image(db, image)
     artworks.set_episode_artwork(db, episode_id, image.name)
 
 

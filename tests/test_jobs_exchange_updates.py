@@ -238,15 +238,7 @@ def give_artwork(home: Path, guid: str) -> tuple[str, str]:
         for icon in ("icon-192.png", "icon-512.png"):
             image = check_image((ICONS / icon).read_bytes())
             keep_image(home, image)
-            artworks.record(
-                db,
-                name=image.name,
-                sha256=image.sha256,
-                mime=image.mime,
-                size=len(image.data),
-                width=image.width,
-                height=image.height,
-            )
+            artworks.record_image(db, image)
             names.append(image.name)
         episode_id, show_id = db.execute(
             "select id, show_id from episodes where guid = ?", [guid]

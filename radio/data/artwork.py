@@ -8,6 +8,7 @@ episode shows is its own artwork, else its show's (``artwork_of_episode``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlite_utils
 
@@ -25,6 +26,31 @@ class Artwork:
     height: int
     created_by: int | None = None
     created_at: str | None = None
+
+
+class Picture(Protocol):
+    """A checked picture (``radio.media.artwork.check_image``'s): what a row records."""
+
+    name: str
+    sha256: str
+    mime: str
+    data: bytes
+    width: int
+    height: int
+
+
+def record_image(db: sqlite_utils.Database, image: Picture, user_id: int | None = None) -> Artwork:
+    """Note a kept picture from the checked image itself."""
+    return record(
+        db,
+        name=image.name,
+        sha256=image.sha256,
+        mime=image.mime,
+        size=len(image.data),
+        width=image.width,
+        height=image.height,
+        user_id=user_id,
+    )
 
 
 def record(

@@ -76,15 +76,7 @@ def take_picture(db: sqlite_utils.Database, home: str, bundle: Verified, name: A
         logger.warning("artwork %s of a bundle from %s left out: %s", name, bundle.station, e)
         return None
     keep_image(home, image)
-    artworks.record(
-        db,
-        name=image.name,
-        sha256=image.sha256,
-        mime=image.mime,
-        size=len(image.data),
-        width=image.width,
-        height=image.height,
-    )
+    artworks.record_image(db, image)
     return image.name
 
 

@@ -78,16 +78,7 @@ def take_artwork(upload: FileStorage | None) -> artworks.Artwork | None:
     data = upload.stream.read(MAX_ARTWORK_BYTES + 1)
     image = check_image(data, fields.filename(upload.filename))
     keep_image(current_app.config["HOME"], image)
-    return artworks.record(
-        get_db(),
-        name=image.name,
-        sha256=image.sha256,
-        mime=image.mime,
-        size=len(image.data),
-        width=image.width,
-        height=image.height,
-        user_id=g.user.id,
-    )
+    return artworks.record_image(get_db(), image, user_id=g.user.id)
 
 
 def drop_unused(names: list[str | None]) -> None:
