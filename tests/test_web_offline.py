@@ -150,6 +150,8 @@ def test_a_saved_episode_plays_and_seeks_with_no_connection(archive, browser):
     wait_until_kept(page, "radio-pages", "/")
     opened = f"{base}/episodes/{archive.guids['opened']}"
     page.goto(opened)  # opened once, never saved
+    # the worker keeps its copy once the page has been answered, not before
+    wait_until_kept(page, "radio-pages", page.evaluate("location.pathname"))
 
     page.goto(f"{base}/episodes/{guid}")
     form = page.locator("#save-offline")
@@ -237,6 +239,8 @@ def test_a_saved_episode_plays_and_seeks_with_no_connection(archive, browser):
     assert items.count() == 1
     item = items.first.inner_text()
     assert "Calling the company" in item and "Data saver" in item and "stopped at" in item
+    # the total is written once the browser has said how much storage it grants
+    page.wait_for_function("document.querySelector('.saved-total').textContent !== ''")
     total = page.inner_text(".saved-total")
     assert total.startswith("1 episode, ") and ("MB" in total or "KB" in total), total
     shot(page, "phone-offline-2-saved")

@@ -136,7 +136,8 @@ def test_select_words_share_the_link_and_download_the_voice_note(server, browser
         assert (codec.name, codec.channels, codec.sample_rate) == ("opus", 1, 48_000)
         assert abs(f.duration / 1e6 - 8.8) < 0.1
     assert saved.stat().st_size / (8.8 / 60) < 100_000
-    page.wait_for_function("() => document.getElementById('share-status').textContent.length")
+    # "Making the voice note…" until the file is fetched and handed to the browser
+    page.locator("#share-status", has_text="Voice note downloaded").wait_for()
     assert "Voice note downloaded" in page.inner_text("#share-status")
 
     # Escape closes the dialog and gives the focus back
