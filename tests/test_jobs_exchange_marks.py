@@ -14,6 +14,7 @@ import sqlite_utils
 
 from radio import create_app
 from radio.data import artwork as artworks
+from radio.data import trash
 from radio.data.consent import Consent, Participant, set_participants
 from radio.data.edits import edit_episode, edit_segments, save_chapters
 from radio.data.shows import update_show
@@ -218,10 +219,10 @@ def test_the_http_catalogue_builds_again_only_what_changed(alpha):
         finally:
             db.conn.close()
 
-    exchange_job._LISTED.clear()
     alpha.export()  # draws a line: no episode's mark is the newest
     first_time = listed()
     assert sorted(alpha.built) == sorted(shared_guids(alpha.home))
+    # each request opens the database anew, as after a restart: the parts are kept there
     assert listed() == first_time and alpha.built == []
     alpha.change(CHANGES["title"], guid)
     alpha.change(_correct, guid)  # its mark is the newest now: never kept
@@ -236,3 +237,8 @@ def test_the_http_catalogue_builds_again_only_what_changed(alpha):
     assert sorted(alpha.built) == sorted([guid, other]), "built once more, kept from now on"
     listed()
     assert alpha.built == [other], "only the newest mark's episode is built at each request"
+    db = database(alpha.home)
+    try:  # emptying the trash and a destroying takedown delete the kept parts too
+        assert "exchange_listed" in dict(trash.referencing_tables(db))
+    finally:
+        db.conn.close()

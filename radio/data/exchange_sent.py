@@ -1,6 +1,7 @@
 """What this archive sent to each other station (#17): the SQL of ``exchange_exports`` and
-``exchange_exported`` (migrations 0024, 0028) and of the change marks (``exchange_marks``,
-migration 0030) that let an incremental export build again only what changed.
+``exchange_exported`` (migrations 0024, 0028), of the change marks (``exchange_marks``,
+migration 0030) that let an incremental export build again only what changed, and of the
+HTTP catalogue's parts as last built (``exchange_listed``, migration 0031).
 
 Each episode sent is recorded with its episode.json's sha256 and its mark: the episode's
 ``exchange_marks.seq`` when that episode.json was built (triggers move it at every write
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlite_utils
 
@@ -133,4 +135,26 @@ def confirm(
         conn.executemany(
             "update exchange_exported set mark = ? where export_id = ? and guid = ?",
             [(m, sent[guid].export_id, guid) for guid, m in checked.items()],
+        )
+
+
+def listed(db: sqlite_utils.Database) -> dict[int, tuple[str, str]]:
+    """Each episode's part of the HTTP catalogue as last built (``exchange_listed``,
+    migration 0031): episode id -> (the mark it was built at, its listing as JSON)."""
+    rows = db.execute("select episode_id, mark, listing from exchange_listed")
+    return {episode_id: (m, listing) for episode_id, m, listing in rows.fetchall()}
+
+
+def keep_listed(db: sqlite_utils.Database, built: dict[int, tuple[str, dict[str, Any]]]) -> None:
+    """Keep the parts a catalogue request had to build (episode id -> (mark, listing)), so
+    the next request, in this process or after a restart, builds only what changed since."""
+    if not built:
+        return
+    with transaction(db) as conn:
+        conn.executemany(
+            "insert or replace into exchange_listed (episode_id, mark, listing) values (?, ?, ?)",
+            [
+                (episode_id, m, json.dumps(listing, separators=(",", ":")))
+                for episode_id, (m, listing) in built.items()
+            ],
         )

@@ -271,17 +271,26 @@ def catalogue(
 ) -> tuple[bytes, str]:
     """What the HTTP exchange offers: the signed manifest of every episode that may leave
     (renditions only: originals are not for listeners), as ``radio export`` would write it.
-    Each episode's part is kept while its change mark stays: a request builds again only
-    the episode.json of what changed since the last one."""
+    Each episode's part is kept in the database while its change mark stays: a request,
+    in this process or after a restart, builds again only the episode.json of what changed
+    since the last one."""
     home, station = config["HOME"], config["STATION_NAME"]
     key = station_key(home)
     marks = exchange_sent.marks(db)  # before the episodes are read
     chosen = exchange.select_exportable(db, show=show)
     basis = _basis(station, key.fingerprint, False)
+    kept, built = exchange_sent.listed(db), {}
     listing: dict[str, Any] = {}
     for episode in chosen.episodes:
         mark = exchange_sent.mark(marks.get(episode.id), basis)
-        listing.update(_listed(db, home, station, episode, mark))
+        if mark is not None and kept.get(episode.id, ("", ""))[0] == mark:
+            listing.update(json.loads(kept[episode.id][1]))
+            continue
+        part = _listing(db, home, station, episode)
+        listing.update(part)
+        if mark is not None:  # the newest mark may stay through a write: never kept
+            built[episode.id] = (mark, part)
+    exchange_sent.keep_listed(db, built)
     header = {
         "created_at": None,  # the same archive gives the same bytes: resumable downloads
         "request": {"show": show, "since": None, "originals": False},
@@ -290,26 +299,13 @@ def catalogue(
     return signed_manifest(key, station, header, listing)
 
 
-# (data folder, episode id) -> (its mark, its files in the catalogue with sha256 and size)
-_LISTED: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {}
-
-
-def _listed(
-    db: sqlite_utils.Database, home: str, station: str, episode: Episode, mark: str | None
+def _listing(
+    db: sqlite_utils.Database, home: str, station: str, episode: Episode
 ) -> dict[str, Any]:
-    """An episode's files in the catalogue, kept while its mark stays (None: the newest
-    mark, which a write may leave as it is, so never kept)."""
-    kept = _LISTED.get((home, episode.id))
-    if mark is not None and kept is not None and kept[0] == mark:
-        return kept[1]
+    """An episode's files in the catalogue, with their sha256 and size."""
     contents = Contents({}, {})
     _add_episode(db, home, station, episode, contents, with_originals=False)
-    listed = contents.listing()
-    if mark is not None:
-        if len(_LISTED) > 200_000:
-            _LISTED.clear()
-        _LISTED[(home, episode.id)] = (mark, listed)
-    return listed
+    return contents.listing()
 
 
 def served_file(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from radio.migrations import migration
-from radio.migrations.exchange_marks import exchange_marks
+from radio.migrations.exchange_marks import exchange_listed, exchange_marks
 from radio.migrations.listener_speed import listener_speed
 from radio.migrations.listing_touches import listing_touches
 
@@ -312,3 +312,9 @@ def _listing_touches(db: sqlite_utils.Database) -> None:
 def _exchange_marks(db: sqlite_utils.Database) -> None:
     # a change mark per episode: an incremental export builds again only what changed
     exchange_marks(db)
+
+
+@migration("0031_exchange_listed")
+def _exchange_listed(db: sqlite_utils.Database) -> None:
+    # the HTTP catalogue's parts outlive a restart
+    exchange_listed(db)
